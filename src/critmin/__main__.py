@@ -1,0 +1,3 @@
+from critmin.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""Import ledger and bill-of-materials ingestion, validation and classification."""

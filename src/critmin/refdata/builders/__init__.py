@@ -1,0 +1,33 @@
+"""Builders of the shipped reference data, one module per family of datasets.
+
+Each module exposes ``SPECS: list[DatasetSpec]``. The order here is the build order.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from critmin.refdata.registry import DatasetSpec
+
+BUILDER_MODULES = (
+    "minerals",
+    "countries",
+    "country_groups",
+    "hts",
+    "scope",
+    "content",
+    "supply",
+)
+
+
+def all_specs() -> list[DatasetSpec]:
+    specs: list[DatasetSpec] = []
+    for name in BUILDER_MODULES:
+        try:
+            module = importlib.import_module(f"critmin.refdata.builders.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"critmin.refdata.builders.{name}":
+                continue  # a family not written yet
+            raise
+        specs.extend(module.SPECS)
+    return specs
