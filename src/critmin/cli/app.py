@@ -1,11 +1,12 @@
-"""The `critmin` command: one Typer app, one sub-app per capability."""
+"""The `critmin` command: one Typer app; each capability's module adds its commands via ``register``."""
 
 from __future__ import annotations
+
+import importlib
 
 import typer
 
 from critmin import __version__
-from critmin.cli import data
 
 app = typer.Typer(
     name="critmin",
@@ -13,7 +14,32 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-app.add_typer(data.app, name="data")
+
+# Each module exposes `register(app)`; the order is the order of `critmin --help`.
+COMMAND_MODULES = (
+    "workspace",
+    "data",
+    "ledger",
+    "policy",
+    "duty",
+    "risk",
+    "simulate",
+    "optimize",
+    "invest",
+    "monitor",
+    "report",
+    "serve",
+    "demo",
+)
+
+for _name in COMMAND_MODULES:
+    try:
+        _module = importlib.import_module(f"critmin.cli.{_name}")
+    except ModuleNotFoundError as _exc:
+        if _exc.name != f"critmin.cli.{_name}":
+            raise
+        continue
+    _module.register(app)
 
 
 def _version(value: bool) -> None:

@@ -66,3 +66,7 @@ def verify_datasets() -> None:
         err_console.print(f"{len(problems)} of {count} datasets failed verification.")
         raise typer.Exit(1)
     console.print(f"[green]OK[/green] all {count} datasets match their manifest checksums.")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="data")

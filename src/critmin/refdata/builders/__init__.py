@@ -17,6 +17,7 @@ BUILDER_MODULES = (
     "scope",
     "content",
     "supply",
+    "tariff_lists",
 )
 
 
