@@ -1,0 +1,58 @@
+"""`critmin invest`: appraise a domestic processing project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import typer
+
+from critmin.cli.output import Format, console, err_console, frame_table, print_json
+from critmin.cli.params import parse_sets
+from critmin.errors import CritminError
+from critmin.invest import appraise, load_project
+
+
+def invest(
+    project_file: Path = typer.Argument(..., metavar="PROJECT.yaml", help="project file (docs/invest.md)"),
+    draws: int = typer.Option(2000, "--draws", "-n", min=0, help="Monte Carlo price paths (0 = none)"),
+    seed: int = typer.Option(0, "--seed", help="random seed; the same seed gives the same result"),
+    sets: list[str] = typer.Option(None, "--set", help="override a field, e.g. --set floor.level=90"),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table or json"),
+) -> None:
+    """NPV, IRR, payback, LCOP, floor value and break-even floor of a project, with price risk."""
+    try:
+        project = load_project(project_file, parse_sets(sets))
+        result = appraise(project, draws=draws, seed=seed)
+    except (CritminError, ValueError) as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    if fmt is Format.json:
+        print_json(result.as_dict())
+        return
+    console.print(f"[bold]{project.name}[/bold] — {project.label}")
+    money = [
+        ("NPV (deterministic)", f"${result.npv:,.0f}"),
+        ("IRR", "n/a" if result.irr is None else f"{result.irr:.1%}"),
+        ("Payback", "never" if result.payback_years is None else f"{result.payback_years:.1f} years"),
+        ("LCOP", f"${result.lcop:,.2f} per {project.unit}"),
+        ("Floor value", "n/a" if result.floor_value is None else f"${result.floor_value:,.0f}"),
+        ("Break-even floor", "—" if result.breakeven_floor is None else f"${result.breakeven_floor:,.2f}"),
+        ("", result.breakeven_note),
+        ("Price volatility", f"{result.volatility:.1%} ({result.volatility_source})"),
+    ]
+    if result.npv_p50 is not None:
+        money += [
+            (
+                "NPV p5 / p50 / p95",
+                f"${result.npv_p5:,.0f} / ${result.npv_p50:,.0f} / ${result.npv_p95:,.0f}",
+            ),
+            ("P(NPV < 0)", f"{result.prob_npv_negative:.1%}"),
+        ]
+    console.print(frame_table(pl.DataFrame(money, schema=["measure", "value"], orient="row")))
+    tornado = pl.DataFrame(result.tornado).select("input", "low", "high", "range")
+    console.print(frame_table(tornado, "NPV sensitivity (each input -20% / +20%)"))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("invest")(invest)

@@ -1,0 +1,173 @@
+"""The project file: a documented YAML format validated by Pydantic (see docs/invest.md).
+
+Years are indexed from 0 = the first year of construction; cash flows fall at the end of each year.
+Money is nominal USD; quantities are in the project's product ``unit`` (usually kg).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from critmin.errors import InputError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PriceModel(_Strict):
+    """Market price of the product at the plant gate, before any tariff pass-through."""
+
+    base: float = Field(gt=0, description="price in the first operating year, USD per unit")
+    drift: float = Field(0.0, description="annual log growth of the median price")
+    volatility: float | None = Field(
+        None, ge=0, description="annual log volatility; null = estimated from shipped price data"
+    )
+    mean_reversion: float = Field(
+        0.0, ge=0, le=1, description="share of a log deviation that decays each year (0 = random walk)"
+    )
+    mineral_id: str | None = Field(None, description="shipped price series used when volatility is null")
+    source: str
+
+
+class PriceFloor(_Strict):
+    """A guaranteed minimum price: the payer tops up ``max(0, level - market price)`` per unit covered."""
+
+    level: float = Field(gt=0, description="USD per unit")
+    start_year: int = Field(ge=1, description="first operating year covered (1 = first year of output)")
+    years: int = Field(ge=1)
+    volume_share: float = Field(1.0, ge=0, le=1, description="share of output the floor covers")
+    payer: str = "government"
+    source: str
+
+
+class TariffProtection(_Strict):
+    """A tariff on competing imports lifting the domestic price by ``rate x pass_through``."""
+
+    rate: float = Field(ge=0, description="ad valorem rate on competing imports, e.g. 0.25")
+    pass_through: float = Field(ge=0, le=1, description="share of the tariff passed into the domestic price")
+    start_year: int = Field(1, ge=1)
+    source: str
+
+
+class Offtake(_Strict):
+    """A contract for part of the output: at a fixed price, or indexed to the domestic price."""
+
+    name: str
+    volume_share: float = Field(gt=0, le=1)
+    pricing: Literal["fixed", "indexed"]
+    price: float | None = Field(None, gt=0, description="USD per unit, for fixed pricing")
+    discount: float = Field(0.0, ge=0, lt=1, description="discount to the index, for indexed pricing")
+    start_year: int = Field(1, ge=1)
+    years: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _fixed_needs_price(self) -> Offtake:
+        if self.pricing == "fixed" and self.price is None:
+            raise ValueError("a fixed-price offtake needs `price` (USD per unit)")
+        return self
+
+
+class CapexItem(_Strict):
+    year: int = Field(ge=0)
+    amount: float = Field(ge=0)
+
+
+class ProductionCredit(_Strict):
+    """A per-unit production tax credit paid in cash (e.g. a 45X-style credit), as the user enters it."""
+
+    name: str
+    per_unit: float = Field(ge=0)
+    start_year: int = Field(1, ge=1)
+    years: int = Field(ge=1)
+    source: str
+
+
+class Project(_Strict):
+    name: str
+    product: str
+    stage: Literal["oxide_salt_compound", "metal_powder_alloy", "semi_finished", "derivative"]
+    unit: str = "kg"
+    label: str = Field(description="where the inputs come from, or 'illustrative'")
+    capacity_per_year: float = Field(gt=0)
+    ramp_up: list[float] = Field(min_length=1, description="utilisation by operating year; last one persists")
+    operations_start: int = Field(ge=0, description="year index of the first operating year")
+    operating_years: int = Field(ge=1)
+    capex: list[CapexItem] = Field(min_length=1)
+    opex_fixed_per_year: float = Field(ge=0)
+    opex_variable_per_unit: float = Field(ge=0)
+    feedstock_cost_per_unit: float = Field(ge=0)
+    working_capital_share: float = Field(0.0, ge=0, le=1, description="of revenue; recovered at the end")
+    tax_rate: float = Field(ge=0, lt=1)
+    depreciation_years: int = Field(ge=1)
+    discount_rate: float = Field(gt=-1)
+    salvage_value: float = Field(0.0, ge=0)
+    price: PriceModel
+    floor: PriceFloor | None = None
+    tariff: TariffProtection | None = None
+    offtakes: list[Offtake] = Field(default_factory=list)
+    credits: list[ProductionCredit] = Field(default_factory=list)
+    sources: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Project:
+        if any(not 0 <= u <= 1 for u in self.ramp_up):
+            raise ValueError("ramp_up values are utilisation shares between 0 and 1")
+        if sum(o.volume_share for o in self.offtakes) > 1 + 1e-9:
+            raise ValueError("offtake volume shares add up to more than 1")
+        return self
+
+    @property
+    def horizon(self) -> int:
+        """Number of yearly cash-flow periods, construction included."""
+        return self.operations_start + self.operating_years
+
+
+def _with_override(data: dict[str, Any], dotted: str, value: Any) -> None:
+    node: Any = data
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        if isinstance(node, list):
+            node = node[int(part)]
+        else:
+            if node.get(part) is None:
+                raise InputError(
+                    f"--set {dotted}: {part!r} is not set in the project, so it cannot be changed"
+                )
+            node = node[part]
+    last = parts[-1]
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+
+
+def project_from_dict(data: dict[str, Any], origin: str, overrides: dict[str, Any] | None = None) -> Project:
+    data = copy.deepcopy(data)
+    for key, value in (overrides or {}).items():
+        _with_override(data, key, value)
+    try:
+        return Project.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+            lines.append(f"{origin}: field `{where}`: {error['msg']}")
+        raise InputError("Invalid project file:\n  " + "\n  ".join(lines)) from exc
+
+
+def load_project(path: Path, overrides: dict[str, Any] | None = None) -> Project:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(f"Project file {path} does not exist.") from exc
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: a project file is a YAML mapping of fields (see docs/invest.md).")
+    return project_from_dict(data, str(path), overrides)
