@@ -1,0 +1,1 @@
+"""The web dashboard and JSON API: thin handlers over the same library functions as the CLI."""
