@@ -29,7 +29,8 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
     # Plotly evaluates generated code, hence 'unsafe-eval'; everything is served from this origin.
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+        "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+        "style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
         "base-uri 'none'; object-src 'none'"
     ),
@@ -51,7 +52,10 @@ class SecurityHeadersMiddleware(BaseHTTPMiddleware):
 
 
 class UploadLimitMiddleware(BaseHTTPMiddleware):
-    """Rejects bodies over the limit before reading them (declared length); streaming is capped in handlers."""
+    """Rejects bodies over the limit by their declared length, before reading them.
+
+    Handlers that stream an upload to disk also count the bytes, so a lying Content-Length gains nothing.
+    """
 
     def __init__(self, app: object, max_bytes: int) -> None:
         super().__init__(app)  # type: ignore[arg-type]
@@ -59,9 +63,9 @@ class UploadLimitMiddleware(BaseHTTPMiddleware):
 
     async def dispatch(self, request: Request, call_next: Next) -> Response:
         declared = request.headers.get("content-length")
-        if declared is None and request.method in {"POST", "PUT", "PATCH"}:
-            if request.headers.get("transfer-encoding", "").lower() == "chunked":
-                return PlainTextResponse("Send uploads with a Content-Length header.", status_code=411)
+        chunked = request.headers.get("transfer-encoding", "").lower() == "chunked"
+        if declared is None and chunked and request.method in {"POST", "PUT", "PATCH"}:
+            return PlainTextResponse("Send uploads with a Content-Length header.", status_code=411)
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             return PlainTextResponse(
                 f"Upload too large: {int(declared):,} bytes; the limit is {self.max_bytes:,} bytes.",
@@ -106,8 +110,8 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/
 async def csrf_guard(request: Request) -> None:
     """App-wide dependency: a state-changing request in a form encoding must echo the CSRF cookie.
 
-    Only form encodings can be sent cross-site without a CORS preflight, so JSON and bearer-token API calls are
-    not exposed to CSRF; forms are, and must carry the token in the ``csrf_token`` field (or the
+    Only form encodings can be sent cross-site without a CORS preflight, so JSON and bearer-token API calls
+    are not exposed to CSRF; forms are, and must carry the token in the ``csrf_token`` field (or the
     ``X-CSRF-Token`` header). The parsed form is cached on the request, so handlers still read it.
     """
     if request.method in SAFE_METHODS:
