@@ -68,5 +68,32 @@ def verify_datasets() -> None:
     console.print(f"[green]OK[/green] all {count} datasets match their manifest checksums.")
 
 
+@app.command("coverage")
+def coverage_command(
+    list_id: str = typer.Option("usgs_2025_final", "--list", help="critical-mineral list id"),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv or json"),
+) -> None:
+    """Which critical minerals have an HTS code for a processed form (oxide/salt or metal) in the scope map."""
+    from critmin.errors import CritminError
+    from critmin.refdata.scope import coverage
+
+    try:
+        frame = coverage(list_id)
+    except CritminError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    if fmt is Format.json:
+        print_frame(frame, fmt)
+        return
+    flat = frame.with_columns(
+        frame["processed_prefixes"].list.join(" ").alias("processed_prefixes"),
+        frame["stages"].list.join(" ").alias("stages"),
+    )
+    print_frame(flat, fmt, title=f"Processed-stage HTS coverage ({list_id})")
+    if fmt is Format.table:
+        covered = int(frame["has_processed_code"].sum())
+        console.print(f"{covered} of {frame.height} minerals have an oxide/salt or metal code of their own.")
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="data")

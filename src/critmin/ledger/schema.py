@@ -33,6 +33,8 @@ LEDGER_SCHEMA: dict[str, pl.DataType] = {
     "content_mineral": pl.String(),  # mineral id of known content, e.g. "copper", "neodymium"
     "content_kg": pl.Float64(),  # mass of that mineral in the line, when known
     "content_value_usd": pl.Float64(),  # value of that metal/mineral content (Section 232 content basis)
+    # links
+    "part_number": pl.String(),  # the user's part/item number; links a line to a bill of materials
 }
 
 LEDGER_COLUMNS: tuple[str, ...] = tuple(LEDGER_SCHEMA)

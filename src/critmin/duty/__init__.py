@@ -1,0 +1,7 @@
+"""The duty engine: what each ledger line pays under the measures in force or a scenario, and why."""
+
+from critmin.duty.engine import ContentCase, evaluate, evaluate_batches
+from critmin.duty.references import References
+from critmin.duty.result import DutyResult
+
+__all__ = ["ContentCase", "DutyResult", "References", "evaluate", "evaluate_batches"]

@@ -1,0 +1,188 @@
+"""Content bases: the value and mass of a named metal or mineral inside a line.
+
+Section 232 copper charges 50% on the value of the copper content and nothing on the rest; a price floor per
+kg of contained neodymium needs the kg of neodymium. Known content (``content_mineral`` with
+``content_kg``/``content_value_usd`` on the line) is used as given (mass converts to value, and back, at the
+shipped mineral price, which the output states). Unknown content is estimated from the shipped content
+factors by longest HTS prefix, in three cases - low, central, high - and every amount that depends on it is
+reported in all three.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from critmin.duty.lines import longest_prefix_join
+from critmin.duty.references import References
+from critmin.errors import ReferenceDataError
+from critmin.policy.models import ContentSpec
+
+CASES: tuple[str, ...] = ("low", "central", "high")
+
+_MASS_UNITS = {"kg/kg": 1.0, "kg_per_kg": 1.0, "mass_fraction": 1.0, "fraction": 1.0, "g/g": 1.0, "t/t": 1.0,
+               "g/kg": 0.001, "%": 0.01, "pct": 0.01, "wt%": 0.01, "percent": 0.01}
+_VALUE_UNITS = {"usd/usd": 1.0, "value_share": 1.0, "share_of_value": 1.0, "value_fraction": 1.0}
+
+
+def factor_kind(unit: str | None) -> tuple[str, float] | None:
+    """('mass', scale) for mass fractions, ('value', scale) for value shares, None for units we cannot use."""
+    if unit is None:
+        return None
+    key = unit.strip().lower().replace(" ", "")
+    if key in _MASS_UNITS:
+        return "mass", _MASS_UNITS[key]
+    if key in _VALUE_UNITS:
+        return "value", _VALUE_UNITS[key]
+    return None
+
+
+@dataclass(frozen=True)
+class ContentPrices:
+    """One USD/kg price per mineral, used to turn content mass into content value (and back)."""
+
+    table: pl.DataFrame  # mineral_id, price_usd_per_kg, price_note
+
+    def mapping(self) -> dict[str, float]:
+        return dict(zip(self.table["mineral_id"].to_list(), self.table["price_usd_per_kg"].to_list(), strict=True))
+
+
+def content_prices(refs: References) -> ContentPrices:
+    """The latest shipped price of each mineral, preferring the metal stage (what a content value is)."""
+    try:
+        prices = refs.prices
+    except ReferenceDataError:
+        prices = pl.DataFrame(schema={"mineral_id": pl.String, "stage": pl.String, "year": pl.Int64,
+                                      "estimated": pl.Boolean, "price_usd_per_kg": pl.Float64,
+                                      "basis": pl.String, "source": pl.String})
+    ranked = prices.filter(pl.col("price_usd_per_kg").is_not_null()).with_columns(
+        (pl.col("stage") == "metal_powder_alloy").fill_null(False).alias("_metal")
+    )
+    best = ranked.sort(["mineral_id", "_metal", "year"], descending=[False, True, True]).unique(
+        subset="mineral_id", keep="first", maintain_order=True
+    )
+    table = best.select(
+        "mineral_id",
+        "price_usd_per_kg",
+        pl.format("{} {} ({})", pl.col("basis"), pl.col("year"), pl.col("source")).alias("price_note"),
+    )
+    return ContentPrices(table)
+
+
+def column(key_index: int, what: str, case: str) -> str:
+    return f"_cf{key_index}_{what}_{case}"
+
+
+def factor_columns(
+    dim: pl.DataFrame, spec: ContentSpec, key_index: int, refs: References, prices: ContentPrices
+) -> pl.DataFrame:
+    """Add per-code factor sums for one content spec: mass, value-per-kg, value share, kg-per-USD (x3 cases)."""
+    factors = refs.factors
+    names = [column(key_index, w, c) for w in ("mass", "vps", "share", "kpu") for c in CASES]
+    empty = dim.with_columns([pl.lit(None, dtype=pl.Float64).alias(n) for n in names])
+    if factors.is_empty() or dim.is_empty():
+        return empty
+    if spec.minerals == "classified":
+        pairs = dim.select("hts", "_minerals").explode("_minerals").rename({"_minerals": "mineral_id"})
+        pairs = pairs.filter(pl.col("mineral_id").is_not_null() & pl.col("hts").is_not_null())
+    else:
+        pairs = dim.select("hts").filter(pl.col("hts").is_not_null()).join(
+            pl.DataFrame({"mineral_id": list(spec.minerals)}), how="cross"
+        )
+    if pairs.is_empty():
+        return empty
+    matched = longest_prefix_join(pairs, factors.select("hts_prefix", "mineral_id", "low", "central", "high", "unit"),
+                                  by=["mineral_id"])
+    if matched.is_empty():
+        return empty
+    kinds = {u: factor_kind(u) for u in matched.get_column("unit").unique().to_list()}
+    kind_map = {u: k[0] for u, k in kinds.items() if k is not None}
+    scale_map = {u: k[1] for u, k in kinds.items() if k is not None}
+    price_map = prices.mapping()
+    matched = matched.with_columns(
+        pl.col("unit").replace_strict(kind_map, default=None, return_dtype=pl.String).alias("_kind"),
+        pl.col("unit").replace_strict(scale_map, default=None, return_dtype=pl.Float64).alias("_scale"),
+        pl.col("mineral_id").replace_strict(price_map, default=None, return_dtype=pl.Float64).alias("_price"),
+    ).filter(pl.col("_kind").is_not_null())
+    aggs: list[pl.Expr] = []
+    for case in CASES:
+        f = pl.col(case) * pl.col("_scale")
+        mass = pl.when(pl.col("_kind") == "mass").then(f)
+        value = pl.when(pl.col("_kind") == "value").then(f)
+        aggs += [
+            _sum_or_null(mass).alias(column(key_index, "mass", case)),
+            _sum_or_null(mass * pl.col("_price"), strict=True, among=pl.col("_kind") == "mass").alias(
+                column(key_index, "vps", case)),
+            _sum_or_null(value).alias(column(key_index, "share", case)),
+            _sum_or_null(value / pl.col("_price"), strict=True, among=pl.col("_kind") == "value").alias(
+                column(key_index, "kpu", case)),
+        ]
+    sums = matched.group_by("hts").agg(aggs)
+    return dim.join(sums, on="hts", how="left")
+
+
+def _sum_or_null(expr: pl.Expr, *, strict: bool = False, among: pl.Expr | None = None) -> pl.Expr:
+    """Sum of non-null values; null when there are none, or (strict) when any relevant value is null."""
+    total = expr.sum()
+    has_any = expr.is_not_null().any()
+    out = pl.when(has_any).then(total).otherwise(None)
+    if strict and among is not None:
+        relevant_missing = (among & expr.is_null()).any()
+        out = pl.when(relevant_missing).then(None).otherwise(out)
+    return out
+
+
+@dataclass(frozen=True)
+class ContentExprs:
+    """Row expressions of one content spec, per case."""
+
+    value: dict[str, pl.Expr]
+    mass: dict[str, pl.Expr]
+    known: pl.Expr
+    source: pl.Expr
+
+
+def content_exprs(spec: ContentSpec, key_index: int, prices: ContentPrices) -> ContentExprs:
+    mineral = pl.col("content_mineral")
+    if spec.minerals == "classified":
+        known = mineral.is_not_null() & pl.col("_minerals").list.contains(mineral).fill_null(False)
+    else:
+        known = mineral.is_in(pl.Series(list(spec.minerals), dtype=pl.String).implode()).fill_null(False)
+    price = mineral.replace_strict(prices.mapping(), default=None, return_dtype=pl.Float64)
+    known_value = pl.when(known).then(pl.coalesce(pl.col("content_value_usd"), pl.col("content_kg") * price))
+    known_mass = pl.when(known).then(pl.coalesce(pl.col("content_kg"), pl.col("content_value_usd") / price))
+    value: dict[str, pl.Expr] = {}
+    mass: dict[str, pl.Expr] = {}
+    qkg = pl.col("quantity_kg")
+    v = pl.col("customs_value_usd")
+    for case in CASES:
+        m, vps, share, kpu = (pl.col(column(key_index, w, case)) for w in ("mass", "vps", "share", "kpu"))
+        est_value = _add_defined(share * v, vps * qkg, pl.col(column(key_index, "share", case)),
+                                 pl.col(column(key_index, "vps", case)))
+        est_mass = _add_defined(m * qkg, kpu * v, pl.col(column(key_index, "mass", case)),
+                                pl.col(column(key_index, "kpu", case)))
+        value[case] = pl.coalesce(known_value, est_value)
+        mass[case] = pl.coalesce(known_mass, est_mass)
+    source = (
+        pl.when(known & known_value.is_not_null()).then(pl.lit("ledger"))
+        .when(value["central"].is_not_null()).then(pl.lit("factor"))
+        .otherwise(None)
+    )
+    return ContentExprs(value, mass, known, source)
+
+
+def _add_defined(a: pl.Expr, b: pl.Expr, a_factor: pl.Expr, b_factor: pl.Expr) -> pl.Expr:
+    """a + b where each term counts only when its factor exists; null when no factor exists or a needed
+    input (quantity in kg, customs value) is missing."""
+    has_a = a_factor.is_not_null()
+    has_b = b_factor.is_not_null()
+    return (
+        pl.when(~has_a & ~has_b)
+        .then(None)
+        .when(has_a & a.is_null())
+        .then(None)
+        .when(has_b & b.is_null())
+        .then(None)
+        .otherwise(pl.when(has_a).then(a).otherwise(0.0) + pl.when(has_b).then(b).otherwise(0.0))
+    )

@@ -1,0 +1,600 @@
+"""The duty engine: (ledger lines, measures, reference data) -> duty per line and measure.
+
+:func:`evaluate` is a pure function over a Polars frame or an Arrow table: it reads no files and keeps no
+state, so a distributed engine can map it over partitions of a ledger (Spark ``mapInArrow``, Dask, Ray).
+The only cross-line mechanism, quota filling, takes the fill carried from earlier partitions
+(``quota_opening``) and returns the fill after this one; :func:`evaluate_batches` threads it through a
+sequence of batches in entry-date order.
+
+Per measure, in stacking order (see :mod:`critmin.duty.stacking`), everything is a column expression over
+all lines: scope (product x origin x window x claim, minus exclusions), basis (value, content value, rest of
+value, quantity, content mass - minus portions the measure does not stack on), mechanism (rate, schedule,
+price floor, quota tranche). There is no Python loop over lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Literal
+
+import polars as pl
+import pyarrow as pa
+
+from critmin.duty import content as content_mod
+from critmin.duty.charge import Charge, PerCase, content_dependent
+from critmin.duty.content import CASES, ContentExprs, ContentPrices, content_exprs, content_prices, factor_columns
+from critmin.duty.floors import floor_charge, reference_price_column, reference_price_expr
+from critmin.duty.lines import DATE, group_flags, join_schedule, prepare
+from critmin.duty.quotas import QuotaFill, empty_fill, fill_quota, quota_volume
+from critmin.duty.rates import Bases, schedule_charge, simple_charge
+from critmin.duty.references import References
+from critmin.duty.result import COMPONENT_COLUMNS, ISSUE_SCHEMA, DutyResult
+from critmin.duty.scope import (
+    claim_mask,
+    country_columns,
+    needs_classification,
+    origin_mask,
+    product_column,
+    product_mask,
+    wanted_groups,
+    window_mask,
+)
+from critmin.duty.stacking import claims_value, excluders, not_on_targets
+from critmin.errors import InputError
+from critmin.policy.loader import MeasureSet
+from critmin.policy.models import (
+    AdValorem,
+    Authority,
+    Basis,
+    Compound,
+    LegalStatus,
+    Measure,
+    PriceFloor,
+    ScheduleRate,
+    Specific,
+)
+
+ContentCase = Literal["low", "central", "high"]
+LedgerInput = pl.DataFrame | pa.Table | pa.RecordBatch
+
+TRANCHES = ("in_quota", "over_quota", "unavailable")
+
+
+@cache
+def shipped_references() -> References:
+    return References.shipped()
+
+
+def as_measure_set(measures: MeasureSet | Sequence[Measure]) -> MeasureSet:
+    if isinstance(measures, MeasureSet):
+        return measures
+    return MeasureSet("custom", "Custom measures", "Measures given directly to the engine.", tuple(measures))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the HTS dimension
+
+
+def _classification(dim: pl.DataFrame, refs: References) -> pl.DataFrame:
+    """Minerals and stages per code from the PCMDP scope map (longest prefix wins in ``classify``)."""
+    if refs.classify is None:
+        raise InputError(
+            "These measures select products by mineral or stage, which needs the PCMDP scope map "
+            "(critmin.refdata.scope), and it is not available."
+        )
+    codes = dim.filter(pl.col("hts").is_not_null()).select(pl.col("hts"), pl.col("hts").alias("line_id"))
+    rows = refs.classify(codes, hts_col="hts", id_col="line_id")
+    rows = rows.with_row_index("__order")
+    agg = (
+        rows.filter(pl.col("mineral_id").is_not_null())
+        .group_by("line_id")
+        .agg(
+            pl.col("mineral_id").sort_by("__order").first().alias("_mineral"),
+            pl.col("stage").sort_by("__order").first().alias("_stage"),
+            pl.col("mineral_id").unique(maintain_order=True).alias("_minerals"),
+            pl.col("stage").drop_nulls().unique(maintain_order=True).alias("_stages"),
+            pl.col("confidence").sort_by("__order").first().alias("_confidence"),
+        )
+        .rename({"line_id": "hts"})
+    )
+    return dim.join(agg, on="hts", how="left").with_columns(
+        pl.col("_minerals").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+        pl.col("_stages").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+    )
+
+
+def _empty_classification(dim: pl.DataFrame) -> pl.DataFrame:
+    return dim.with_columns(
+        pl.lit(None, dtype=pl.String).alias("_mineral"),
+        pl.lit(None, dtype=pl.String).alias("_stage"),
+        pl.lit([], dtype=pl.List(pl.String)).alias("_minerals"),
+        pl.lit([], dtype=pl.List(pl.String)).alias("_stages"),
+        pl.lit(None, dtype=pl.String).alias("_confidence"),
+    )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything about a measure set that does not depend on the ledger's rows."""
+
+    measures: tuple[Measure, ...]
+    content_keys: dict[str, int]
+    needs_schedule: bool
+    needs_special: bool
+    needs_classification: bool
+
+
+def make_plan(measure_set: MeasureSet) -> Plan:
+    active = tuple(m for m in measure_set.measures if m.status is not LegalStatus.suspended)
+    keys: dict[str, int] = {}
+    for m in active:
+        if m.content is not None and m.content.key() not in keys:
+            keys[m.content.key()] = len(keys)
+    schedule = any(isinstance(m.rate, ScheduleRate) and m.rate.column != "special" for m in active)
+    special = any(isinstance(m.rate, ScheduleRate) and m.rate.column == "special" for m in active)
+    return Plan(active, keys, schedule, special, needs_classification(active))
+
+
+def hts_dimension(lines: pl.DataFrame, plan: Plan, refs: References, prices: ContentPrices) -> pl.DataFrame:
+    dim = lines.select(pl.col("hts").unique())
+    dim = _classification(dim, refs) if plan.needs_classification else _empty_classification(dim)
+    if plan.needs_schedule:
+        dim = join_schedule(dim, refs.schedule_rates)
+    for i, m in enumerate(plan.measures):
+        dim = dim.with_columns(product_mask(m, refs).alias(product_column(i)))
+        if isinstance(m.rate, PriceFloor):
+            dim = dim.with_columns(reference_price_expr(m).alias(reference_price_column(i)))
+    for m in plan.measures:
+        if m.content is not None:
+            k = plan.content_keys[m.content.key()]
+            if content_mod.column(k, "mass", "low") not in dim.columns:
+                dim = factor_columns(dim, m.content, k, refs, prices)
+    return dim
+
+
+def _join_special(lines: pl.DataFrame, refs: References) -> pl.DataFrame:
+    program = pl.col("preference_program").str.strip_chars().str.to_uppercase()
+    keys = lines.select("hts", program.alias("program")).unique()
+    rates = refs.special_rates
+    exact = keys.join(rates, on=["hts", "program"], how="left")
+    by8 = keys.with_columns(pl.col("hts").str.slice(0, 8).alias("__h8")).join(
+        rates.rename({"hts": "__h8"}), on=["__h8", "program"], how="left"
+    )
+    names = [c for c in rates.columns if c not in {"hts", "program"}]
+    merged = exact.join(by8.select("hts", "program", *[pl.col(c).alias(f"__8{c}") for c in names]),
+                        on=["hts", "program"], how="left", nulls_equal=True)
+    merged = merged.with_columns(
+        [pl.when(pl.col("s_kind").is_null()).then(pl.col(f"__8{c}")).otherwise(pl.col(c)).alias(c) for c in names]
+    ).select("hts", "program", *names)
+    return (
+        lines.with_columns(program.alias("__program"))
+        .join(merged.rename({"program": "__program"}), on=["hts", "__program"], how="left", nulls_equal=True)
+        .drop("__program")
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# evaluation
+
+
+@dataclass
+class _Emitter:
+    """Component frames, issues and enum dtypes shared by all measures of one run."""
+
+    measure_dtype: pl.Enum
+    citation_dtype: pl.Enum
+    rate_unit_dtype: pl.Enum
+    headline: str
+    components: list[pl.DataFrame]
+    issues: list[pl.DataFrame]
+
+
+def _enums(measures: tuple[Measure, ...]) -> tuple[pl.Enum, pl.Enum, pl.Enum]:
+    ids = [m.id for m in measures]
+    citations = sorted({m.citation_text for m in measures})
+    units = {"fraction", "usd_per_kg"}
+    for m in measures:
+        rates = [m.rate] if m.rate is not None else [m.quota.in_quota, m.quota.over_quota] if m.quota else []
+        for r in rates:
+            if isinstance(r, Specific):
+                units.add(f"usd_per_{r.unit}")
+    return pl.Enum(ids), pl.Enum(citations), pl.Enum(sorted(units))
+
+
+AUTHORITY_DTYPE = pl.Enum([a.value for a in Authority])
+BASIS_DTYPE = pl.Enum([b.value for b in Basis])
+STATUS_DTYPE = pl.Enum([s.value for s in LegalStatus])
+PAYER_DTYPE = pl.Enum(["customs", "exporter"])
+TRANCHE_DTYPE = pl.Enum(list(TRANCHES))
+SOURCE_DTYPE = pl.Enum(["ledger", "factor"])
+
+
+def _component_schema(emitter: _Emitter) -> dict[str, pl.DataType]:
+    return {
+        "line_id": pl.String(),
+        "measure_id": emitter.measure_dtype,
+        "authority": AUTHORITY_DTYPE,
+        "basis": BASIS_DTYPE,
+        "base_amount": pl.Float64(),
+        "rate": pl.Float64(),
+        "rate_unit": emitter.rate_unit_dtype,
+        "specific_rate": pl.Float64(),
+        "quantity": pl.Float64(),
+        "amount": pl.Float64(),
+        "amount_low": pl.Float64(),
+        "amount_high": pl.Float64(),
+        "payer": PAYER_DTYPE,
+        "citation": emitter.citation_dtype,
+        "status": STATUS_DTYPE,
+        "refund_eligible": pl.Boolean(),
+        "tranche": TRANCHE_DTYPE,
+        "reference_price": pl.Float64(),
+        "unit_price": pl.Float64(),
+        "content_source": SOURCE_DTYPE,
+        "precedence": pl.Int32(),
+    }
+
+
+def _value_base(measure: Measure, content: ContentExprs | None, claims: list[PerCase]) -> tuple[PerCase, str]:
+    v = pl.col("customs_value_usd")
+    if measure.basis is Basis.content_value:
+        assert content is not None
+        raw = content.value
+        why = "needs the value of the content: give content_value_usd (or content_kg), or a content factor must exist"
+    elif measure.basis is Basis.non_content_value:
+        assert content is not None
+        raw = {c: pl.max_horizontal(v - content.value[c], pl.lit(0.0)) for c in CASES}
+        why = "needs the content value to split off the rest: give content_value_usd, or a content factor must exist"
+    else:
+        raw = dict.fromkeys(CASES, v)
+        why = "needs the customs value"
+    if not claims:
+        return raw, why
+    out: PerCase = {}
+    for c in CASES:
+        expr = raw[c]
+        for claim in claims:
+            expr = expr - claim[c]
+        out[c] = pl.max_horizontal(expr, pl.lit(0.0))
+    if not any(content_dependent(claim) for claim in claims) and not content_dependent(raw):
+        out = dict.fromkeys(CASES, out["central"])
+    return out, why
+
+
+def _charge(measure: Measure, index: int, bases: Bases, rate: object) -> Charge:
+    if isinstance(rate, AdValorem | Specific | Compound):
+        return simple_charge(measure, rate, bases)
+    if isinstance(rate, ScheduleRate):
+        return schedule_charge(measure, rate, bases)
+    if isinstance(rate, PriceFloor):
+        return floor_charge(measure, rate, index, bases.content)
+    raise TypeError(f"unsupported rate {rate!r}")
+
+
+def _materialise(
+    frame: pl.DataFrame, tag: str, charge: Charge, present: pl.Expr, content: ContentExprs | None, headline: str
+) -> tuple[pl.DataFrame, dict[str, str]]:
+    """Compute a tranche's columns; return the frame and the names of its per-case amount columns."""
+    amount_cols: dict[str, str] = {}
+    exprs: list[pl.Expr] = [present.alias(f"{tag}_on")]
+    dependent = content_dependent(charge.amount)
+    for c in CASES:
+        if dependent or c == "central":
+            exprs.append(charge.amount[c].alias(f"{tag}_amt_{c}"))
+            amount_cols[c] = f"{tag}_amt_{c}"
+        else:
+            amount_cols[c] = f"{tag}_amt_central"
+    exprs += [
+        charge.base[headline].alias(f"{tag}_base"),
+        charge.rate[headline].alias(f"{tag}_rate"),
+        charge.missing.alias(f"{tag}_missing"),
+    ]
+    optional = {
+        "specific_rate": charge.specific_rate,
+        "quantity": charge.quantity,
+        "reference_price": charge.reference_price,
+        "unit_price": charge.unit_price,
+        "content_source": content.source if content is not None else None,
+    }
+    for name, expr in optional.items():
+        if expr is not None:
+            exprs.append(expr.alias(f"{tag}_{name}"))
+    return frame.with_columns(exprs), amount_cols
+
+
+def _emit(
+    frame: pl.DataFrame,
+    emitter: _Emitter,
+    measure: Measure,
+    tag: str,
+    charge: Charge,
+    amount_cols: dict[str, str],
+    tranche: str | None,
+) -> None:
+    on = pl.col(f"{tag}_on")
+    rows = frame.filter(on)
+    if rows.is_empty():
+        return
+    head = amount_cols[emitter.headline]
+
+    def opt(name: str, dtype: pl.DataType) -> pl.Expr:
+        col = f"{tag}_{name}"
+        return (pl.col(col) if col in frame.columns else pl.lit(None)).cast(dtype).alias(name)
+
+    comp = rows.select(
+        pl.col("line_id"),
+        pl.lit(measure.id).cast(emitter.measure_dtype).alias("measure_id"),
+        pl.lit(measure.authority.value).cast(AUTHORITY_DTYPE).alias("authority"),
+        pl.lit(charge.basis).cast(BASIS_DTYPE).alias("basis"),
+        pl.col(f"{tag}_base").cast(pl.Float64).alias("base_amount"),
+        pl.col(f"{tag}_rate").cast(pl.Float64).alias("rate"),
+        pl.lit(charge.rate_unit).cast(emitter.rate_unit_dtype).alias("rate_unit"),
+        opt("specific_rate", pl.Float64()),
+        opt("quantity", pl.Float64()),
+        pl.col(head).alias("amount"),
+        pl.col(amount_cols["low"]).alias("amount_low"),
+        pl.col(amount_cols["high"]).alias("amount_high"),
+        pl.lit(measure.payer).cast(PAYER_DTYPE).alias("payer"),
+        pl.lit(measure.citation_text).cast(emitter.citation_dtype).alias("citation"),
+        pl.lit(measure.status.value).cast(STATUS_DTYPE).alias("status"),
+        pl.lit(measure.refund_eligible).alias("refund_eligible"),
+        pl.lit(tranche).cast(TRANCHE_DTYPE).alias("tranche"),
+        opt("reference_price", pl.Float64()),
+        opt("unit_price", pl.Float64()),
+        opt("content_source", SOURCE_DTYPE),
+        pl.lit(measure.stacking.precedence, dtype=pl.Int32).alias("precedence"),
+    )
+    emitter.components.append(comp)
+    bad = rows.filter(pl.col(head).is_null() & (pl.lit(tranche) != "unavailable").fill_null(True))
+    if not bad.is_empty():
+        emitter.issues.append(
+            bad.select(
+                pl.col("line_id"),
+                pl.lit(measure.id).alias("measure_id"),
+                pl.lit("input_missing").alias("code"),
+                pl.format("{}: {}", pl.lit(measure.id), pl.col(f"{tag}_missing").fill_null("amount could not be computed")).alias("message"),
+            )
+        )
+
+
+def evaluate(
+    ledger: LedgerInput,
+    measures: MeasureSet | Sequence[Measure],
+    *,
+    as_of: date | None = None,
+    content: ContentCase = "central",
+    refs: References | None = None,
+    quota_opening: pl.DataFrame | None = None,
+) -> DutyResult:
+    """Duty of every line under ``measures``.
+
+    ``as_of`` re-dates every line (what if these lines entered on that day); otherwise each line is evaluated
+    on its entry date. ``content`` picks the content-factor case reported as ``amount``/``duty``; the low
+    and high cases are always reported alongside. ``quota_opening`` is the quota fill carried from earlier
+    partitions (the ``quota_fill`` of their results).
+    """
+    if content not in CASES:
+        raise InputError(f"content must be one of {', '.join(CASES)}, not {content!r}.")
+    measure_set = as_measure_set(measures)
+    refs = refs or shipped_references()
+    plan = make_plan(measure_set)
+    prices = content_prices(refs) if plan.content_keys else ContentPrices(
+        pl.DataFrame(schema={"mineral_id": pl.String, "price_usd_per_kg": pl.Float64, "price_note": pl.String}))
+    frame = prepare(ledger, as_of)
+    derived = country_columns(plan.measures)
+    if derived:
+        frame = frame.with_columns([expr.alias(name) for name, expr in derived.items()])
+    dim = hts_dimension(frame, plan, refs, prices)
+    frame = frame.join(dim, on="hts", how="left", nulls_equal=True)
+    if plan.needs_special:
+        frame = _join_special(frame, refs)
+    frame = group_flags(frame, wanted_groups(plan.measures), refs, as_of)
+    contents = {key: content_exprs(next(m.content for m in plan.measures if m.content is not None and m.content.key() == key), k, prices)
+                for key, k in plan.content_keys.items()}
+
+    measure_dtype, citation_dtype, unit_dtype = _enums(plan.measures)
+    emitter = _Emitter(measure_dtype, citation_dtype, unit_dtype, content, [], [])
+    opening = quota_opening if quota_opening is not None else empty_fill()
+    fills: list[pl.DataFrame] = []
+    exclude_map = excluders(plan.measures)
+    referenced_by_not_on = {t for m in plan.measures for t in not_on_targets(m, plan.measures)}
+    applies_cols: dict[str, str] = {}
+    claim_cols: dict[str, PerCase] = {}
+
+    zero = pl.lit(0.0)
+    frame = frame.with_columns(
+        [zero.alias(f"_duty_{c}") for c in CASES]
+        + [zero.alias("_exporter"), zero.alias("_refund"), zero.alias("_unavailable"),
+           pl.lit(0, dtype=pl.UInt32).alias("_issues")]
+    )
+
+    for i, m in enumerate(plan.measures):
+        tag = f"_m{i}"
+        scope = pl.col(product_column(i)).fill_null(False) & origin_mask(m.origin) & window_mask(m) & claim_mask(m)
+        for excluder in exclude_map[m.id]:
+            if excluder in applies_cols:
+                scope = scope & ~pl.col(applies_cols[excluder])
+        frame = frame.with_columns(scope.alias(f"{tag}_applies"))
+        applies = pl.col(f"{tag}_applies")
+        applies_cols[m.id] = f"{tag}_applies"
+        content_x = contents[m.content.key()] if m.content is not None else None
+        claims = [claim_cols[t] for t in not_on_targets(m, plan.measures) if t in claim_cols]
+        value, why = _value_base(m, content_x, claims)
+        bases = Bases(value=value, content=content_x, value_missing=why)
+
+        if m.quota is None:
+            charge = _charge(m, i, bases, m.rate)
+            tranches: list[tuple[str | None, Charge, pl.Expr]] = [(None, charge, applies)]
+            unavailable: pl.Expr | None = None
+        else:
+            content_mass = content_x.mass if content_x is not None else None
+            frame, filled = fill_quota(frame, m, applies, quota_volume(m, content_mass), opening, tag)
+            fills.append(filled.fill)
+            tranches, unavailable = _quota_tranches(m, i, bases, filled, applies)
+
+        count_as_duty = m.payer == "customs" and not m.refund_eligible
+        totals_update: list[pl.Expr] = []
+        for t, (tranche, charge, present) in enumerate(tranches):
+            ttag = f"{tag}_{t}"
+            frame, amount_cols = _materialise(frame, ttag, charge, present, content_x, content)
+            _emit(frame, emitter, m, ttag, charge, amount_cols, tranche)
+            on = pl.col(f"{ttag}_on")
+            if tranche == "unavailable":
+                continue
+            if count_as_duty:
+                for c in CASES:
+                    totals_update.append(
+                        (pl.col(f"_duty_{c}") + pl.when(on).then(pl.col(amount_cols[c]).fill_null(0.0)).otherwise(0.0)).alias(f"_duty_{c}"))
+            elif m.payer == "exporter":
+                totals_update.append((pl.col("_exporter") + pl.when(on).then(pl.col(amount_cols[content]).fill_null(0.0)).otherwise(0.0)).alias("_exporter"))
+            else:
+                totals_update.append((pl.col("_refund") + pl.when(on).then(pl.col(amount_cols[content]).fill_null(0.0)).otherwise(0.0)).alias("_refund"))
+            totals_update.append((pl.col("_issues") + (on & pl.col(amount_cols[content]).is_null()).cast(pl.UInt32)).alias("_issues"))
+            frame = frame.with_columns(totals_update)
+            totals_update = []
+        if unavailable is not None:
+            frame = frame.with_columns((pl.col("_unavailable") + unavailable.fill_null(0.0)).alias("_unavailable"))
+        if m.id in referenced_by_not_on and claims_value(m):
+            names = {}
+            for c in CASES:
+                if c == "central" or content_dependent(value):
+                    frame = frame.with_columns(pl.when(applies).then(value[c].fill_null(0.0)).otherwise(0.0).alias(f"{tag}_claim_{c}"))
+                names[c] = f"{tag}_claim_{c}" if (c == "central" or content_dependent(value)) else f"{tag}_claim_central"
+            claim_cols[m.id] = {c: pl.col(names[c]) for c in CASES}
+        frame = frame.drop([c for c in frame.columns if c.startswith(f"{tag}_") and not (
+            c == f"{tag}_applies" or c.startswith(f"{tag}_claim_"))])
+
+    components = (
+        pl.concat(emitter.components, how="vertical")
+        if emitter.components
+        else pl.DataFrame(schema=_component_schema(emitter))
+    ).select(COMPONENT_COLUMNS)
+    issues = pl.concat(emitter.issues, how="vertical") if emitter.issues else pl.DataFrame(schema=ISSUE_SCHEMA)
+    lines = frame.select(
+        "line_id",
+        "entry_date",
+        pl.col(DATE).alias("eval_date"),
+        "hts",
+        "country_origin",
+        "supplier",
+        pl.col("_mineral").alias("mineral_id"),
+        pl.col("_stage").alias("stage"),
+        "customs_value_usd",
+        pl.col(f"_duty_{content}").alias("duty"),
+        pl.col("_duty_low").alias("duty_low"),
+        pl.col("_duty_high").alias("duty_high"),
+        pl.col("_exporter").alias("paid_to_exporter"),
+        pl.col("_refund").alias("refund_eligible"),
+        pl.col("_unavailable").alias("unavailable_value"),
+        pl.col("_issues").alias("issues"),
+    )
+    fill = pl.concat(fills, how="vertical") if fills else empty_fill()
+    notes = _notes(measure_set, frame)
+    datasets = _datasets_used(plan, refs)
+    return DutyResult(measure_set, as_of, content, components, lines, issues, fill, notes, datasets)
+
+
+def _quota_tranches(
+    measure: Measure, index: int, bases: Bases, filled: QuotaFill, applies: pl.Expr
+) -> tuple[list[tuple[str | None, Charge, pl.Expr]], pl.Expr | None]:
+    quota = measure.quota
+    assert quota is not None
+    share_in = filled.share_in
+    share_over = {c: 1.0 - share_in[c] for c in CASES}
+    inside = _charge(measure, index, bases, quota.in_quota).scaled(share_in)
+    in_present = applies & (share_in["central"].is_null() | (share_in["central"] > 0))
+    over_present = applies & (share_in["central"] < 1)
+    tranches: list[tuple[str | None, Charge, pl.Expr]] = [("in_quota", inside, in_present)]
+    if quota.hard_cap:
+        v = pl.col("customs_value_usd")
+        lost = Charge(
+            basis="customs_value",
+            base={c: v * share_over[c] for c in CASES},
+            rate=dict.fromkeys(CASES, pl.lit(None, dtype=pl.Float64)),
+            amount=dict.fromkeys(CASES, pl.lit(0.0)),
+        )
+        tranches.append(("unavailable", lost, over_present))
+        return tranches, pl.when(over_present).then(v * share_over["central"]).otherwise(0.0)
+    assert quota.over_quota is not None
+    tranches.append(("over_quota", _charge(measure, index, bases, quota.over_quota).scaled(share_over), over_present))
+    return tranches, None
+
+
+def _notes(measure_set: MeasureSet, frame: pl.DataFrame) -> list[str]:
+    notes: list[str] = []
+    if frame.is_empty():
+        return notes
+    first, last = frame.select(pl.col(DATE).min().alias("a"), pl.col(DATE).max().alias("b")).row(0)
+    if first is None:
+        return notes
+    for m in measure_set.measures:
+        if m.status is LegalStatus.suspended:
+            notes.append(f"{m.id} is suspended and was not applied.")
+            continue
+        if m.status in {LegalStatus.scenario, LegalStatus.proposed}:
+            outside = (m.effective_from is not None and last < m.effective_from) or (
+                m.effective_until is not None and first > m.effective_until)
+            if outside:
+                notes.append(
+                    f"{m.id} applies {m.window_text()}, but the lines are dated {first} .. {last}; "
+                    "re-date them with --as-of to see its effect."
+                )
+    return notes
+
+
+def _datasets_used(plan: Plan, refs: References) -> dict[str, dict[str, str]]:
+    used: set[str] = set()
+    for m in plan.measures:
+        for ref in [*m.products.hts_lists, *m.products.exclude_hts_lists]:
+            used.add(ref.dataset)
+        if isinstance(m.rate, ScheduleRate):
+            used.add("hts_special_programs" if m.rate.column == "special" else "hts_schedule")
+        if m.origin.group_ids() or (m.claim and any(p.groups for p in m.claim.programmes.values())):
+            used.add("country_groups")
+        if m.content is not None:
+            used.add("mineral_prices")
+    if plan.needs_classification:
+        used.add("pcmdp_scope")
+    try:
+        known = refs.vintages()
+    except Exception:  # provenance is best effort: a custom loader may have no manifest
+        known = {}
+    return {d: known[d] for d in sorted(used) if d in known}
+
+
+def evaluate_batches(
+    batches: Iterable[LedgerInput],
+    measures: MeasureSet | Sequence[Measure],
+    *,
+    as_of: date | None = None,
+    content: ContentCase = "central",
+    refs: References | None = None,
+) -> Iterator[DutyResult]:
+    """Map :func:`evaluate` over batches, carrying quota fill from one batch to the next.
+
+    Batches must come in entry-date order when the measures include quotas (a quota is filled in date
+    order across the whole ledger); a batch that starts before the previous one ended is refused.
+    """
+    measure_set = as_measure_set(measures)
+    has_quota = any(m.quota is not None for m in measure_set.measures)
+    opening: pl.DataFrame | None = None
+    last: date | None = None
+    for batch in batches:
+        result = evaluate(batch, measure_set, as_of=as_of, content=content, refs=refs, quota_opening=opening)
+        if has_quota and as_of is None and not result.lines.is_empty():
+            first_date, last_date = result.lines.select(pl.col("eval_date").min().alias("a"), pl.col("eval_date").max().alias("b")).row(0)
+            if last is not None and first_date is not None and first_date < last:
+                raise InputError(
+                    f"Batches are not in entry-date order (a batch starts on {first_date}, the previous one ended "
+                    f"on {last}); quotas fill in date order across the ledger, so sort the ledger by entry_date "
+                    "before splitting it."
+                )
+            last = last_date or last
+        opening = result.quota_fill
+        yield result
+
+
+__all__ = ["ContentCase", "DutyResult", "evaluate", "evaluate_batches"]

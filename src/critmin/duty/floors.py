@@ -1,0 +1,100 @@
+"""Price floors at the border: variable levy, minimum import price, price undertaking.
+
+With P the unit value (customs value / kg of product or / kg of contained mineral), F the reference price
+and Q the kg:
+
+    variable levy          duty = max(0, F - P) x Q                     (to customs)
+    minimum import price   rate = max(0, F / P - 1); duty = rate x value  (to customs; same dollars as the
+                                                                         levy, charged as ad valorem)
+    price undertaking      payment = max(0, F - P) x Q                  (to the exporter: the importer pays
+                                                                         the same, customs collects nothing)
+
+The reference price of a line is the most specific entry of the measure's table: mineral and stage, then
+mineral, then stage, then a catch-all. It is written on every component row.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from critmin.duty.charge import Charge, first_reason, per_case
+from critmin.duty.content import CASES, ContentExprs
+from critmin.policy.models import Measure, PriceFloor, ReferencePrice
+
+
+def reference_price_column(index: int) -> str:
+    return f"_ref_{index}"
+
+
+def _specificity(entry: ReferencePrice) -> int:
+    return (2 if entry.mineral is not None else 0) + (1 if entry.stage is not None else 0)
+
+
+def reference_price_expr(measure: Measure) -> pl.Expr:
+    """On the HTS dimension: the reference price for the code's mineral and stage (null when none fits)."""
+    rate = measure.rate
+    assert isinstance(rate, PriceFloor)
+    if rate.per == "content_kg" and measure.content is not None and measure.content.minerals != "classified":
+        mineral: pl.Expr = pl.lit(measure.content.minerals[0])
+    else:
+        mineral = pl.col("_mineral")
+    stage = pl.col("_stage")
+    entries = sorted(rate.reference_prices, key=_specificity, reverse=True)
+    expr: pl.Expr | None = None
+    chain = None
+    for entry in entries:
+        cond = pl.lit(True)
+        if entry.mineral is not None:
+            cond = cond & (mineral == entry.mineral).fill_null(False)
+        if entry.stage is not None:
+            cond = cond & (stage == entry.stage).fill_null(False)
+        price = pl.lit(entry.price_usd_per_kg)
+        chain = pl.when(cond).then(price) if chain is None else chain.when(cond).then(price)
+    expr = chain.otherwise(None) if chain is not None else pl.lit(None, dtype=pl.Float64)
+    return expr.cast(pl.Float64)
+
+
+def floor_charge(measure: Measure, rate: PriceFloor, index: int, content: ContentExprs | None) -> Charge:
+    value = pl.col("customs_value_usd")
+    ref = pl.col(reference_price_column(index))
+    if rate.per == "content_kg":
+        assert content is not None
+        qty = content.mass
+        qty_missing = "needs the kg of contained mineral: give content_kg, or a content factor must exist"
+        basis = "content_mass"
+    else:
+        qty = dict.fromkeys(CASES, pl.col("quantity_kg"))
+        qty_missing = "needs the quantity in kg (quantity_kg) to compare its unit price with the floor"
+        basis = "quantity"
+    unit_price = {c: value / qty[c] for c in CASES}
+    shortfall = {c: pl.max_horizontal(ref - unit_price[c], pl.lit(0.0)) for c in CASES}
+    missing_pairs = [
+        (ref.is_null(), "no reference price in this measure for the line's mineral and stage"),
+        (qty["central"].is_null(), qty_missing),
+        (value.is_null(), "needs the customs value"),
+    ]
+    if rate.mechanism == "minimum_import_price":
+        missing_pairs.append((value <= 0, "a minimum import price needs a positive customs value"))
+        missing = first_reason(missing_pairs)
+        mip_rate = {c: pl.max_horizontal(ref * qty[c] / value - 1.0, pl.lit(0.0)) for c in CASES}
+        return Charge(
+            basis="customs_value",
+            base={c: value for c in CASES},
+            rate=mip_rate,
+            amount=per_case(lambda c: pl.when(missing.is_null()).then(mip_rate[c] * value)),
+            reference_price=ref,
+            unit_price=unit_price["central"],
+            quantity=qty["central"],
+            missing=missing,
+        )
+    missing = first_reason(missing_pairs)
+    return Charge(
+        basis=basis,
+        base=qty,
+        rate=shortfall,
+        amount=per_case(lambda c: pl.when(missing.is_null()).then(shortfall[c] * qty[c])),
+        rate_unit="usd_per_kg",
+        reference_price=ref,
+        unit_price=unit_price["central"],
+        missing=missing,
+    )

@@ -1,0 +1,332 @@
+"""The fields a user's ledger file can supply, and the header spellings critmin recognises for each.
+
+This table is the single description of ingest input: header recognition reads the synonyms, the mapping
+file is checked against the field names, and ``docs/ledger.md`` lists the same fields (a test keeps them in
+step). Synonyms are written in *normalised* form (see :func:`critmin.ledger.headers.normalise_header`):
+lower case, every run of punctuation or spaces turned into one space, ``#`` read as ``no``. Earlier
+synonyms win when a file has two candidate columns for one field ("Entered Value" beats "Invoice Value").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class InputField:
+    """One thing a ledger file can tell critmin."""
+
+    name: str
+    description: str
+    synonyms: tuple[str, ...]
+    required: bool = False
+
+
+INPUT_FIELDS: tuple[InputField, ...] = (
+    InputField(
+        "line_id",
+        "Your own stable id for the line. Default: `<entry number>/<line number>` when both are given, "
+        "else `<file stem>:<row>`.",
+        ("line id", "line key", "lineid", "record id", "row id", "transaction id", "id"),
+    ),
+    InputField(
+        "entry_number",
+        "CBP entry (or entry summary) number; repeats across the lines of one entry.",
+        (
+            "entry number",
+            "entry no",
+            "entry num",
+            "entry nbr",
+            "entry summary number",
+            "customs entry number",
+            "cbp entry number",
+            "import entry number",
+            "entry",
+            "entry id",
+        ),
+    ),
+    InputField(
+        "line_number",
+        "Line number within the entry; combined with the entry number to make the line id.",
+        (
+            "line number",
+            "line no",
+            "line nbr",
+            "entry line number",
+            "entry line",
+            "entry summary line number",
+            "line",
+        ),
+    ),
+    InputField(
+        "entry_date",
+        "Date of entry (or release/import date). ISO, US m/d/Y, d-Mon-Y, Mon d, Y and Excel serial numbers "
+        "are read.",
+        (
+            "entry date",
+            "date of entry",
+            "entry summary date",
+            "import date",
+            "date of importation",
+            "importation date",
+            "release date",
+            "arrival date",
+            "entered date",
+            "entry dt",
+            "customs date",
+            "date",
+        ),
+        required=True,
+    ),
+    InputField(
+        "hts",
+        "HTS (HTSUS) code, with or without dots, 6, 8 or 10 digits; checked against the shipped schedule.",
+        (
+            "hts",
+            "hts number",
+            "hts no",
+            "hts code",
+            "hts 10",
+            "hts10",
+            "htsus",
+            "htsus number",
+            "htsus code",
+            "hts number full",
+            "line tariff number",
+            "tariff number",
+            "tariff no",
+            "tariff code",
+            "tariff item",
+            "tariff",
+            "tariff classification",
+            "harmonized tariff number",
+            "harmonized code",
+            "hs code",
+            "hs",
+            "commodity code",
+            "classification",
+        ),
+        required=True,
+    ),
+    InputField(
+        "description",
+        "Free-text description of the goods.",
+        (
+            "description",
+            "goods description",
+            "item description",
+            "product description",
+            "commodity description",
+            "merchandise description",
+            "line description",
+            "part description",
+            "material description",
+            "desc",
+        ),
+    ),
+    InputField(
+        "country_origin",
+        "Country of origin: any ISO 3166 code (alpha-2, alpha-3, numeric), Census code or English name.",
+        (
+            "country of origin",
+            "country of origin code",
+            "coo",
+            "coo code",
+            "origin country",
+            "country origin",
+            "ctry of origin",
+            "ctry origin",
+            "origin",
+            "origin code",
+            "made in",
+            "country",
+        ),
+        required=True,
+    ),
+    InputField(
+        "country_export",
+        "Country of export, any code or name.",
+        (
+            "country of export",
+            "country of export code",
+            "country of exportation",
+            "export country",
+            "exporting country",
+            "ctry of export",
+            "coe",
+            "shipped from",
+        ),
+    ),
+    InputField(
+        "country_smelt_cast",
+        "Country where the metal was smelted/cast (or melted and poured), for Section 232 metals.",
+        (
+            "country of smelt and cast",
+            "country of smelt cast",
+            "country of smelt",
+            "smelt country",
+            "country of cast",
+            "country of melt and pour",
+            "melt and pour country",
+            "country of melt",
+            "smelt cast country",
+        ),
+    ),
+    InputField(
+        "supplier",
+        "Supplier, manufacturer or foreign exporter (name or MID).",
+        (
+            "supplier",
+            "supplier name",
+            "vendor",
+            "vendor name",
+            "manufacturer",
+            "manufacturer name",
+            "manufacturer id",
+            "mid",
+            "foreign exporter",
+            "exporter",
+            "seller",
+            "shipper",
+        ),
+    ),
+    InputField(
+        "part_number",
+        "Your part, item or material number; links a ledger line to a bill of materials.",
+        (
+            "part number",
+            "part no",
+            "part id",
+            "item number",
+            "item no",
+            "material number",
+            "sku",
+            "product code",
+            "article number",
+            "part",
+            "pn",
+        ),
+    ),
+    InputField(
+        "quantity",
+        "Quantity in `unit` (the HTS unit of quantity where you have it). A value such as `12.5 kg` is "
+        "split into quantity and unit.",
+        (
+            "quantity",
+            "qty",
+            "quantity 1",
+            "qty 1",
+            "line tariff quantity",
+            "tariff quantity",
+            "reported quantity",
+            "hts quantity",
+        ),
+    ),
+    InputField(
+        "unit",
+        "Unit of the quantity: kg, g, t, lb, troy oz, No. (number), doz, l, m, m2, m3 ... in any common "
+        "spelling (KGS, MT, LBS, PCS, EA ...).",
+        (
+            "unit",
+            "uom",
+            "unit of measure",
+            "units of measure",
+            "quantity unit",
+            "qty unit",
+            "uom 1",
+            "unit 1",
+            "line tariff uom code",
+            "tariff uom",
+            "uom code",
+            "um",
+        ),
+    ),
+    InputField(
+        "weight",
+        "Net weight of the line (kg unless the header names another mass unit, e.g. `Net Weight (lb)`); "
+        "gives `quantity_kg` when the quantity is a count.",
+        ("net weight", "net wt", "net mass", "weight", "net weight kg"),
+    ),
+    InputField(
+        "customs_value_usd",
+        "Customs (entered) value of the line in US dollars.",
+        (
+            "entered value",
+            "customs value",
+            "line entered value",
+            "line goods value amount",
+            "line goods value",
+            "goods value",
+            "line value",
+            "declared value",
+            "dutiable value",
+            "transaction value",
+            "value",
+            "value usd",
+            "usd value",
+            "total value",
+            "extended value",
+            "invoice value",
+        ),
+        required=True,
+    ),
+    InputField(
+        "currency",
+        "Currency of the value column; anything but USD is quarantined (critmin does not guess exchange "
+        "rates).",
+        ("currency", "currency code", "ccy", "curr"),
+    ),
+    InputField(
+        "preference_program",
+        "Preference programme claimed: the HTS special-programme indicator (S, KR, AU, A ...) or its name "
+        "(USMCA, KORUS, AUSFTA, GSP ...).",
+        (
+            "spi",
+            "spi code",
+            "line spi code",
+            "special program indicator",
+            "special program",
+            "preference program",
+            "preference",
+            "preferential program",
+            "preference claimed",
+            "fta claimed",
+            "trade program",
+            "program",
+            "fta",
+        ),
+    ),
+    InputField(
+        "content_mineral",
+        "Mineral of known content (a critmin mineral id, name or element symbol: copper, Cu, neodymium, Nd).",
+        ("content mineral", "mineral", "content metal", "metal"),
+    ),
+    InputField(
+        "content_kg",
+        "Mass of that mineral in the line, kg (a header such as `Copper content (kg)` also names the "
+        "mineral).",
+        ("content kg", "content", "mineral content", "metal content", "contained metal", "content weight"),
+    ),
+    InputField(
+        "content_value_usd",
+        "Value of that metal/mineral content in US dollars (Section 232 content basis).",
+        ("content value", "content value usd", "metal content value", "value of metal content"),
+    ),
+    InputField(
+        "source_file",
+        "Original file name, present in a quarantine export so a fixed row keeps its identity.",
+        ("source file",),
+    ),
+    InputField(
+        "source_row",
+        "Original row number, present in a quarantine export.",
+        ("source row",),
+    ),
+)
+
+FIELDS_BY_NAME: dict[str, InputField] = {field.name: field for field in INPUT_FIELDS}
+
+REQUIRED_FIELDS: tuple[str, ...] = tuple(field.name for field in INPUT_FIELDS if field.required)
+
+TEXT_FIELDS: tuple[str, ...] = ("line_id", "entry_number", "line_number", "description", "supplier", "part_number")
+"""Fields copied as trimmed text, without parsing."""

@@ -1,0 +1,291 @@
+"""The ingest pipeline: file -> chunks -> canonical lines + quarantine, with counts that always add up.
+
+``ingest`` streams the file in chunks (``chunk_rows`` rows at a time), so memory follows the chunk size,
+not the file size. Each chunk is normalised, every issue recorded, error rows quarantined with their
+original cells, repeats of earlier rows caught across chunks, and the results handed to a *sink*: kept in
+memory by default, or written straight to the workspace by :mod:`critmin.ledger.store`. The invariant
+``rows_in == rows_loaded + rows_quarantined`` is checked on every chunk; ``rows_blank`` counts wholly
+empty rows, which are skipped and not part of ``rows_in``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import polars as pl
+
+from critmin.errors import CritminError
+from critmin.ledger import validate as v
+from critmin.ledger.codes import LookupCache, hts_unit_table
+from critmin.ledger.dates import infer_order
+from critmin.ledger.headers import ColumnMapping, DateOrder, MappingSpec, load_mapping, map_headers
+from critmin.ledger.normalise import NormaliseContext, normalise_chunk
+from critmin.ledger.readers import ROW, RawChunk, Reader, SourceInfo, open_source
+from critmin.ledger.schema import LEDGER_SCHEMA, QUARANTINE_SCHEMA, conform
+
+DEFAULT_CHUNK_ROWS = 200_000
+
+WARNING_SCHEMA: dict[str, pl.DataType] = {
+    "source_file": pl.String(),
+    "source_row": pl.Int64(),
+    "line_id": pl.String(),
+    "column": pl.String(),
+    "code": pl.String(),
+    "message": pl.String(),
+}
+
+Progress = Callable[[int, int | None], None]
+"""Called after each chunk with (rows read so far, estimated total rows or None)."""
+
+
+class CountMismatchError(CritminError):
+    """Internal invariant broken: a row was neither loaded nor quarantined. Never expected to be raised."""
+
+
+class LineSink(Protocol):
+    """Where each chunk's results go."""
+
+    def write(self, lines: pl.DataFrame, quarantine: pl.DataFrame, warnings: pl.DataFrame) -> None: ...
+
+
+class MemorySink:
+    """Keeps everything in memory (the default; fine for ledgers up to a few million lines)."""
+
+    def __init__(self) -> None:
+        self._lines: list[pl.DataFrame] = []
+        self._quarantine: list[pl.DataFrame] = []
+        self._warnings: list[pl.DataFrame] = []
+
+    def write(self, lines: pl.DataFrame, quarantine: pl.DataFrame, warnings: pl.DataFrame) -> None:
+        self._lines.append(lines)
+        self._quarantine.append(quarantine)
+        self._warnings.append(warnings)
+
+    def frames(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        lines = pl.concat(self._lines, how="vertical") if self._lines else pl.DataFrame(schema=LEDGER_SCHEMA)
+        quarantine = (
+            pl.concat(self._quarantine, how="vertical")
+            if self._quarantine
+            else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+        )
+        warnings = (
+            pl.concat(self._warnings, how="vertical") if self._warnings else pl.DataFrame(schema=WARNING_SCHEMA)
+        )
+        return lines, quarantine, warnings
+
+
+@dataclass
+class ImportResult:
+    """What an import did: counts, the mapping used, and (with the default sink) the frames."""
+
+    source: SourceInfo
+    mapping: ColumnMapping
+    date_order: DateOrder
+    date_order_basis: str
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_blank: int = 0
+    duplicates: int = 0
+    elapsed_s: float = 0.0
+    lines: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=LEDGER_SCHEMA))
+    quarantine: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINE_SCHEMA))
+    warnings: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=WARNING_SCHEMA))
+    issue_counts: dict[str, int] = field(default_factory=dict)
+
+    def issues(self) -> pl.DataFrame:
+        """Every issue (quarantine reasons and warnings), by row: ``row, column, code, severity, message``."""
+        errors = self.quarantine.select(
+            pl.col("source_row").alias("row"), "column", "code", "message"
+        ).with_columns(
+            pl.col("code").replace_strict({c.code: c.severity.value for c in v.ISSUE_CODES}, default="error").alias(
+                "severity"
+            )
+        )
+        warnings = self.warnings.select(
+            pl.col("source_row").alias("row"), "column", "code", "message", pl.lit("warning").alias("severity")
+        )
+        return pl.concat([errors, warnings], how="vertical").unique(maintain_order=True).sort("row", maintain_order=True)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "file": str(self.source.path),
+            "sha256": self.source.sha256,
+            "format": self.source.format,
+            "encoding": self.source.encoding,
+            "sheet": self.source.sheet,
+            "header_row": self.source.header_row,
+            "date_order": self.date_order,
+            "date_order_basis": self.date_order_basis,
+            "rows_in": self.rows_in,
+            "rows_loaded": self.rows_loaded,
+            "rows_quarantined": self.rows_quarantined,
+            "rows_blank": self.rows_blank,
+            "duplicates": self.duplicates,
+            "issue_counts": dict(sorted(self.issue_counts.items())),
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+
+def resolve_spec(mapping: MappingSpec | Path | None) -> tuple[MappingSpec, str]:
+    if mapping is None:
+        return MappingSpec(), ""
+    if isinstance(mapping, MappingSpec):
+        return mapping, "(given)"
+    return load_mapping(mapping), str(mapping)
+
+
+def prepare(
+    path: Path, mapping: MappingSpec | Path | None = None, sheet: str | int | None = None
+) -> tuple[Reader, MappingSpec, ColumnMapping]:
+    """Open the file and decide the column mapping, without reading the rows (``critmin ledger mapping``)."""
+    spec, origin = resolve_spec(mapping)
+    reader = open_source(path, spec, sheet)
+    columns = map_headers(reader.info.columns, spec, origin=origin)
+    return reader, spec, columns
+
+
+def ingest(
+    path: Path,
+    *,
+    mapping: MappingSpec | Path | None = None,
+    sheet: str | int | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    sink: LineSink | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Read, normalise and validate a ledger file; every row ends up loaded or quarantined."""
+    started = time.perf_counter()
+    reader, spec, columns = prepare(path, mapping, sheet)
+    memory = MemorySink() if sink is None else None
+    target: LineSink = memory if memory is not None else sink  # type: ignore[assignment]
+    ctx = NormaliseContext(
+        mapping=columns,
+        source_name=reader.info.name,
+        date_order=spec.date_order or "mdy",
+        decimal_comma=spec.decimal_comma,
+        cache=LookupCache(spec.units),
+        hts_units=hts_unit_table(),
+    )
+    result = ImportResult(
+        source=reader.info,
+        mapping=columns,
+        date_order=ctx.date_order,
+        date_order_basis="mapping file" if spec.date_order else "default (U.S. month/day/year)",
+    )
+    tracker = v.DuplicateTracker()
+    decided = spec.date_order is not None
+    consumed = 0
+    for chunk in reader.chunks(chunk_rows):
+        if not decided and "entry_date" in columns.fields:
+            inferred = infer_order(chunk.frame.get_column(columns.fields["entry_date"]))
+            if inferred is not None:
+                ctx.date_order = inferred
+                result.date_order = inferred
+                result.date_order_basis = "inferred from the values in the file"
+                decided = True
+        lines, quarantine, warnings = _process(chunk, ctx, tracker, result)
+        target.write(lines, quarantine, warnings)
+        consumed += chunk.consumed
+        if progress is not None:
+            progress(consumed, reader.info.rows_estimate)
+    result.duplicates = tracker.duplicates
+    if memory is not None:
+        result.lines, result.quarantine, result.warnings = memory.frames()
+    result.elapsed_s = time.perf_counter() - started
+    return result
+
+
+def _process(
+    chunk: RawChunk, ctx: NormaliseContext, tracker: v.DuplicateTracker, result: ImportResult
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Normalise one chunk and split it into loaded lines, quarantine rows and warnings."""
+    raw = chunk.frame
+    normal, issues = normalise_chunk(raw, ctx)
+    issues = pl.concat([issues, _bad_row_issues(chunk.bad_rows)], how="vertical")
+    error_rows = issues.filter(pl.col("severity") == "error").get_column("source_row").unique()
+    candidates = normal.filter(~pl.col(ROW).is_in(error_rows.implode()))
+    duplicate_issues = tracker.check(candidates, user_ids=candidates.get_column("__user_id"))
+    issues = pl.concat([issues, duplicate_issues], how="vertical")
+    loaded = candidates.filter(~pl.col(ROW).is_in(duplicate_issues.get_column("source_row").implode()))
+
+    quarantined_rows = pl.concat(
+        [error_rows, duplicate_issues.get_column("source_row"), chunk.bad_rows.get_column(ROW)]
+    ).unique()
+    quarantine = _quarantine_frame(issues, raw, chunk.bad_rows, quarantined_rows, ctx.source_name)
+    warnings = _warning_frame(issues, loaded, ctx.source_name)
+    lines = conform(loaded.drop(ROW, "__user_id"))
+
+    rows_in = raw.height + chunk.bad_rows.height
+    n_quarantined = quarantined_rows.len()
+    if rows_in != lines.height + n_quarantined:
+        raise CountMismatchError(
+            f"{ctx.source_name}: {rows_in} rows read but {lines.height} loaded + {n_quarantined} quarantined."
+        )
+    result.rows_in += rows_in
+    result.rows_loaded += lines.height
+    result.rows_quarantined += n_quarantined
+    result.rows_blank += chunk.blank
+    for code, count in issues.group_by("code").len().iter_rows():
+        result.issue_counts[code] = result.issue_counts.get(code, 0) + int(count)
+    return lines, quarantine, warnings
+
+
+def _bad_row_issues(bad_rows: pl.DataFrame) -> pl.DataFrame:
+    """Rows the parser could not split into the header's columns."""
+    unbalanced = pl.col("text").str.count_matches('"') % 2 == 1
+    message = (
+        pl.lit("Row has ")
+        + pl.col("fields").cast(pl.String)
+        + pl.lit(" fields but the header has ")
+        + pl.col("expected").cast(pl.String)
+        + pl.when(unbalanced).then(pl.lit(" (a quote is not closed)")).otherwise(pl.lit(""))
+        + pl.lit(".")
+    )
+    return v.issues_where(bad_rows, pl.lit(True), column="(row)", code="field_count", message=message)
+
+
+def _quarantine_frame(
+    issues: pl.DataFrame,
+    raw: pl.DataFrame,
+    bad_rows: pl.DataFrame,
+    rows: pl.Series,
+    source_name: str,
+) -> pl.DataFrame:
+    """One quarantine row per issue of every quarantined row, with the row's original cells as JSON."""
+    if rows.len() == 0:
+        return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    user_columns = [c for c in raw.columns if c != ROW]
+    cells = raw.filter(pl.col(ROW).is_in(rows.implode())).select(
+        pl.col(ROW).alias("source_row"),
+        pl.struct(user_columns).struct.json_encode().alias("raw") if user_columns else pl.lit("{}").alias("raw"),
+    )
+    texts = bad_rows.select(
+        pl.col(ROW).alias("source_row"),
+        pl.struct(pl.col("text").alias("row_text")).struct.json_encode().alias("raw"),
+    )
+    originals = pl.concat([cells, texts], how="vertical")
+    picked = issues.filter(pl.col("source_row").is_in(rows.implode()))
+    return (
+        picked.join(originals, on="source_row", how="left")
+        .with_columns(pl.lit(source_name, dtype=pl.String).alias("source_file"))
+        .sort("source_row", maintain_order=True)
+        .select(list(QUARANTINE_SCHEMA))
+    )
+
+
+def _warning_frame(issues: pl.DataFrame, loaded: pl.DataFrame, source_name: str) -> pl.DataFrame:
+    warnings = issues.filter(pl.col("severity") == "warning")
+    if warnings.height == 0:
+        return pl.DataFrame(schema=WARNING_SCHEMA)
+    ids = loaded.select(pl.col(ROW).alias("source_row"), "line_id")
+    return (
+        warnings.join(ids, on="source_row", how="inner")
+        .with_columns(pl.lit(source_name, dtype=pl.String).alias("source_file"))
+        .sort("source_row", maintain_order=True)
+        .select(list(WARNING_SCHEMA))
+    )

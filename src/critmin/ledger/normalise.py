@@ -1,0 +1,511 @@
+"""One chunk of raw text columns -> canonical ledger columns plus the issues found on the way.
+
+Each field is parsed by a Polars expression over the whole chunk (dates, numbers) or by a join against
+the distinct values already resolved (HTS, countries, units, programmes, minerals). Every check produces
+issue rows through :func:`critmin.ledger.validate.issues_where`; nothing here decides whether a row is
+loaded — :mod:`critmin.ledger.ingest` does that from the issues' severities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+import polars as pl
+
+from critmin.ledger import validate as v
+from critmin.ledger.codes import LookupCache
+from critmin.ledger.dates import in_window, parse_dates
+from critmin.ledger.fields import FIELDS_BY_NAME, INPUT_FIELDS
+from critmin.ledger.headers import ColumnMapping, DateOrder
+from critmin.ledger.numbers import currency_of, normalise_currency_code, parse_number, split_quantity
+from critmin.ledger.readers import ROW
+from critmin.ledger.units import to_kg_factor, unit_table
+
+NORMALISED_COLUMNS: tuple[str, ...] = (
+    ROW,
+    "line_id",
+    "entry_number",
+    "source_file",
+    "source_row",
+    "entry_date",
+    "hts",
+    "description",
+    "country_origin",
+    "country_export",
+    "country_smelt_cast",
+    "supplier",
+    "part_number",
+    "quantity",
+    "unit",
+    "quantity_kg",
+    "customs_value_usd",
+    "preference_program",
+    "content_mineral",
+    "content_kg",
+    "content_value_usd",
+    "__user_id",
+)
+
+
+@dataclass
+class NormaliseContext:
+    """Everything about the file that applies to every chunk."""
+
+    mapping: ColumnMapping
+    source_name: str
+    date_order: DateOrder = "mdy"
+    decimal_comma: bool = False
+    cache: LookupCache = field(default_factory=LookupCache)
+    hts_units: pl.DataFrame | None = None
+    """Optional (hts, dimensions) table: the dimensions (mass, count, ...) of each code's unit of quantity."""
+
+    def column_label(self, name: str) -> str:
+        """Where a field's value came from, as the user knows it: their header, or the constant."""
+        column = self.mapping.fields.get(name)
+        if column is not None:
+            return column
+        if name in self.mapping.constants:
+            return f"{name} (constant)"
+        return name
+
+
+def _source(raw: pl.DataFrame, ctx: NormaliseContext) -> pl.DataFrame:
+    """The raw chunk re-labelled by ledger field; fields without a column take their constant or null."""
+    names = [f.name for f in INPUT_FIELDS] + ["weight_unit", "content_unit"]
+    exprs: list[pl.Expr] = [pl.col(ROW)]
+    for name in names:
+        column = ctx.mapping.fields.get(name)
+        if column is not None:
+            exprs.append(pl.col(column).cast(pl.String).alias(name))
+        else:
+            constant = ctx.mapping.constants.get(name)
+            value = constant.strip() if constant is not None and constant.strip() else None
+            exprs.append(pl.lit(value, dtype=pl.String).alias(name))
+    return raw.select(exprs)
+
+
+def normalise_chunk(raw: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Canonical columns for every row of ``raw`` (``NORMALISED_COLUMNS``) and the issues found."""
+    frame = _source(raw, ctx)
+    issues: list[pl.DataFrame] = [_missing_columns(frame, ctx)]
+    frame, found = _dates(frame, ctx)
+    issues.append(found)
+    frame, found = _hts(frame, ctx)
+    issues.append(found)
+    frame, found = _countries(frame, ctx)
+    issues.append(found)
+    frame, found = _value(frame, ctx)
+    issues.append(found)
+    frame, found = _quantity(frame, ctx)
+    issues.append(found)
+    frame, found = _programs(frame, ctx)
+    issues.append(found)
+    frame, found = _content(frame, ctx)
+    issues.append(found)
+    frame, found = _identity(frame, ctx)
+    issues.append(found)
+    if ctx.hts_units is not None:
+        issues.append(_unit_mismatch(frame, ctx))
+    return frame.select(NORMALISED_COLUMNS), pl.concat(issues, how="vertical")
+
+
+def _missing_columns(frame: pl.DataFrame, ctx: NormaliseContext) -> pl.DataFrame:
+    out = [v.empty_issues()]
+    for name in ctx.mapping.missing_required:
+        description = FIELDS_BY_NAME[name].description.split(".")[0]
+        out.append(
+            v.issues_where(
+                frame,
+                pl.lit(True),
+                column=name,
+                code="column_missing",
+                message=v.text(f"No column of the file feeds `{name}` ({description})."),
+            )
+        )
+    return pl.concat(out)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Fields
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _dates(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    label = ctx.column_label("entry_date")
+    frame = frame.with_columns(
+        pl.col("entry_date").alias("entry_date_raw"), parse_dates(pl.col("entry_date"), ctx.date_order).alias("entry_date")
+    )
+    raw, parsed = pl.col("entry_date_raw"), pl.col("entry_date")
+    order_text = {"mdy": "month/day/year", "dmy": "day/month/year", "ymd": "year/month/day"}[ctx.date_order]
+    issues = pl.concat(
+        [
+            v.issues_where(frame, raw.is_null(), column=label, code="date_missing", message=v.text("Entry date is empty.")),
+            v.issues_where(
+                frame,
+                raw.is_not_null() & parsed.is_null(),
+                column=label,
+                code="date_invalid",
+                message=pl.lit("Entry date ")
+                + v.quoted(raw)
+                + v.text(f" is not a date (slash dates are read as {order_text})."),
+            ),
+            v.issues_where(
+                frame,
+                parsed.is_not_null() & ~in_window(parsed),
+                column=label,
+                code="date_out_of_range",
+                message=pl.lit("Entry date ") + v.quoted(raw) + pl.lit(" was read as ") + parsed.cast(pl.String) + pl.lit("."),
+            ),
+        ]
+    )
+    return frame.drop("entry_date_raw"), issues
+
+
+def _hts(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    label = ctx.column_label("hts")
+    lookup = ctx.cache.lookup("hts", frame.get_column("hts"))
+    frame = frame.rename({"hts": "hts_raw"}).join(
+        lookup.rename({"raw": "hts_raw", "suggestions": "hts_suggestions", "status": "hts_status"}),
+        on="hts_raw",
+        how="left",
+        maintain_order="left",
+    )
+    raw, status = pl.col("hts_raw"), pl.col("hts_status")
+    nearest = pl.when(pl.col("hts_suggestions").str.len_chars() > 0).then(
+        pl.lit(" Nearest valid codes: ") + pl.col("hts_suggestions") + pl.lit(".")
+    ).otherwise(pl.lit(""))
+    issues = pl.concat(
+        [
+            v.issues_where(frame, raw.is_null(), column=label, code="hts_missing", message=v.text("HTS is empty.")),
+            v.issues_where(
+                frame,
+                status == "malformed",
+                column=label,
+                code="hts_malformed",
+                message=pl.lit("HTS ") + v.quoted(raw) + pl.lit(" is not a 6, 8 or 10 digit code.") + nearest,
+            ),
+            v.issues_where(
+                frame,
+                status == "unknown",
+                column=label,
+                code="hts_unknown",
+                message=pl.lit("HTS ") + v.quoted(raw) + pl.lit(" is not in the HTS 2025 schedule.") + nearest,
+            ),
+            v.issues_where(
+                frame,
+                pl.col("repaired"),
+                column=label,
+                code="hts_repaired",
+                message=pl.lit("HTS ") + v.quoted(raw) + pl.lit(" was read as ") + _dotted(pl.col("hts")) + pl.lit("."),
+            ),
+        ]
+    )
+    ok = status.is_in(["valid", "valid_prefix"])
+    frame = frame.with_columns(pl.when(ok).then(pl.col("hts")).otherwise(None).alias("hts"))
+    return frame.drop("hts_raw", "hts_status", "hts_suggestions", "repaired"), issues
+
+
+def _dotted(expr: pl.Expr) -> pl.Expr:
+    return pl.concat_str(
+        [expr.str.slice(0, 4), pl.lit("."), expr.str.slice(4, 2), pl.lit("."), expr.str.slice(6, 2), pl.lit("."), expr.str.slice(8, 2)]
+    ).str.strip_chars_end(".")
+
+
+def _countries(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    issues: list[pl.DataFrame] = []
+    for name, what in (
+        ("country_origin", "Country of origin"),
+        ("country_export", "Country of export"),
+        ("country_smelt_cast", "Country of smelt/cast"),
+    ):
+        label = ctx.column_label(name)
+        lookup = ctx.cache.lookup("country", frame.get_column(name))
+        raw_name = f"{name}__raw"
+        frame = frame.rename({name: raw_name}).join(
+            lookup.rename({"raw": raw_name, "iso3": name, "suggestions": f"{name}__sugg"}),
+            on=raw_name,
+            how="left",
+            maintain_order="left",
+        )
+        raw = pl.col(raw_name)
+        hint = pl.when(pl.col(f"{name}__sugg").str.len_chars() > 0).then(
+            pl.lit(" Did you mean: ") + pl.col(f"{name}__sugg") + pl.lit("?")
+        ).otherwise(pl.lit(""))
+        if name == "country_origin":
+            issues.append(
+                v.issues_where(frame, raw.is_null(), column=label, code="country_missing", message=v.text(f"{what} is empty."))
+            )
+        issues.append(
+            v.issues_where(
+                frame,
+                raw.is_not_null() & pl.col(name).is_null(),
+                column=label,
+                code="country_unknown",
+                message=pl.lit(f"{what} ") + v.quoted(raw) + pl.lit(" is not a known country.") + hint,
+            )
+        )
+        frame = frame.drop(raw_name, f"{name}__sugg")
+    return frame, pl.concat(issues)
+
+
+def _value(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    label = ctx.column_label("customs_value_usd")
+    raw_values = frame.get_column("customs_value_usd")
+    currency = normalise_currency_code(frame.get_column("currency")).fill_null(currency_of(raw_values))
+    frame = frame.with_columns(
+        raw_values.alias("value_raw"),
+        currency.alias("value_currency"),
+        parse_number(raw_values, decimal_comma=ctx.decimal_comma).alias("customs_value_usd"),
+    )
+    raw, value = pl.col("value_raw"), pl.col("customs_value_usd")
+    foreign = pl.col("value_currency").is_not_null() & (pl.col("value_currency") != "USD")
+    issues = pl.concat(
+        [
+            v.issues_where(frame, raw.is_null(), column=label, code="value_missing", message=v.text("Customs value is empty.")),
+            v.issues_where(
+                frame,
+                raw.is_not_null() & value.is_null(),
+                column=label,
+                code="value_invalid",
+                message=pl.lit("Customs value ") + v.quoted(raw) + pl.lit(" is not a number."),
+            ),
+            v.issues_where(
+                frame,
+                value < 0,
+                column=label,
+                code="value_negative",
+                message=pl.lit("Customs value ") + v.quoted(raw) + pl.lit(" is negative."),
+            ),
+            v.issues_where(
+                frame,
+                (value == 0) & ~foreign,
+                column=label,
+                code="value_zero",
+                message=v.text("Customs value is 0."),
+            ),
+            v.issues_where(
+                frame,
+                foreign,
+                column=ctx.column_label("currency") if "currency" in ctx.mapping.fields else label,
+                code="currency_not_usd",
+                message=pl.lit("Value ") + v.quoted(raw) + pl.lit(" is in ") + pl.col("value_currency") + pl.lit("."),
+            ),
+        ]
+    )
+    return frame.drop("value_raw", "value_currency"), issues
+
+
+def _quantity(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    q_label, u_label, w_label = (ctx.column_label(n) for n in ("quantity", "unit", "weight"))
+    quantity, embedded_unit = split_quantity(frame.get_column("quantity"), decimal_comma=ctx.decimal_comma)
+    frame = frame.with_columns(
+        pl.col("quantity").alias("quantity_raw"),
+        quantity.alias("quantity"),
+        frame.get_column("unit").fill_null(embedded_unit).alias("unit_raw"),
+    )
+    lookup = ctx.cache.lookup("unit", frame.get_column("unit_raw"))
+    frame = frame.drop("unit").join(
+        lookup.rename({"raw": "unit_raw", "suggestions": "unit_sugg"}), on="unit_raw", how="left", maintain_order="left"
+    )
+    weight_unit = ctx.mapping.constants.get("weight_unit") or "kg"
+    weight_factor = to_kg_factor(weight_unit) or 1.0
+    factors = unit_table().select("unit", "dimension", "to_base")
+    frame = frame.join(factors, on="unit", how="left", maintain_order="left").with_columns(
+        (parse_number(frame.get_column("weight"), decimal_comma=ctx.decimal_comma) * weight_factor).alias("weight_kg"),
+    )
+    frame = frame.with_columns(
+        pl.when(pl.col("dimension") == "mass")
+        .then(pl.col("quantity") * pl.col("to_base"))
+        .otherwise(pl.col("weight_kg"))
+        .alias("quantity_kg")
+    )
+    q, unit_raw = pl.col("quantity"), pl.col("unit_raw")
+    hint = pl.when(pl.col("unit_sugg").str.len_chars() > 0).then(
+        pl.lit(" Did you mean: ") + pl.col("unit_sugg") + pl.lit("?")
+    ).otherwise(pl.lit(""))
+    issues = pl.concat(
+        [
+            v.issues_where(
+                frame,
+                pl.col("quantity_raw").is_not_null() & q.is_null(),
+                column=q_label,
+                code="quantity_invalid",
+                message=pl.lit("Quantity ") + v.quoted(pl.col("quantity_raw")) + pl.lit(" is not a number."),
+            ),
+            v.issues_where(
+                frame, q < 0, column=q_label, code="quantity_negative",
+                message=pl.lit("Quantity ") + v.quoted(pl.col("quantity_raw")) + pl.lit(" is negative."),
+            ),
+            v.issues_where(
+                frame,
+                q.is_not_null() & unit_raw.is_null(),
+                column=u_label if "unit" in ctx.mapping.fields else q_label,
+                code="unit_missing",
+                message=pl.lit("Quantity ") + v.quoted(pl.col("quantity_raw")) + pl.lit(" has no unit."),
+            ),
+            v.issues_where(
+                frame,
+                unit_raw.is_not_null() & pl.col("unit").is_null(),
+                column=u_label if "unit" in ctx.mapping.fields else q_label,
+                code="unit_unknown",
+                message=pl.lit("Unit ") + v.quoted(unit_raw) + pl.lit(" is not recognised.") + hint,
+            ),
+            v.issues_where(
+                frame,
+                pl.col("weight").is_not_null() & (pl.col("weight_kg").is_null() | (pl.col("weight_kg") < 0)),
+                column=w_label,
+                code="weight_invalid",
+                message=pl.lit("Net weight ") + v.quoted(pl.col("weight")) + pl.lit(" is not a non-negative number."),
+            ),
+        ]
+    )
+    frame = frame.drop("quantity_raw", "unit_raw", "unit_sugg", "dimension", "to_base", "weight_kg")
+    return frame, issues
+
+
+def _programs(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    label = ctx.column_label("preference_program")
+    lookup = ctx.cache.lookup("program", frame.get_column("preference_program"))
+    frame = frame.rename({"preference_program": "program_raw"}).join(
+        lookup.rename({"raw": "program_raw", "program": "preference_program"}),
+        on="program_raw",
+        how="left",
+        maintain_order="left",
+    )
+    issues = v.issues_where(
+        frame,
+        pl.col("program_raw").is_not_null() & ~pl.col("known"),
+        column=label,
+        code="preference_unknown",
+        message=pl.lit("Preference ") + v.quoted(pl.col("program_raw")) + pl.lit(" is not a known programme."),
+    )
+    return frame.drop("program_raw", "known"), issues
+
+
+def _content(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    m_label, k_label, cv_label = (ctx.column_label(n) for n in ("content_mineral", "content_kg", "content_value_usd"))
+    lookup = ctx.cache.lookup("mineral", frame.get_column("content_mineral"))
+    content_unit = ctx.mapping.constants.get("content_unit") or "kg"
+    factor = to_kg_factor(content_unit) or 1.0
+    frame = (
+        frame.rename({"content_mineral": "mineral_raw"})
+        .join(lookup.rename({"raw": "mineral_raw", "mineral": "content_mineral"}), on="mineral_raw", how="left", maintain_order="left")
+        .with_columns(
+            pl.col("content_kg").alias("content_kg_raw"),
+            pl.col("content_value_usd").alias("content_value_raw"),
+            (parse_number(frame.get_column("content_kg"), decimal_comma=ctx.decimal_comma) * factor).alias("content_kg"),
+            parse_number(frame.get_column("content_value_usd"), decimal_comma=ctx.decimal_comma).alias(
+                "content_value_usd"
+            ),
+        )
+    )
+    kg_raw, value_raw = pl.col("content_kg_raw"), pl.col("content_value_raw")
+    kg, value = pl.col("content_kg"), pl.col("content_value_usd")
+    issues = pl.concat(
+        [
+            v.issues_where(
+                frame,
+                pl.col("mineral_raw").is_not_null() & pl.col("content_mineral").is_null(),
+                column=m_label,
+                code="mineral_unknown",
+                message=pl.lit("Mineral ") + v.quoted(pl.col("mineral_raw")) + pl.lit(" is not recognised."),
+            ),
+            v.issues_where(
+                frame,
+                kg_raw.is_not_null() & (kg.is_null() | (kg < 0)),
+                column=k_label,
+                code="content_invalid",
+                message=pl.lit("Content ") + v.quoted(kg_raw) + pl.lit(" is not a non-negative number."),
+            ),
+            v.issues_where(
+                frame,
+                value_raw.is_not_null() & (value.is_null() | (value < 0)),
+                column=cv_label,
+                code="content_invalid",
+                message=pl.lit("Content value ") + v.quoted(value_raw) + pl.lit(" is not a non-negative number."),
+            ),
+            v.issues_where(
+                frame,
+                (kg_raw.is_not_null() | value_raw.is_not_null()) & pl.col("mineral_raw").is_null(),
+                column=k_label if "content_kg" in ctx.mapping.fields else cv_label,
+                code="content_mineral_missing",
+                message=v.text("Content is given but not which mineral it is."),
+            ),
+            v.issues_where(
+                frame,
+                kg > pl.col("quantity_kg") * 1.000001,
+                column=k_label,
+                code="content_exceeds_quantity",
+                message=pl.lit("Content ")
+                + kg.round(6).cast(pl.String)
+                + pl.lit(" kg is more than the line's ")
+                + pl.col("quantity_kg").round(6).cast(pl.String)
+                + pl.lit(" kg."),
+            ),
+        ]
+    )
+    return frame.drop("mineral_raw", "content_kg_raw", "content_value_raw"), issues
+
+
+def _identity(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Line ids and provenance; a quarantine export carries its original file and row, which win."""
+    stem_of_name = PurePath(ctx.source_name).stem
+    given_row = pl.col("source_row").str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
+    frame = frame.with_columns(given_row.alias("__given_row"))
+    issues = v.issues_where(
+        frame,
+        pl.col("source_row").is_not_null() & (pl.col("__given_row").is_null() | (pl.col("__given_row") < 1)),
+        column=ctx.column_label("source_row"),
+        code="source_row_invalid",
+        message=pl.lit("source_row ") + v.quoted(pl.col("source_row")) + pl.lit(" is not a row number."),
+    )
+    origin_file = pl.coalesce(pl.col("source_file"), pl.lit(ctx.source_name))
+    origin_stem = pl.col("source_file").str.replace(r"\.[^.]*$", "").fill_null(pl.lit(stem_of_name))
+    origin_row = pl.coalesce(pl.col("__given_row"), pl.col(ROW))
+    entry_line = pl.when(pl.col("entry_number").is_not_null() & pl.col("line_number").is_not_null()).then(
+        pl.col("entry_number") + pl.lit("/") + pl.col("line_number").str.replace(r"\.0+$", "")
+    )
+    frame = frame.with_columns(
+        (pl.col("line_id").is_not_null() | entry_line.is_not_null()).alias("__user_id"),
+        pl.coalesce(pl.col("line_id"), entry_line, origin_stem + pl.lit(":") + origin_row.cast(pl.String)).alias("line_id"),
+        origin_file.alias("source_file"),
+        origin_row.alias("source_row"),
+    )
+    return frame.drop("__given_row"), issues
+
+
+def _unit_mismatch(frame: pl.DataFrame, ctx: NormaliseContext) -> pl.DataFrame:
+    """Warn when a line's unit measures something the HTS code is not reported in (and no kg is known)."""
+    assert ctx.hts_units is not None
+    dims = unit_table().select("unit", pl.col("dimension").alias("__dim"))
+    keys = frame.select("hts", "unit", pl.col("quantity_kg").is_not_null().alias("__has_kg"))
+    combos = (
+        keys.unique()
+        .join(dims, on="unit", how="inner")
+        .join(ctx.hts_units, on="hts", how="inner")
+        .filter(
+            (pl.col("hts_dimensions").list.len() > 0)
+            & ~pl.col("hts_dimensions").list.contains(pl.col("__dim"))
+            & ~(pl.col("hts_dimensions").list.contains(pl.lit("mass")) & pl.col("__has_kg"))
+        )
+    )
+    if combos.height == 0:
+        return v.empty_issues()
+    joined = frame.select(ROW, "hts", "unit", pl.col("quantity_kg").is_not_null().alias("__has_kg")).join(
+        combos, on=["hts", "unit", "__has_kg"], how="inner"
+    )
+    mismatch = pl.lit(True)
+    return v.issues_where(
+        joined,
+        mismatch,
+        column=ctx.column_label("unit"),
+        code="unit_mismatch",
+        message=pl.lit("HTS ")
+        + _dotted(pl.col("hts"))
+        + pl.lit(" is reported in ")
+        + pl.col("hts_units_text")
+        + pl.lit("; this line gives ")
+        + pl.col("unit")
+        + pl.lit("."),
+    )

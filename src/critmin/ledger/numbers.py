@@ -1,0 +1,148 @@
+"""Numbers and money as ledgers write them: ``1,234.56``, ``$1,234.56``, ``(1,234.00)``, ``1.234,56``,
+``12.5 kg``, ``USD 1 234``.
+
+Most cells are plain numbers, so each column is first cast directly; only the cells that fail go through
+the slower pattern-based reading, and the results are scattered back. Both paths are whole-column Polars
+operations. A value that cannot be read becomes null and the validator reports it with the original text;
+nothing is coerced to zero.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+_SPACES = "[ \t\u00a0\u202f']"
+_CURRENCY_TOKEN = r"(?i)(US\$|USD|EUR|GBP|JPY|CNY|RMB|CAD|MXN|KRW|AUD|CHF|INR|TWD|BRL|[$€£¥])"
+_PLAIN = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+
+
+def _normalise_currency(token: pl.Expr) -> pl.Expr:
+    token = token.str.to_uppercase()
+    return (
+        pl.when(token.is_in(["$", "US$", "USD"]))
+        .then(pl.lit("USD"))
+        .when(token == "€")
+        .then(pl.lit("EUR"))
+        .when(token == "£")
+        .then(pl.lit("GBP"))
+        .when(token == "¥")
+        .then(pl.lit("JPY"))
+        .when(token == "RMB")
+        .then(pl.lit("CNY"))
+        .otherwise(token)
+    )
+
+
+def _fast(values: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Direct cast of plain numbers, and the mask of non-empty cells it could not read."""
+    plain = values.str.contains(_PLAIN).fill_null(False)
+    fast = values.cast(pl.Float64, strict=False)
+    fast = pl.select(pl.when(plain).then(fast).otherwise(None)).to_series()
+    needs = values.is_not_null() & ~plain
+    return fast, needs
+
+
+def _slow_number(values: pl.Series, *, decimal_comma: bool) -> pl.Series:
+    """Pattern-based reading of the cells a plain cast cannot read."""
+    frame = pl.DataFrame({"text": values.str.strip_chars()})
+    text = pl.col("text")
+    negative = text.str.contains(r"^\(.*\)$") | text.str.starts_with("-") | text.str.ends_with("-")
+    core = (
+        text.str.replace_all(_CURRENCY_TOKEN, "")
+        .str.replace_all(_SPACES, "")
+        .str.replace_all(r"[()]", "")
+        .str.strip_chars("+-")
+    )
+    if decimal_comma:
+        cleaned = core.str.replace_all(r"\.", "").str.replace_all(",", ".")
+    else:
+        european = core.str.contains(r"^[0-9]{1,3}(\.[0-9]{3})+,[0-9]*$") | (
+            core.str.contains(r"^[0-9]+,[0-9]+$") & ~core.str.contains(r"^[0-9]{1,3}(,[0-9]{3})+$")
+        )
+        grouped = core.str.contains(r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$")
+        cleaned = (
+            pl.when(european)
+            .then(core.str.replace_all(r"\.", "").str.replace_all(",", "."))
+            .when(grouped | ~core.str.contains(","))
+            .then(core.str.replace_all(",", ""))
+            .otherwise(None)
+        )
+    valid = cleaned.str.contains(r"^([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+    value = pl.when(valid).then(cleaned.cast(pl.Float64, strict=False)).otherwise(None)
+    return frame.select(pl.when(negative).then(-value).otherwise(value).alias("value")).to_series()
+
+
+def parse_number(values: pl.Series, *, decimal_comma: bool = False) -> pl.Series:
+    """Read a column of numbers written with thousands separators, a currency, or accounting brackets.
+
+    Separators: when both ``,`` and ``.`` occur the later one is the decimal mark; a lone ``,`` is a
+    thousands separator only in the ``1,234,567`` pattern, otherwise a decimal comma (``12,5``).
+    ``decimal_comma=True`` (mapping file) reads every ``,`` as the decimal mark.
+    """
+    values = values.cast(pl.String)
+    if decimal_comma:
+        return _slow_number(values, decimal_comma=True).alias(values.name)
+    fast, needs = _fast(values)
+    if not needs.any():
+        return fast.alias(values.name)
+    index = needs.arg_true()
+    slow = _slow_number(values.gather(index), decimal_comma=False)
+    return fast.scatter(index, slow).alias(values.name)
+
+
+def currency_of(values: pl.Series) -> pl.Series:
+    """The currency named inside each value (``"EUR 1,200"`` -> ``EUR``; ``$``, ``US$`` -> ``USD``), or null.
+
+    Plain numbers name no currency and are skipped.
+    """
+    values = values.cast(pl.String)
+    plain = values.str.contains(_PLAIN).fill_null(True)
+    out = pl.Series(values.name, [None] * values.len(), dtype=pl.String)
+    index = (~plain).arg_true()
+    if index.len() == 0:
+        return out
+    tokens = pl.select(_normalise_currency(pl.lit(values.gather(index)).str.extract(_CURRENCY_TOKEN, 1))).to_series()
+    return out.scatter(index, tokens)
+
+
+def normalise_currency_code(values: pl.Series) -> pl.Series:
+    """A currency column (``usd``, ``$``, ``RMB``) as ISO codes."""
+    return pl.select(_normalise_currency(pl.lit(values.cast(pl.String)).str.strip_chars())).to_series().alias(values.name)
+
+
+_QUANTITY = (
+    r"^[ \t]*([-+(]?[0-9.,  \u00a0']*[0-9][0-9.,  \u00a0']*\)?)[ \t]*([A-Za-z#][A-Za-z#. ²³0-9]*)?[ \t]*$"
+)
+
+
+def split_quantity(values: pl.Series, *, decimal_comma: bool = False) -> tuple[pl.Series, pl.Series]:
+    """Quantities with their unit written in the cell: ``"12.5 kg"`` -> (12.5, ``"kg"``).
+
+    Cells that are plain numbers give a null unit; the rest are split into a number and a unit text.
+    """
+    values = values.cast(pl.String)
+    fast, needs = _fast(values)
+    if decimal_comma:
+        fast = pl.Series(values.name, [None] * values.len(), dtype=pl.Float64)
+        needs = values.is_not_null()
+    units = pl.Series(values.name, [None] * values.len(), dtype=pl.String)
+    if not needs.any():
+        return fast.alias(values.name), units
+    index = needs.arg_true()
+    subset = values.gather(index)
+    whole = _slow_number(subset, decimal_comma=decimal_comma)
+    frame = pl.DataFrame({"text": subset, "whole": whole}).with_columns(
+        pl.col("text").str.extract(_QUANTITY, 1).alias("number"),
+        pl.col("text").str.extract(_QUANTITY, 2).str.strip_chars().alias("unit"),
+    )
+    number = pl.select(
+        pl.when(frame.get_column("whole").is_not_null())
+        .then(pl.lit(frame.get_column("whole")))
+        .otherwise(pl.lit(_slow_number(frame.get_column("number").fill_null(""), decimal_comma=decimal_comma)))
+    ).to_series()
+    unit = pl.select(
+        pl.when(frame.get_column("whole").is_null() & (pl.lit(frame.get_column("unit")).str.len_chars() > 0))
+        .then(pl.lit(frame.get_column("unit")))
+        .otherwise(None)
+    ).to_series()
+    return fast.scatter(index, number).alias(values.name), units.scatter(index, unit)

@@ -1,0 +1,629 @@
+"""Reading a user's file as chunks of text columns, whatever its format or encoding.
+
+Every reader yields the same thing: Polars frames of String columns named after the user's headers, plus a
+``__row`` column holding the row number the user sees (the spreadsheet row; for CSV the record number
+with the header counted, so a multi-line quoted cell is still one row). Rows the parser cannot split into
+the header's columns are handed back as *bad rows* with their text, never dropped. Values stay text here;
+parsing belongs to the normalisers, so one bad cell costs one quarantined row, not the file.
+
+CSV/TSV streams through pyarrow's incremental reader (single-threaded so that every bad row knows its
+number); Excel through openpyxl in read-only mode, rows batched into column lists; Parquet by record batch.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from critmin.errors import InputError
+from critmin.ledger.headers import MappingSpec, column_names, detect_header_row, score_header_row
+
+ROW = "__row"
+"""Column holding the user's row number in every raw chunk."""
+
+CSV_SUFFIXES = {".csv", ".txt", ".tsv", ".tab", ".psv"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+
+_SNIFF_BYTES = 256 * 1024
+_BLOCK = 1 << 20
+_CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
+
+BAD_ROW_SCHEMA: dict[str, pl.DataType] = {
+    ROW: pl.Int64(),
+    "text": pl.String(),
+    "fields": pl.Int64(),
+    "expected": pl.Int64(),
+}
+
+
+@dataclass
+class SourceInfo:
+    """What was read and how: shown with every import and stored in the workspace."""
+
+    path: Path
+    format: str
+    sha256: str
+    size_bytes: int
+    columns: list[str]
+    header_row: int | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
+    rows_estimate: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": str(self.path),
+            "format": self.format,
+            "sha256": self.sha256,
+            "size_bytes": self.size_bytes,
+            "columns": list(self.columns),
+            "header_row": self.header_row,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "sheet": self.sheet,
+            "sheets": list(self.sheets),
+        }
+
+
+@dataclass
+class RawChunk:
+    """A slice of the file: parsed rows, rows that could not be split, and how many blank rows were skipped."""
+
+    frame: pl.DataFrame
+    bad_rows: pl.DataFrame
+    blank: int
+    consumed: int
+    """rows of the file this chunk covers (loaded candidates + bad + blank), for progress"""
+
+
+class Reader(ABC):
+    """A file opened for chunked reading."""
+
+    info: SourceInfo
+
+    @abstractmethod
+    def chunks(self, chunk_rows: int) -> Iterator[RawChunk]:
+        """Yield the data rows in file order."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(_BLOCK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def open_source(path: Path, spec: MappingSpec | None = None, sheet: str | int | None = None) -> Reader:
+    """Open a ledger or BOM file by its extension; the error for anything else says what is accepted."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file.")
+    if path.is_dir():
+        raise InputError(f"{path} is a directory; give a CSV, TSV, Excel (.xlsx) or Parquet file.")
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        return ExcelReader(path, spec, sheet)
+    if suffix in PARQUET_SUFFIXES:
+        return ParquetReader(path)
+    if suffix == ".xls":
+        raise InputError(
+            f"{path}: the old binary .xls format is not read. Open it in Excel (or LibreOffice) and save it "
+            "as .xlsx or CSV."
+        )
+    if suffix in CSV_SUFFIXES or suffix == "":
+        return CsvReader(path, spec)
+    raise InputError(
+        f"{path}: unknown file type {suffix!r}. critmin reads CSV/TSV (.csv, .tsv, .txt), Excel (.xlsx) and "
+        "Parquet (.parquet)."
+    )
+
+
+def _empty_bad_rows() -> pl.DataFrame:
+    return pl.DataFrame(schema=BAD_ROW_SCHEMA)
+
+
+def _blank_to_null(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """Trim every text cell and turn empty cells into nulls, so "absent" has one spelling."""
+    trimmed = frame.with_columns([pl.col(c).str.strip_chars() for c in columns])
+    return trimmed.with_columns([pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in columns])
+
+
+def _split_blank(frame: pl.DataFrame, columns: Sequence[str]) -> tuple[pl.DataFrame, int]:
+    if not columns:
+        return frame, 0
+    blank = pl.all_horizontal([pl.col(c).is_null() for c in columns])
+    kept = frame.filter(~blank)
+    return kept, frame.height - kept.height
+
+
+# ----------------------------------------------------------------------------------------------------------
+# CSV / TSV
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Prepass:
+    sha256: str
+    size: int
+    encoding: str
+    lines: int
+
+
+def _prepass(path: Path) -> _Prepass:
+    """One pass over the bytes: checksum, encoding (BOM, valid UTF-8, else CP1252/Latin-1) and line count."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
+    undefined_cp1252 = False
+    lines = 0
+    size = 0
+    first = b""
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(_BLOCK), b""):
+            if not first:
+                first = block[:4]
+            digest.update(block)
+            size += len(block)
+            lines += block.count(b"\n")
+            if utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8 = False
+            if not utf8 and not undefined_cp1252:
+                undefined_cp1252 = any(byte in block for byte in _CP1252_UNDEFINED)
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    if first.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif utf8:
+        encoding = "utf-8"
+    elif undefined_cp1252:
+        encoding = "latin-1"
+    else:
+        encoding = "cp1252"
+    if size and not first.endswith(b"\n") and lines == 0:
+        lines = 1
+    return _Prepass(digest.hexdigest(), size, encoding, lines)
+
+
+def _sniff_text(path: Path, encoding: str) -> str:
+    with path.open("rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    return decoder.decode(head, final=False)
+
+
+def _guess_delimiter(text: str, suffix: str) -> str:
+    """The delimiter that splits the first lines into the most consistent number of fields (>1)."""
+    if suffix in {".tsv", ".tab"}:
+        return "\t"
+    if suffix == ".psv":
+        return "|"
+    lines = [line for line in text.splitlines()[:40] if line.strip()]
+    best, best_score = ",", 0
+    for candidate in (",", "\t", ";", "|"):
+        counts = [len(row) for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=candidate)]
+        multi = [count for count in counts if count > 1]
+        if not multi:
+            continue
+        mode = max(set(multi), key=multi.count)
+        score = multi.count(mode) * 1000 + mode
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
+_ARROW_ENCODINGS = {"utf-8": "utf8", "utf-8-sig": "utf8"}
+
+
+class CsvReader(Reader):
+    """Delimited text, streamed through pyarrow in blocks."""
+
+    def __init__(self, path: Path, spec: MappingSpec | None = None) -> None:
+        spec = spec or MappingSpec()
+        pre = _prepass(path)
+        if pre.size == 0:
+            raise InputError(f"{path} is empty (0 bytes); export the ledger again.")
+        encoding = spec.encoding or pre.encoding
+        try:
+            codecs.lookup(encoding)
+        except LookupError as exc:
+            raise InputError(f"Unknown encoding {encoding!r} (mapping file `encoding:`).") from exc
+        text = _sniff_text(path, encoding)
+        if encoding == "utf-8-sig" or text.startswith("\ufeff"):
+            text = text.lstrip("\ufeff")
+        delimiter = spec.delimiter or _guess_delimiter(text, path.suffix.lower())
+        rows = list(_leading_rows(text, delimiter))
+        if not rows:
+            raise InputError(f"{path} holds no rows.")
+        header_index = detect_header_row(rows, spec)
+        if header_index >= len(rows):
+            raise InputError(
+                f"{path}: header_row {header_index + 1} is past the rows read ({len(rows)}); check the "
+                "mapping file."
+            )
+        columns = column_names(rows[header_index])
+        self.info = SourceInfo(
+            path=path,
+            format="tsv" if delimiter == "\t" else "csv",
+            sha256=pre.sha256,
+            size_bytes=pre.size,
+            columns=columns,
+            header_row=header_index + 1,
+            encoding=encoding,
+            delimiter=delimiter,
+            rows_estimate=max(pre.lines - header_index - 1, 0),
+        )
+        self._header_index = header_index
+
+    def chunks(self, chunk_rows: int) -> Iterator[RawChunk]:
+        info = self.info
+        columns = info.columns
+        bad: list[tuple[int, str, int, int]] = []
+
+        def handler(row: Any) -> str:
+            bad.append((int(row.number), str(row.text), int(row.actual_columns), int(row.expected_columns)))
+            return "skip"
+
+        encoding = info.encoding or "utf-8"
+        reader = pacsv.open_csv(
+            info.path,
+            read_options=pacsv.ReadOptions(
+                use_threads=False,
+                block_size=4 << 20,
+                skip_rows=self._header_index + 1,
+                column_names=columns,
+                encoding=_ARROW_ENCODINGS.get(encoding, encoding),
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=info.delimiter or ",",
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=handler,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in columns},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        first_data_row = self._header_index + 2
+        valid_seen = 0
+        bad_used = 0
+        pending: list[pa.RecordBatch] = []
+        pending_rows = 0
+        try:
+            for batch in reader:
+                pending.append(batch)
+                pending_rows += batch.num_rows
+                if pending_rows >= chunk_rows:
+                    chunk, valid_seen, bad_used = self._emit(pending, bad, valid_seen, bad_used, first_data_row)
+                    pending, pending_rows = [], 0
+                    yield chunk
+        except pa.ArrowInvalid as exc:
+            raise InputError(f"{info.path}: cannot be parsed as delimited text: {exc}") from exc
+        chunk, valid_seen, bad_used = self._emit(pending, bad, valid_seen, bad_used, first_data_row, final=True)
+        yield chunk
+
+    def _emit(
+        self,
+        batches: list[pa.RecordBatch],
+        bad: list[tuple[int, str, int, int]],
+        valid_seen: int,
+        bad_used: int,
+        first_data_row: int,
+        *,
+        final: bool = False,
+    ) -> tuple[RawChunk, int, int]:
+        """Number the valid rows of ``batches`` around the bad rows reported so far.
+
+        A valid row that is the i-th valid row of the file sits at data position i + (number of bad rows
+        whose position minus their own index is <= i): vectorised with one ``searchsorted``.
+        """
+        columns = self.info.columns
+        n = sum(b.num_rows for b in batches)
+        bad_positions = np.array([number - first_data_row for number, *_ in bad], dtype=np.int64)
+        bad_positions.sort()
+        shifted = bad_positions - np.arange(len(bad_positions), dtype=np.int64)
+        valid_index = np.arange(valid_seen, valid_seen + n, dtype=np.int64)
+        positions = valid_index + np.searchsorted(shifted, valid_index, side="right")
+        if batches:
+            frame = pl.from_arrow(pa.Table.from_batches(batches))
+            assert isinstance(frame, pl.DataFrame)
+        else:
+            frame = pl.DataFrame(schema={name: pl.String for name in columns})
+        frame = frame.with_columns(pl.Series(ROW, positions + first_data_row, dtype=pl.Int64))
+        frame = _blank_to_null(frame, columns)
+        frame, blank = _split_blank(frame, columns)
+        last_row = int(positions[-1]) + first_data_row if n else None
+        take = [b for b in bad[bad_used:] if final or last_row is None or b[0] <= last_row]
+        if not final and last_row is None:
+            take = []
+        bad_frame = (
+            pl.DataFrame(
+                {
+                    ROW: [b[0] for b in take],
+                    "text": [b[1] for b in take],
+                    "fields": [b[2] for b in take],
+                    "expected": [b[3] for b in take],
+                },
+                schema=BAD_ROW_SCHEMA,
+            )
+            if take
+            else _empty_bad_rows()
+        )
+        blank_bad = bad_frame.filter(pl.col("text").str.strip_chars().str.len_chars() == 0).height
+        bad_frame = bad_frame.filter(pl.col("text").str.strip_chars().str.len_chars() > 0)
+        chunk = RawChunk(
+            frame=frame.select(ROW, *columns),
+            bad_rows=bad_frame,
+            blank=blank + blank_bad,
+            consumed=n + len(take),
+        )
+        return chunk, valid_seen + n, bad_used + len(take)
+
+
+def _leading_rows(text: str, delimiter: str) -> Iterator[list[str | None]]:
+    """The first records of the file, parsed like the streaming reader will parse them."""
+    if not text.endswith("\n"):
+        cut = text.rfind("\n")
+        text = text[: cut + 1] if cut >= 0 else text
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for count, row in enumerate(reader):
+            if count >= 200:
+                break
+            yield [cell for cell in row]
+    except csv.Error:
+        return
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Excel
+# ----------------------------------------------------------------------------------------------------------
+
+
+def cell_text(value: Any) -> str | None:
+    """An Excel cell as the text a user would read in it.
+
+    Whole numbers lose the ``.0`` Excel's float storage adds (so an HTS code typed as a number stays
+    8505110070); dates keep ISO form so the date parser reads them without guessing the order.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return format(value, ".15g")
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+class ExcelReader(Reader):
+    """An .xlsx workbook read with openpyxl in read-only mode (constant memory per row)."""
+
+    def __init__(self, path: Path, spec: MappingSpec | None = None, sheet: str | int | None = None) -> None:
+        import openpyxl
+
+        spec = spec or MappingSpec()
+        try:
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException for broken files
+            raise InputError(f"{path} is not a readable .xlsx workbook: {exc}") from exc
+        self._workbook = workbook
+        names = list(workbook.sheetnames)
+        wanted = sheet if sheet is not None else spec.sheet
+        chosen = self._choose_sheet(names, wanted, spec, path)
+        worksheet = workbook[chosen]
+        head = [[cell_text(v) for v in row] for row in worksheet.iter_rows(max_row=40, values_only=True)]
+        if not head:
+            raise InputError(f"{path}: sheet {chosen!r} is empty.")
+        header_index = detect_header_row(head, spec)
+        if header_index >= len(head):
+            raise InputError(f"{path}: header_row {header_index + 1} is below the rows read on sheet {chosen!r}.")
+        columns = column_names(_trim_trailing_none(head[header_index]))
+        max_row = worksheet.max_row
+        self.info = SourceInfo(
+            path=path,
+            format="xlsx",
+            sha256=file_sha256(path),
+            size_bytes=path.stat().st_size,
+            columns=columns,
+            header_row=header_index + 1,
+            sheet=chosen,
+            sheets=names,
+            rows_estimate=(max_row - header_index - 1) if max_row else None,
+        )
+        self._sheet = chosen
+
+    def _choose_sheet(self, names: list[str], wanted: str | int | None, spec: MappingSpec, path: Path) -> str:
+        if wanted is not None:
+            if isinstance(wanted, int) or (isinstance(wanted, str) and wanted.strip().isdigit()):
+                index = int(wanted)
+                if 1 <= index <= len(names):
+                    return names[index - 1]
+                raise InputError(f"{path}: sheet number {index} does not exist; sheets are {', '.join(names)}.")
+            for name in names:
+                if name.strip().lower() == str(wanted).strip().lower():
+                    return name
+            raise InputError(f"{path}: no sheet named {wanted!r}; sheets are {', '.join(names)}.")
+        if len(names) == 1:
+            return names[0]
+        best, best_score = names[0], -1
+        for name in names:
+            rows = self._workbook[name].iter_rows(max_row=40, values_only=True)
+            score = max((score_header_row([cell_text(v) for v in row], spec) for row in rows), default=0)
+            if score > best_score:
+                best, best_score = name, score
+        return best
+
+    def chunks(self, chunk_rows: int) -> Iterator[RawChunk]:
+        columns = self.info.columns
+        width = len(columns)
+        worksheet = self._workbook[self._sheet]
+        header_row = self.info.header_row or 1
+        buffer: list[tuple[Any, ...]] = []
+        numbers: list[int] = []
+        number = header_row
+        try:
+            for values in worksheet.iter_rows(min_row=header_row + 1, values_only=True):
+                number += 1
+                buffer.append(values)
+                numbers.append(number)
+                if len(buffer) >= chunk_rows:
+                    yield self._chunk(buffer, numbers, width)
+                    buffer, numbers = [], []
+            yield self._chunk(buffer, numbers, width)
+        finally:
+            self._workbook.close()
+
+    def _chunk(self, rows: list[tuple[Any, ...]], numbers: list[int], width: int) -> RawChunk:
+        """Turn a batch of openpyxl row tuples into text columns; cells right of the header are bad rows."""
+        columns = self.info.columns
+        texts: list[list[str | None]] = [[] for _ in range(width)]
+        bad: list[tuple[int, str, int, int]] = []
+        kept: list[int] = []
+        for number, values in zip(numbers, rows, strict=True):
+            cells = [cell_text(v) for v in values]
+            extra = [c for c in cells[width:] if c is not None and c.strip()]
+            if extra:
+                filled = len(_trim_trailing_none(cells))
+                text = "\t".join("" if c is None else c for c in cells[:filled])
+                bad.append((number, text, filled, width))
+                continue
+            cells = (cells + [None] * width)[:width]
+            for position in range(width):
+                texts[position].append(cells[position])
+            kept.append(number)
+        frame = pl.DataFrame(
+            {ROW: pl.Series(ROW, kept, dtype=pl.Int64)}
+            | {name: pl.Series(name, texts[i], dtype=pl.String) for i, name in enumerate(columns)}
+        )
+        frame = _blank_to_null(frame, columns)
+        frame, blank = _split_blank(frame, columns)
+        bad_frame = (
+            pl.DataFrame(
+                {
+                    ROW: [b[0] for b in bad],
+                    "text": [b[1] for b in bad],
+                    "fields": [b[2] for b in bad],
+                    "expected": [b[3] for b in bad],
+                },
+                schema=BAD_ROW_SCHEMA,
+            )
+            if bad
+            else _empty_bad_rows()
+        )
+        return RawChunk(frame=frame, bad_rows=bad_frame, blank=blank, consumed=len(rows))
+
+
+def _trim_trailing_none(cells: Sequence[str | None]) -> list[str | None]:
+    out = list(cells)
+    while out and (out[-1] is None or not str(out[-1]).strip()):
+        out.pop()
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Parquet
+# ----------------------------------------------------------------------------------------------------------
+
+
+class ParquetReader(Reader):
+    """A Parquet file read by record batch; typed columns are turned into text the normalisers read."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self._file = pq.ParquetFile(path)
+        except Exception as exc:  # pyarrow raises ArrowInvalid/OSError for non-Parquet files
+            raise InputError(f"{path} is not a readable Parquet file: {exc}") from exc
+        names = list(self._file.schema_arrow.names)
+        columns = column_names(names)
+        self._renames = dict(zip(names, columns, strict=True))
+        self.info = SourceInfo(
+            path=path,
+            format="parquet",
+            sha256=file_sha256(path),
+            size_bytes=path.stat().st_size,
+            columns=columns,
+            rows_estimate=self._file.metadata.num_rows,
+        )
+
+    def chunks(self, chunk_rows: int) -> Iterator[RawChunk]:
+        columns = self.info.columns
+        offset = 0
+        for batch in self._file.iter_batches(batch_size=chunk_rows):
+            table = pa.Table.from_batches([batch])
+            table = table.rename_columns(columns)
+            frame = pl.from_arrow(table)
+            assert isinstance(frame, pl.DataFrame)
+            frame = frame.with_columns([_as_text(name, frame.schema[name]) for name in columns])
+            frame = frame.with_columns(
+                pl.int_range(offset + 1, offset + 1 + frame.height, dtype=pl.Int64).alias(ROW)
+            )
+            offset += batch.num_rows
+            frame = _blank_to_null(frame, columns)
+            frame, blank = _split_blank(frame, columns)
+            yield RawChunk(frame=frame.select(ROW, *columns), bad_rows=_empty_bad_rows(), blank=blank, consumed=batch.num_rows)
+        if offset == 0:
+            empty = pl.DataFrame(schema={ROW: pl.Int64, **{name: pl.String for name in columns}})
+            yield RawChunk(frame=empty, bad_rows=_empty_bad_rows(), blank=0, consumed=0)
+
+
+def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
+    column = pl.col(name)
+    if dtype == pl.String:
+        return column
+    if dtype == pl.Date:
+        return column.dt.strftime("%Y-%m-%d").alias(name)
+    if isinstance(dtype, pl.Datetime):
+        return column.dt.strftime("%Y-%m-%d %H:%M:%S").alias(name)
+    if dtype.is_float():
+        return (
+            pl.when(column.is_finite() & (column == column.round(0)) & (column.abs() < 1e15))
+            .then(column.cast(pl.Int64).cast(pl.String))
+            .otherwise(column.cast(pl.String))
+            .alias(name)
+        )
+    if dtype.is_nested() or isinstance(dtype, pl.Object):
+        return pl.struct(column).struct.json_encode().alias(name)
+    return column.cast(pl.String).alias(name)

@@ -1,0 +1,235 @@
+"""Digests of alerts as Markdown, HTML or JSON, and an Atom feed file.
+
+All three digest formats render the same list of stored alert payloads, so they always agree; the Atom file is
+written atomically (temporary file then rename) so a feed reader never sees half a feed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from jinja2 import Environment, select_autoescape
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+
+
+class DigestFormat(StrEnum):
+    md = "md"
+    html = "html"
+    json = "json"
+
+
+def usd(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    sign = "-" if value < 0 else ""
+    return f"{sign}${abs(value):,.0f}"
+
+
+def signed_usd(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return ("+" if value >= 0 else "-") + f"${abs(value):,.0f}"
+
+
+def summary_line(alert: dict[str, Any]) -> str:
+    """One sentence a reader can act on: what is touched, and the dollar change when there is one."""
+    exposure = alert["exposure"]
+    parts = []
+    if exposure["basis"] == "no_ledger":
+        parts.append("No ledger loaded, so no lines are matched.")
+    elif exposure["lines_touched"]:
+        window = exposure.get("window")
+        period = f" in the 12 months to {window[1]}" if window else ""
+        text = f"Touches {exposure['lines_touched']} ledger line(s) worth {usd(exposure['annual_value_usd'])}{period}"
+        if exposure.get("annual_duty_usd") is not None:
+            text += f", paying {usd(exposure['annual_duty_usd'])} duty"
+        parts.append(text + ".")
+    else:
+        parts.append("Touches no line of the ledger.")
+    impact = alert.get("impact")
+    if impact and impact.get("change_usd") is not None:
+        parts.append(
+            f"Under {impact['measure_id']}: annual duty {usd(impact['duty_before_usd'])} -> "
+            f"{usd(impact['duty_after_usd'])} ({signed_usd(impact['change_usd'])}) on {impact['lines_affected']} line(s)."
+        )
+    elif impact:
+        parts.append(f"Tied to {impact['measure_id']} ({impact.get('note') or 'no figure'}).")
+    return " ".join(parts)
+
+
+def _header(since: date | None, count: int, generated: datetime) -> str:
+    window = f"since {since.isoformat()}" if since else "all alerts"
+    return f"{count} alert(s), {window}; generated {generated:%Y-%m-%d %H:%M} UTC"
+
+
+def render_markdown(alerts: Sequence[dict[str, Any]], *, since: date | None, generated: datetime) -> str:
+    out = ["# critmin monitor digest", "", _header(since, len(alerts), generated), ""]
+    for alert in alerts:
+        doc = alert["document"]
+        link = (
+            f"[{doc['document_number']}]({doc['html_url']})"
+            if doc.get("html_url")
+            else doc["document_number"]
+        )
+        out += [f"## {doc.get('title') or doc['document_number']}", ""]
+        meta = [
+            link,
+            doc.get("type"),
+            f"published {doc['publication_date']}" if doc.get("publication_date") else None,
+        ]
+        meta += [doc.get("agencies"), f"watch: {alert['entry']['id']}"]
+        out += [" · ".join(str(m) for m in meta if m), "", summary_line(alert), ""]
+        mentions = alert["mentions"]
+        named = [
+            f"{label}: {', '.join(mentions[key])}"
+            for key, label in (
+                ("hts", "HTS"),
+                ("minerals", "minerals"),
+                ("countries", "countries"),
+                ("chapter99", "chapter 99"),
+            )
+            if mentions.get(key)
+        ]
+        if named:
+            out += ["Mentions — " + "; ".join(named), ""]
+        lines = alert["exposure"]["top_lines"]
+        if lines:
+            out += ["| line | HTS | origin | value | duty | matched on |", "|---|---|---|---:|---:|---|"]
+            for line in lines:
+                out.append(
+                    f"| {line['line_id']} | {line['hts']} | {line['country_origin']} | {usd(line['customs_value_usd'])} "
+                    f"| {usd(line['current_duty_usd'])} | {', '.join(line['via'])} |"
+                )
+            out.append("")
+        impact = alert.get("impact")
+        if impact and impact.get("top_lines"):
+            out += [
+                f"Largest changes under {impact['measure_id']}:",
+                "",
+                "| line | HTS | origin | duty before | duty after | change |",
+                "|---|---|---|---:|---:|---:|",
+            ]
+            for line in impact["top_lines"]:
+                out.append(
+                    f"| {line['line_id']} | {line['hts']} | {line['country_origin']} | {usd(line['duty_before_usd'])} "
+                    f"| {usd(line['duty_after_usd'])} | {signed_usd(line['change_usd'])} |"
+                )
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>critmin monitor digest</title>
+<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
+table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.25rem .5rem}
+td.num{text-align:right}.meta{color:#555}article{border-top:1px solid #ddd;padding-top:1rem}</style></head>
+<body><h1>critmin monitor digest</h1><p class="meta">{{ header }}</p>
+{% for a in alerts %}<article id="{{ a.alert_id }}">
+<h2>{{ a.document.title or a.document.document_number }}</h2>
+<p class="meta">{% if a.document.html_url %}<a href="{{ a.document.html_url }}">{{ a.document.document_number }}</a>{% else %}{{ a.document.document_number }}{% endif %}
+{% if a.document.type %} · {{ a.document.type }}{% endif %}{% if a.document.publication_date %} · published {{ a.document.publication_date }}{% endif %}
+{% if a.document.agencies %} · {{ a.document.agencies }}{% endif %} · watch: {{ a.entry.id }}</p>
+<p class="summary">{{ summary(a) }}</p>
+{% if a.exposure.top_lines %}<table><thead><tr><th>line</th><th>HTS</th><th>origin</th><th>value</th><th>duty</th><th>matched on</th></tr></thead><tbody>
+{% for l in a.exposure.top_lines %}<tr><td>{{ l.line_id }}</td><td>{{ l.hts }}</td><td>{{ l.country_origin }}</td><td class="num">{{ usd(l.customs_value_usd) }}</td><td class="num">{{ usd(l.current_duty_usd) }}</td><td>{{ l.via | join(", ") }}</td></tr>
+{% endfor %}</tbody></table>{% endif %}
+{% if a.impact and a.impact.top_lines %}<table><caption>Largest changes under {{ a.impact.measure_id }}</caption><thead><tr><th>line</th><th>HTS</th><th>origin</th><th>before</th><th>after</th><th>change</th></tr></thead><tbody>
+{% for l in a.impact.top_lines %}<tr><td>{{ l.line_id }}</td><td>{{ l.hts }}</td><td>{{ l.country_origin }}</td><td class="num">{{ usd(l.duty_before_usd) }}</td><td class="num">{{ usd(l.duty_after_usd) }}</td><td class="num">{{ signed(l.change_usd) }}</td></tr>
+{% endfor %}</tbody></table>{% endif %}
+</article>{% endfor %}
+</body></html>
+"""
+
+
+def render_html(alerts: Sequence[dict[str, Any]], *, since: date | None, generated: datetime) -> str:
+    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+    template = env.from_string(_HTML)
+    return template.render(
+        alerts=alerts,
+        header=_header(since, len(alerts), generated),
+        summary=summary_line,
+        usd=usd,
+        signed=signed_usd,
+    )
+
+
+def render_json(alerts: Sequence[dict[str, Any]], *, since: date | None, generated: datetime) -> str:
+    body = {
+        "generated_at": generated.isoformat(timespec="seconds"),
+        "since": since.isoformat() if since else None,
+        "count": len(alerts),
+        "alerts": list(alerts),
+    }
+    return json.dumps(body, indent=2, default=str) + "\n"
+
+
+def render(
+    alerts: Sequence[dict[str, Any]],
+    fmt: DigestFormat,
+    *,
+    since: date | None,
+    generated: datetime | None = None,
+) -> str:
+    when = generated or datetime.now(UTC).replace(tzinfo=None)
+    renderers = {
+        DigestFormat.md: render_markdown,
+        DigestFormat.html: render_html,
+        DigestFormat.json: render_json,
+    }
+    return renderers[fmt](alerts, since=since, generated=when)
+
+
+def atom_feed(alerts: Sequence[dict[str, Any]], *, feed_id: str, title: str, updated: datetime) -> bytes:
+    """An Atom 1.0 document, newest alert first; entry ids are stable (``urn:critmin:alert:<alert id>``)."""
+    ET.register_namespace("", ATOM_NS)
+    feed = ET.Element(f"{{{ATOM_NS}}}feed")
+    ET.SubElement(feed, f"{{{ATOM_NS}}}id").text = feed_id
+    ET.SubElement(feed, f"{{{ATOM_NS}}}title").text = title
+    ET.SubElement(feed, f"{{{ATOM_NS}}}updated").text = _rfc3339(updated)
+    author = ET.SubElement(feed, f"{{{ATOM_NS}}}author")
+    ET.SubElement(author, f"{{{ATOM_NS}}}name").text = "critmin monitor"
+    ET.SubElement(feed, f"{{{ATOM_NS}}}generator").text = "critmin"
+    for alert in sorted(alerts, key=lambda a: (a["created_at"], a["alert_id"]), reverse=True):
+        doc = alert["document"]
+        entry = ET.SubElement(feed, f"{{{ATOM_NS}}}entry")
+        ET.SubElement(entry, f"{{{ATOM_NS}}}id").text = f"urn:critmin:alert:{alert['alert_id']}"
+        ET.SubElement(entry, f"{{{ATOM_NS}}}title").text = doc.get("title") or doc["document_number"]
+        ET.SubElement(entry, f"{{{ATOM_NS}}}updated").text = _rfc3339(
+            datetime.fromisoformat(alert["created_at"])
+        )
+        if doc.get("publication_date"):
+            ET.SubElement(entry, f"{{{ATOM_NS}}}published").text = f"{doc['publication_date']}T00:00:00Z"
+        if doc.get("html_url"):
+            ET.SubElement(entry, f"{{{ATOM_NS}}}link", {"rel": "alternate", "href": doc["html_url"]})
+        ET.SubElement(entry, f"{{{ATOM_NS}}}category", {"term": alert["entry"]["id"]})
+        ET.SubElement(entry, f"{{{ATOM_NS}}}summary").text = summary_line(alert)
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same directory and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _rfc3339(when: datetime) -> str:
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,220 @@
+"""``critmin monitor run``: fetch every watched query, store new documents, raise alerts, deliver them.
+
+Each watched query is read from where its cursor stands: mid-pass after an interrupted run (the stored
+``next_page_url``), otherwise a new pass from the latest publication date already seen (inclusive, so a day
+published in two batches is not missed; repeats are deduplicated by document number). One query failing
+(after retries) does not stop the others: the run is marked ``partial``, the failure is reported, and the
+next run resumes that query at its cursor.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from critmin.monitor.alerts import DutyFn, LedgerContext, build_alerts, payloads
+from critmin.monitor.deliver import Channel, DeliveryReport, deliver_pending
+from critmin.monitor.digest import atom_feed, write_atomic
+from critmin.monitor.errors import FeedError, PagingLoopError
+from critmin.monitor.fedreg import Endpoint, FederalRegisterClient
+from critmin.monitor.http import RandomFn, RetryPolicy, SleepFn
+from critmin.monitor.match import schedule_prefixes
+from critmin.monitor.store import MonitorStore, PassCheck
+from critmin.monitor.watchlist import Watchlist, WatchQuery
+from critmin.workspace import Workspace
+
+log = logging.getLogger("critmin.monitor")
+
+
+@dataclass
+class QueryReport:
+    key: str
+    label: str
+    resumed: bool
+    pages: int = 0
+    results: int = 0
+    new_documents: int = 0
+    complete: bool = False
+    error: str | None = None
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    status: str = "running"
+    queries: list[QueryReport] = field(default_factory=list)
+    alerts_new: int = 0
+    alerts_suppressed: int = 0
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    warnings: list[str] = field(default_factory=list)
+    atom_path: Path | None = None
+
+    @property
+    def pages(self) -> int:
+        return sum(q.pages for q in self.queries)
+
+    @property
+    def documents_new(self) -> int:
+        return sum(q.new_documents for q in self.queries)
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"{q.label}: {q.error}" for q in self.queries if q.error]
+
+
+def run_monitor(
+    workspace: Workspace,
+    watchlist: Watchlist,
+    *,
+    client: FederalRegisterClient,
+    ledger: pl.DataFrame | None = None,
+    duty_fn: DutyFn | None = None,
+    channels: Sequence[Channel] = (),
+    max_pages: int | None = None,
+    classify: bool = True,
+    delivery_retry: RetryPolicy | None = None,
+    sleep: SleepFn = time.sleep,
+    rand: RandomFn = random.random,
+) -> RunReport:
+    """One monitor run. Returns what happened; the same is recorded in ``monitor_runs``."""
+    store = MonitorStore(workspace)
+    report = RunReport(run_id=store.start_run(watchlist.name))
+    try:
+        for query in watchlist.queries():
+            report.queries.append(_fetch_query(store, client, watchlist, query, report, max_pages))
+        new, suppressed = _raise_alerts(store, watchlist, ledger, duty_fn, report.run_id, classify)
+        report.alerts_new, report.alerts_suppressed = new, suppressed
+        if channels:
+            report.delivery = deliver_pending(store, channels, retry=delivery_retry, sleep=sleep, rand=rand)
+            report.warnings += report.delivery.errors
+        if watchlist.deliver.atom is not None:
+            report.atom_path = write_feed(store, watchlist.deliver.atom, title=f"critmin: {watchlist.name}")
+        report.status = "partial" if report.errors or report.delivery.failed else "complete"
+    except BaseException as exc:
+        report.status = "failed"
+        store.finish_run(
+            report.run_id, status="failed", stats=_stats(report), warnings=report.warnings, error=repr(exc)
+        )
+        raise
+    error = "; ".join(report.errors) or None
+    store.finish_run(
+        report.run_id, status=report.status, stats=_stats(report), warnings=report.warnings, error=error
+    )
+    return report
+
+
+def _stats(report: RunReport) -> dict[str, int]:
+    return {
+        "pages": report.pages,
+        "documents_new": report.documents_new,
+        "alerts_new": report.alerts_new,
+        "deliveries": report.delivery.delivered,
+    }
+
+
+def _fetch_query(
+    store: MonitorStore,
+    client: FederalRegisterClient,
+    watchlist: Watchlist,
+    query: WatchQuery,
+    report: RunReport,
+    max_pages: int | None,
+) -> QueryReport:
+    cursor = store.cursor(query.key)
+    resumed = bool(cursor and cursor.in_progress)
+    outcome = QueryReport(key=query.key, label=query.label, resumed=resumed)
+    if cursor is not None and cursor.next_url is not None:
+        url, number = cursor.next_url, cursor.next_page or 1
+    elif query.endpoint is Endpoint.documents:
+        since = cursor.high_water if cursor and cursor.high_water else query.since
+        url, number = client.search_url(query.document_query(since)), 1
+    else:
+        url, number = client.public_inspection_url(query.public_inspection_query()), 1
+    first = not resumed
+    try:
+        for page in client.iter_pages(url, start_number=number, max_pages=max_pages):
+            texts = _full_texts(store, client, page.results) if watchlist.full_text else None
+            written = store.save_page(report.run_id, query, page, first=first, full_texts=texts)
+            first = False
+            outcome.pages += 1
+            outcome.results += written.results
+            outcome.new_documents += written.new_documents
+            if written.finished is not None:
+                outcome.complete = True
+                _check_pass(written.finished, query, report)
+    except PagingLoopError as exc:
+        outcome.complete = True
+        report.warnings.append(f"{query.label}: {exc}")
+        _check_pass(store.close_pass(query, note=str(exc), run_id=report.run_id, url=exc.url), query, report)
+    except FeedError as exc:
+        outcome.error = str(exc)
+        log.error("%s: %s", query.label, exc)
+    return outcome
+
+
+def _check_pass(check: PassCheck, query: WatchQuery, report: RunReport) -> None:
+    if not check.verified:
+        report.warnings.append(
+            f"{query.label}: the API announced {check.expected} document(s) but {check.distinct} distinct ones "
+            "were read; the next run reads the same range again."
+        )
+
+
+def _full_texts(
+    store: MonitorStore, client: FederalRegisterClient, results: list[dict[str, Any]]
+) -> dict[str, str]:
+    numbers = [str(item["document_number"]) for item in results if item.get("raw_text_url")]
+    missing = store.documents_missing_text(numbers)
+    texts: dict[str, str] = {}
+    for item in results:
+        number = str(item["document_number"])
+        if number in missing:
+            text = client.full_text(item)
+            if text is not None:
+                texts[number] = text
+    return texts
+
+
+def _raise_alerts(
+    store: MonitorStore,
+    watchlist: Watchlist,
+    ledger: pl.DataFrame | None,
+    duty_fn: DutyFn | None,
+    run_id: str,
+    classify: bool,
+) -> tuple[int, int]:
+    pending = store.unalerted_hits()
+    known = {entry.id for entry in watchlist.entries}
+    pending = pending.filter(pl.col("entry_id").is_in(list(known)))
+    if pending.height == 0:
+        return 0, 0
+    documents = store.documents(numbers=pending.get_column("document_number").unique().to_list())
+    context = LedgerContext.build(ledger, duty_fn, classify=classify)
+    alerts = build_alerts(
+        pending,
+        documents,
+        watchlist,
+        context,
+        run_id=run_id,
+        now=datetime.now(UTC).replace(tzinfo=None),
+        duty_fn=duty_fn,
+        known_hts=schedule_prefixes(),
+    )
+    counts = store.insert_alerts(alerts)
+    return counts["active"], counts["suppressed"]
+
+
+def write_feed(store: MonitorStore, path: Path, *, title: str) -> Path:
+    alerts = payloads(store.alerts())
+    now = datetime.now(UTC).replace(tzinfo=None)
+    feed_id = f"urn:critmin:monitor:{store.ws.path.name}"
+    write_atomic(path, atom_feed(alerts, feed_id=feed_id, title=title, updated=now))
+    return path

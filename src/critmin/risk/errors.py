@@ -1,0 +1,21 @@
+"""Errors specific to the risk indicators."""
+
+from __future__ import annotations
+
+from critmin.errors import CritminError, InputError
+
+
+class RiskDataError(CritminError):
+    """An indicator cannot be computed because its inputs are missing; the message says which and why."""
+
+
+class UnknownMaterialError(InputError, LookupError):
+    """A material name is not one the shipped data cover; carries the names that are."""
+
+    def __init__(self, value: str, known: list[str], context: str = "") -> None:
+        self.value = value
+        self.known = known
+        where = f" {context}" if context else ""
+        close = [name for name in known if value.lower()[:4] in name][:5]
+        hint = f" Did you mean: {', '.join(close)}?" if close else f" Known: {', '.join(known)}."
+        super().__init__(f"Unknown material {value!r}{where}.{hint}")

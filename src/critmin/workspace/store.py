@@ -1,0 +1,417 @@
+"""The workspace: one embedded DuckDB file holding a user's ledgers, runs, monitor state and alert history.
+
+DuckDB gives critmin what a folder of spreadsheets cannot: atomic writes (a killed import leaves the
+previous rows intact), columnar queries over Arrow without a server, and a single file a user can copy or
+delete. It also allows only one writing process per file, which this module turns into a clear message
+instead of a raw lock error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+import duckdb
+
+from critmin import __version__
+from critmin.errors import WorkspaceError
+from critmin.workspace import migrations as mig
+from critmin.workspace import rows as bulk
+from critmin.workspace.location import ENV_VAR, init_hint, resolve_path
+from critmin.workspace.rows import ReplaceResult, quote_ident
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from critmin.workspace.rows import Frame
+
+_LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
+_MIGRATION_LOCK = threading.Lock()  # two threads opening one file must not both apply the same migration
+
+
+class WorkspaceNotFoundError(WorkspaceError, FileNotFoundError):
+    """No workspace at the resolved path (and the caller did not ask to create one)."""
+
+
+class WorkspaceInUseError(WorkspaceError):
+    """Another process holds the DuckDB file lock."""
+
+
+@dataclass(frozen=True)
+class WorkspaceInfo:
+    """What `critmin workspace info` shows."""
+
+    path: Path
+    size_bytes: int
+    schema_version: int
+    read_only: bool
+    applied: list[mig.AppliedMigration]
+    pending: list[mig.Migration]
+    tables: pl.DataFrame  # columns: table, rows
+
+
+class Workspace:
+    """An open workspace. Use :meth:`open`; close it (or use ``with``) to release the file lock."""
+
+    def __init__(
+        self,
+        path: Path,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        read_only: bool,
+        available: Sequence[mig.Migration],
+        created: bool,
+    ) -> None:
+        self.path = path
+        self.read_only = read_only
+        self.created = created
+        """True when this open created the file (``critmin init`` reports it)."""
+        self.applied_now: tuple[mig.Migration, ...] = ()
+        """Migrations applied while opening, oldest first."""
+        self._available = tuple(available)
+        self._con: duckdb.DuckDBPyConnection | None = con
+        self._transactions: set[int] = set()  # ids of connections currently inside transaction()
+
+    # ----------------------------------------------------------------------------------------- opening
+    @classmethod
+    def open(
+        cls,
+        path: Path | str | None = None,
+        *,
+        create: bool = False,
+        read_only: bool = False,
+        migrate: bool = True,
+        migrations: Sequence[mig.Migration] | None = None,
+    ) -> Workspace:
+        """Open the workspace at ``path`` (resolved by :func:`resolve_path`).
+
+        ``create`` makes a missing one (parent directories too). A writable open applies pending migrations
+        unless ``migrate=False`` (``critmin workspace migrate`` wants to list them first); a read-only open
+        never writes, so several processes can read one workspace at the same time. ``migrations``
+        replaces the shipped set (tests use it to stage a migration that is killed halfway).
+        """
+        if create and read_only:
+            raise ValueError("create=True needs a writable workspace; drop read_only=True.")
+        target = resolve_path(path)
+        available = list(migrations) if migrations is not None else mig.discover()
+        existed = target.exists()
+        if not existed:
+            if not create:
+                raise WorkspaceNotFoundError(
+                    f"No critmin workspace at {target}. Create one with `{init_hint(target, path)}`, or "
+                    f"point --workspace or {ENV_VAR} at an existing workspace."
+                )
+            target.parent.mkdir(parents=True, exist_ok=True)
+        con = _connect(target, read_only=read_only)
+        workspace = cls(target, con, read_only=read_only, available=available, created=not existed)
+        try:
+            workspace._check_is_workspace(create=create)
+            if migrate and not read_only:
+                workspace.applied_now = tuple(workspace._apply_pending())
+                kind = "workspace.created" if workspace.created else "workspace.migrated"
+                workspace._record_migrations(kind, workspace.applied_now)
+            else:
+                workspace.pending_migrations()  # still refuse edited or newer workspaces
+        except BaseException:
+            workspace.close()
+            raise
+        return workspace
+
+    def _check_is_workspace(self, *, create: bool) -> None:
+        with self._cursor() as cur:
+            if mig.has_table(cur):
+                return
+            others = cur.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+                "ORDER BY table_name LIMIT 5"
+            ).fetchall()
+        if others:
+            names = ", ".join(row[0] for row in others)
+            raise WorkspaceError(
+                f"{self.path} is a DuckDB database but not a critmin workspace (it has tables {names} and "
+                "no schema_migrations); choose a new path for the workspace."
+            )
+        if create:
+            with self._cursor() as cur:
+                mig.ensure_table(cur)  # marks the file as a workspace even before its first migration
+            return
+        raise WorkspaceNotFoundError(
+            f"{self.path} exists but has not been initialised as a critmin workspace; "
+            f"run `critmin init {self.path}`."
+        )
+
+    def _apply_pending(self) -> list[mig.Migration]:
+        with _MIGRATION_LOCK, self._cursor() as cur:
+            return mig.apply(cur, mig.pending(cur, self._available, where=f"Workspace {self.path}"))
+
+    def _record_migrations(self, kind: str, done: Sequence[mig.Migration]) -> None:
+        if done and "events_log" in self.tables():
+            self.log_event(kind, {"critmin": __version__, "migrations": [m.label for m in done]})
+
+    # ----------------------------------------------------------------------------------------- schema
+    @property
+    def available_migrations(self) -> tuple[mig.Migration, ...]:
+        return self._available
+
+    def applied_migrations(self) -> list[mig.AppliedMigration]:
+        with self._cursor() as cur:
+            return mig.applied(cur)
+
+    def pending_migrations(self) -> list[mig.Migration]:
+        """Migrations not yet applied; raises if the workspace was edited or is newer than this code."""
+        with self._cursor() as cur:
+            return mig.pending(cur, self._available, where=f"Workspace {self.path}")
+
+    @property
+    def schema_version(self) -> int:
+        """Highest applied migration version (0 for a file with none)."""
+        applied = self.applied_migrations()
+        return applied[-1].version if applied else 0
+
+    def migrate(self) -> list[mig.Migration]:
+        """Apply pending migrations now; returns those applied (empty when already current)."""
+        self._require_writable("apply migrations")
+        done = self._apply_pending()
+        self._record_migrations("workspace.migrated", done)
+        return done
+
+    # ------------------------------------------------------------------------------------ connections
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A connection for reading (auto-commit). Close it when done, or use it in a ``with`` block.
+
+        Each call gives a separate connection to the same database, so threads (the web server) do not
+        share one. DuckDB cannot make a single connection read-only; put writes in :meth:`transaction`
+        so they are atomic.
+        """
+        return self._cursor()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Run a block atomically: commit when it ends normally, roll back when it raises.
+
+        A process killed inside the block leaves no trace of it: DuckDB replays only committed
+        transactions from its write-ahead log. Do not call ``commit``/``rollback`` on the yielded
+        connection yourself. A commit that conflicts with a concurrent write in this process raises
+        :class:`WorkspaceError` and nothing is written.
+        """
+        self._require_writable("write")
+        con = self._cursor()
+        try:
+            con.begin()
+            self._transactions.add(id(con))
+            try:
+                yield con
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):
+                    con.rollback()
+                raise
+            try:
+                con.commit()
+            except duckdb.Error as exc:
+                with contextlib.suppress(duckdb.Error):
+                    con.rollback()
+                raise WorkspaceError(
+                    f"Could not commit to workspace {self.path}; nothing was written: {exc}"
+                ) from exc
+        finally:
+            self._transactions.discard(id(con))
+            con.close()
+
+    def _in_transaction(self, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+        """Refuse a connection that is not inside :meth:`transaction`: a multi-statement write on an
+        auto-commit connection would commit its DELETE even if its INSERT then failed."""
+        if id(con) not in self._transactions:
+            raise WorkspaceError(
+                "Pass the connection yielded by `ws.transaction()` (or no connection) to write; an "
+                "auto-commit connection would make this write non-atomic."
+            )
+        return con
+
+    def close(self) -> None:
+        """Release the connection (and, once the last one in this process closes, the file lock)."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    @property
+    def closed(self) -> bool:
+        return self._con is None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else ("read-only" if self.read_only else "open")
+        return f"Workspace({str(self.path)!r}, {state})"
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            raise WorkspaceError(f"Workspace {self.path} is closed; open it again with Workspace.open().")
+        return self._con.cursor()
+
+    def _require_writable(self, action: str) -> None:
+        if self.read_only:
+            raise WorkspaceError(
+                f"Workspace {self.path} was opened read-only and cannot {action}; open it without read_only."
+            )
+
+    # ------------------------------------------------------------------------------------- bulk writes
+    def replace_rows(
+        self,
+        table: str,
+        frame: Frame,
+        *,
+        match: Mapping[str, Any] | None = None,
+        where: str | None = None,
+        params: Sequence[Any] = (),
+        con: duckdb.DuckDBPyConnection | None = None,
+    ) -> ReplaceResult:
+        """Atomically swap one subset of ``table`` (e.g. every row of one import) for ``frame``.
+
+        The subset is the rows equal to every ``match`` value and satisfying the SQL predicate ``where``
+        (with ``?`` placeholders bound from ``params``); with neither, the whole table. ``match`` columns
+        the frame lacks are filled with the match value; present ones must all equal it, so a replace can
+        never write rows a later replace of the same subset would miss (``where`` is not checked against
+        the new rows: prefer ``match`` for keys). Columns are matched by name;
+        table columns absent from the frame take their defaults. The frame goes to DuckDB as Arrow, with
+        no Python loop over rows. Pass ``con`` from :meth:`transaction` to make this one step of a larger
+        atomic write; otherwise it runs in its own transaction.
+        """
+        if con is None:
+            with self.transaction() as tx:
+                return self.replace_rows(table, frame, match=match, where=where, params=params, con=tx)
+        return bulk.replace_rows(
+            self._in_transaction(con), table, frame, match=match, where=where, params=params
+        )
+
+    def append_rows(self, table: str, frame: Frame, *, con: duckdb.DuckDBPyConnection | None = None) -> int:
+        """Append ``frame`` to ``table`` (columns by name, via Arrow); returns the number of rows added."""
+        if con is None:
+            with self.transaction() as tx:
+                return self.append_rows(table, frame, con=tx)
+        return bulk.append_rows(self._in_transaction(con), table, frame)
+
+    # -------------------------------------------------------------------------------- core tables
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        with self._cursor() as cur:
+            row = cur.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def set_setting(self, key: str, value: Any, *, con: duckdb.DuckDBPyConnection | None = None) -> None:
+        """Store a JSON-serialisable value under ``key`` (replacing any previous one)."""
+        if con is None:
+            with self.transaction() as tx:
+                self.set_setting(key, value, con=tx)
+            return
+        con.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+            "SET value = excluded.value, updated_at = timezone('UTC', now())",
+            [key, json.dumps(value)],
+        )
+
+    def log_event(
+        self,
+        kind: str,
+        detail: Mapping[str, Any] | None = None,
+        *,
+        con: duckdb.DuckDBPyConnection | None = None,
+    ) -> int:
+        """Append to the audit trail; pass the ``con`` of the write it describes so both commit together."""
+        if con is None:
+            with self.transaction() as tx:
+                return self.log_event(kind, detail, con=tx)
+        payload = None if detail is None else json.dumps(dict(detail), default=str)
+        row = con.execute(
+            "INSERT INTO events_log (kind, detail) VALUES (?, ?) RETURNING id", [kind, payload]
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def events(self, kind: str | None = None, *, limit: int = 50) -> pl.DataFrame:
+        """The latest events, newest first (``detail`` as a JSON string)."""
+        sql = "SELECT id, ts, kind, detail::VARCHAR AS detail FROM events_log"
+        args: list[Any] = []
+        if kind is not None:
+            sql += " WHERE kind = ?"
+            args.append(kind)
+        sql += " ORDER BY id DESC LIMIT ?"
+        args.append(limit)
+        with self._cursor() as cur:
+            return cur.execute(sql, args).pl()
+
+    # ------------------------------------------------------------------------------------- inspection
+    def tables(self) -> list[str]:
+        with self._cursor() as cur:
+            found = cur.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+                "AND schema_name = 'main' ORDER BY table_name"
+            ).fetchall()
+        return [row[0] for row in found]
+
+    def table_counts(self) -> pl.DataFrame:
+        """Row count of every table, in one query."""
+        import polars as pl
+
+        names = self.tables()
+        if not names:
+            return pl.DataFrame(schema={"table": pl.String, "rows": pl.Int64})
+        union = " UNION ALL ".join(
+            f'SELECT ? AS "table", count(*)::BIGINT AS rows FROM {quote_ident(n)}' for n in names
+        )
+        with self._cursor() as cur:
+            return cur.execute(f'SELECT * FROM ({union}) ORDER BY "table"', names).pl()
+
+    @property
+    def wal_path(self) -> Path:
+        """DuckDB's write-ahead log: committed changes not yet folded into the file; part of the store."""
+        return self.path.with_name(self.path.name + ".wal")
+
+    def describe(self) -> WorkspaceInfo:
+        return WorkspaceInfo(
+            path=self.path,
+            size_bytes=sum(f.stat().st_size for f in (self.path, self.wal_path) if f.exists()),
+            schema_version=self.schema_version,
+            read_only=self.read_only,
+            applied=self.applied_migrations(),
+            pending=self.pending_migrations(),
+            tables=self.table_counts(),
+        )
+
+
+# ------------------------------------------------------------------------------------------- helpers
+def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            holder = _LOCK_HOLDER.search(text)
+            pid = f" (PID {holder[1]})" if holder else ""
+            raise WorkspaceInUseError(
+                f"Workspace {path} is in use by another critmin process{pid}; close it or use another "
+                f"workspace (--workspace PATH or {ENV_VAR})."
+            ) from exc
+        if "not a valid DuckDB database" in text:
+            raise WorkspaceError(
+                f"{path} is not a DuckDB database, so it cannot be a critmin workspace; choose another path."
+            ) from exc
+        raise WorkspaceError(f"Cannot open workspace {path}: {text}") from exc
+    except duckdb.ConnectionException as exc:
+        mode = "read-only" if read_only else "read-write"
+        raise WorkspaceError(
+            f"Workspace {path} is already open in this process in another mode; close it before opening it "
+            f"{mode}. ({exc})"
+        ) from exc
