@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -13,10 +14,15 @@ from critmin.paths import oracles_dir
 
 
 def read_oracle(name: str) -> pl.DataFrame:
-    """An oracle CSV; its first line is the '# source:' citation."""
+    """An oracle CSV; its first line is the '# source:' citation (use through the ``oracle`` fixture)."""
     path: Path = oracles_dir() / name
     assert path.read_text(encoding="utf-8").startswith("# source:"), f"{path} lacks its source line"
     return pl.read_csv(path, skip_rows=1, null_values=["N/A"], infer_schema_length=1000)
+
+
+@pytest.fixture(scope="session")
+def oracle() -> Callable[[str], pl.DataFrame]:
+    return read_oracle
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 import pytest
 
@@ -17,7 +19,6 @@ from critmin.risk.geopolrisk import (
     production_hhi,
 )
 from critmin.risk.sources import load_production
-from tests.risk.conftest import read_oracle
 
 # Tolerances of the geopolrisk-py end-to-end test (tests/test_geopolrisk_data_results_from_excelfile.py).
 HHI_DP, NUM_DP, SCORE_DP, CF_DP = 6, 5, 3, 2
@@ -57,8 +58,10 @@ def published_case(gpr_trade: pl.DataFrame, gpr_production: pl.DataFrame) -> pl.
     return geopolrisk(gpr_trade, gpr_production, regions={"USA": ("USA",)}, years=[2022])
 
 
-def test_hhi_matches_the_published_values_to_6dp(published_case: pl.DataFrame) -> None:
-    examples = read_oracle("hhi_published_examples.csv").filter(pl.col("scale") == "0-1")
+def test_hhi_matches_the_published_values_to_6dp(
+    published_case: pl.DataFrame, oracle: Callable[[str], pl.DataFrame]
+) -> None:
+    examples = oracle("hhi_published_examples.csv").filter(pl.col("scale") == "0-1")
     expected = {
         "Nickel": float(examples.filter(pl.col("example") == "ex3_nickel_2022")["hhi_expected"][0]),
         "Manganese": float(examples.filter(pl.col("example") == "ex4_manganese_2022")["hhi_expected"][0]),

@@ -73,7 +73,7 @@ def coverage_command(
     list_id: str = typer.Option("usgs_2025_final", "--list", help="critical-mineral list id"),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv or json"),
 ) -> None:
-    """Which critical minerals have an HTS code for a processed form (oxide/salt or metal) in the scope map."""
+    """Which critical minerals have an oxide/salt or metal HTS code in the PCMDP scope map."""
     from critmin.errors import CritminError
     from critmin.refdata.scope import coverage
 

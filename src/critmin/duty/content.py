@@ -156,17 +156,20 @@ def content_exprs(spec: ContentSpec, key_index: int, prices: ContentPrices) -> C
     mass: dict[str, pl.Expr] = {}
     qkg = pl.col("quantity_kg")
     v = pl.col("customs_value_usd")
+    fallback = (
+        v * pl.lit(spec.fallback_share) if spec.fallback_share is not None else pl.lit(None, dtype=pl.Float64)
+    )
+    estimated: dict[str, pl.Expr] = {}
     for case in CASES:
         m, vps, share, kpu = (pl.col(column(key_index, w, case)) for w in ("mass", "vps", "share", "kpu"))
-        est_value = _add_defined(share * v, vps * qkg, pl.col(column(key_index, "share", case)),
-                                 pl.col(column(key_index, "vps", case)))
-        est_mass = _add_defined(m * qkg, kpu * v, pl.col(column(key_index, "mass", case)),
-                                pl.col(column(key_index, "kpu", case)))
-        value[case] = pl.coalesce(known_value, est_value)
+        estimated[case] = _add_defined(share * v, vps * qkg, share, vps)
+        est_mass = _add_defined(m * qkg, kpu * v, m, kpu)
+        value[case] = pl.coalesce(known_value, estimated[case], fallback)
         mass[case] = pl.coalesce(known_mass, est_mass)
     source = (
-        pl.when(known & known_value.is_not_null()).then(pl.lit("ledger"))
-        .when(value["central"].is_not_null()).then(pl.lit("factor"))
+        pl.when(known_value.is_not_null()).then(pl.lit("ledger"))
+        .when(estimated["central"].is_not_null()).then(pl.lit("factor"))
+        .when(fallback.is_not_null()).then(pl.lit("fallback"))
         .otherwise(None)
     )
     return ContentExprs(value, mass, known, source)

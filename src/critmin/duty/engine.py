@@ -27,7 +27,7 @@ from critmin.duty import content as content_mod
 from critmin.duty.charge import Charge, PerCase, content_dependent
 from critmin.duty.content import CASES, ContentExprs, ContentPrices, content_exprs, content_prices, factor_columns
 from critmin.duty.floors import floor_charge, reference_price_column, reference_price_expr
-from critmin.duty.lines import DATE, group_flags, join_schedule, prepare
+from critmin.duty.lines import DATE, group_flags, join_schedule, longest_prefix_join, prepare
 from critmin.duty.quotas import QuotaFill, empty_fill, fill_quota, quota_volume
 from critmin.duty.rates import Bases, schedule_charge, simple_charge
 from critmin.duty.references import References
@@ -61,6 +61,7 @@ ContentCase = Literal["low", "central", "high"]
 LedgerInput = pl.DataFrame | pa.Table | pa.RecordBatch
 
 TRANCHES = ("in_quota", "over_quota", "unavailable")
+CONFIDENCE_RANK = {"exact": 3, "partial": 2, "basket": 1}
 
 
 @cache
@@ -86,17 +87,26 @@ def _classification(dim: pl.DataFrame, refs: References) -> pl.DataFrame:
             "(critmin.refdata.scope), and it is not available."
         )
     codes = dim.filter(pl.col("hts").is_not_null()).select(pl.col("hts"), pl.col("hts").alias("line_id"))
-    rows = refs.classify(codes, hts_col="hts", id_col="line_id")
-    rows = rows.with_row_index("__order")
+    rows = refs.classify(codes, hts_col="hts", id_col="line_id").filter(pl.col("mineral_id").is_not_null())
+    # The line's main mineral (for totals by mineral and for floor prices): the most confident match, then
+    # the largest typical content, then alphabetical, so an NdFeB magnet counts under neodymium, not boron.
+    factors = refs.factors.select("hts_prefix", "mineral_id", pl.col("central").alias("__share"))
+    pairs = rows.select(pl.col("line_id").alias("hts"), "mineral_id").unique()
+    shares = longest_prefix_join(pairs, factors, by=["mineral_id"]).select("hts", "mineral_id", "__share")
+    rank = pl.col("confidence").replace_strict(CONFIDENCE_RANK, default=0, return_dtype=pl.Int8)
+    ranked = (
+        rows.join(shares.rename({"hts": "line_id"}), on=["line_id", "mineral_id"], how="left")
+        .with_columns(rank.alias("__rank"))
+        .sort(["line_id", "__rank", "__share", "mineral_id"], descending=[False, True, True, False], nulls_last=True)
+    )
     agg = (
-        rows.filter(pl.col("mineral_id").is_not_null())
-        .group_by("line_id")
+        ranked.group_by("line_id", maintain_order=True)
         .agg(
-            pl.col("mineral_id").sort_by("__order").first().alias("_mineral"),
-            pl.col("stage").sort_by("__order").first().alias("_stage"),
+            pl.col("mineral_id").first().alias("_mineral"),
+            pl.col("stage").first().alias("_stage"),
             pl.col("mineral_id").unique(maintain_order=True).alias("_minerals"),
             pl.col("stage").drop_nulls().unique(maintain_order=True).alias("_stages"),
-            pl.col("confidence").sort_by("__order").first().alias("_confidence"),
+            pl.col("confidence").first().alias("_confidence"),
         )
         .rename({"line_id": "hts"})
     )
@@ -140,7 +150,8 @@ def make_plan(measure_set: MeasureSet) -> Plan:
 
 def hts_dimension(lines: pl.DataFrame, plan: Plan, refs: References, prices: ContentPrices) -> pl.DataFrame:
     dim = lines.select(pl.col("hts").unique())
-    dim = _classification(dim, refs) if plan.needs_classification else _empty_classification(dim)
+    classify = plan.needs_classification and refs.classify is not None
+    dim = _classification(dim, refs) if classify else _empty_classification(dim)
     if plan.needs_schedule:
         dim = join_schedule(dim, refs.schedule_rates)
     for i, m in enumerate(plan.measures):
@@ -209,7 +220,7 @@ BASIS_DTYPE = pl.Enum([b.value for b in Basis])
 STATUS_DTYPE = pl.Enum([s.value for s in LegalStatus])
 PAYER_DTYPE = pl.Enum(["customs", "exporter"])
 TRANCHE_DTYPE = pl.Enum(list(TRANCHES))
-SOURCE_DTYPE = pl.Enum(["ledger", "factor"])
+SOURCE_DTYPE = pl.Enum(["ledger", "factor", "fallback"])
 
 
 def _component_schema(emitter: _Emitter) -> dict[str, pl.DataType]:
@@ -358,6 +369,22 @@ def _emit(
                 pl.format("{}: {}", pl.lit(measure.id), pl.col(f"{tag}_missing").fill_null("amount could not be computed")).alias("message"),
             )
         )
+    source_col = f"{tag}_content_source"
+    if source_col in frame.columns and measure.content is not None and measure.content.fallback_share is not None:
+        assumed = rows.filter((pl.col(source_col) == "fallback") & pl.col(head).is_not_null())
+        if not assumed.is_empty():
+            share = measure.content.fallback_share
+            emitter.issues.append(
+                assumed.select(
+                    pl.col("line_id"),
+                    pl.lit(measure.id).alias("measure_id"),
+                    pl.lit("content_assumed").alias("code"),
+                    pl.lit(
+                        f"{measure.id}: content value unknown (no content_value_usd/content_kg and no content factor); "
+                        f"{share:.0%} of the customs value was assumed. Give the content to replace the assumption."
+                    ).alias("message"),
+                )
+            )
 
 
 def evaluate(
@@ -493,6 +520,11 @@ def evaluate(
     )
     fill = pl.concat(fills, how="vertical") if fills else empty_fill()
     notes = _notes(measure_set, frame)
+    if plan.needs_classification and refs.classify is None:
+        notes.append(
+            "The PCMDP scope map (critmin.refdata.scope) is not available: measures selecting products by "
+            "mineral or stage matched no line."
+        )
     datasets = _datasets_used(plan, refs)
     return DutyResult(measure_set, as_of, content, components, lines, issues, fill, notes, datasets)
 

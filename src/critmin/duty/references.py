@@ -149,6 +149,11 @@ class References:
         missing = [c for c in CONTENT_FACTOR_COLUMNS if c not in frame.columns]
         if missing:
             raise ReferenceDataError(f"content factors lack columns {missing}; they have {frame.columns}.")
+        # Only the factor meant for a line known by its HTS code alone, per kg of product (not per kWh).
+        if "is_default" in frame.columns:
+            frame = frame.filter(pl.col("is_default"))
+        if "basis" in frame.columns:
+            frame = frame.filter(pl.col("basis") == "per_kg_product")
         return frame.select(*CONTENT_FACTOR_COLUMNS, *[c for c in ("basis", "source", "product_id") if c in frame.columns])
 
     def require_flag(self) -> FlagFn:

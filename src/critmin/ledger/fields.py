@@ -9,7 +9,8 @@ synonyms win when a file has two candidate columns for one field ("Entered Value
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -330,3 +331,39 @@ REQUIRED_FIELDS: tuple[str, ...] = tuple(field.name for field in INPUT_FIELDS if
 
 TEXT_FIELDS: tuple[str, ...] = ("line_id", "entry_number", "line_number", "description", "supplier", "part_number")
 """Fields copied as trimmed text, without parsing."""
+
+
+@dataclass(frozen=True)
+class FieldSet:
+    """A family of fields recognised together (a ledger, a bill of materials)."""
+
+    kind: str
+    fields: tuple[InputField, ...]
+    patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    """(field, regex over the normalised header) tried after exact synonyms, with a low rank."""
+    index: dict[str, tuple[str, int]] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for item in self.fields:
+            for rank, synonym in enumerate(item.synonyms):
+                self.index.setdefault(synonym, (item.name, rank))
+
+    @property
+    def by_name(self) -> dict[str, InputField]:
+        return {item.name: item for item in self.fields}
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(item.name for item in self.fields if item.required)
+
+
+LEDGER_FIELDS = FieldSet(
+    "ledger",
+    INPUT_FIELDS,
+    patterns=(
+        ("hts", re.compile(r"^(?!.*\bdesc).*\b(hts|htsus)\b")),
+        ("country_origin", re.compile(r"^(?!.*\b(export|smelt|cast|melt)\b).*\borigin\b")),
+        ("country_export", re.compile(r"\bexport(ation)?\b.*\b(country|ctry)\b|\b(country|ctry)\b.*\bexport")),
+        ("country_smelt_cast", re.compile(r"\bsmelt|\bmelt and pour\b")),
+    ),
+)

@@ -21,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from critmin.errors import InputError
-from critmin.ledger.fields import FIELDS_BY_NAME, INPUT_FIELDS, REQUIRED_FIELDS
+from critmin.ledger.fields import FIELDS_BY_NAME, LEDGER_FIELDS, FieldSet
 from critmin.ledger.minerals import mineral_from_text
 from critmin.ledger.units import canonical_unit
 
@@ -87,36 +87,20 @@ def parse_header(text: str) -> HeaderHint:
     return HeaderHint(" ".join(tokens), unit, currency, mineral)
 
 
-def _synonym_index() -> dict[str, tuple[str, int]]:
-    index: dict[str, tuple[str, int]] = {}
-    for input_field in INPUT_FIELDS:
-        for rank, synonym in enumerate(input_field.synonyms):
-            index.setdefault(synonym, (input_field.name, rank))
-    return index
-
-
-_SYNONYMS = _synonym_index()
-
-_PATTERN_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("hts", re.compile(r"^(?!.*\bdesc).*\b(hts|htsus)\b")),
-    ("country_origin", re.compile(r"^(?!.*\b(export|smelt|cast|melt)\b).*\borigin\b")),
-    ("country_export", re.compile(r"\bexport(ation)?\b.*\b(country|ctry)\b|\b(country|ctry)\b.*\bexport")),
-    ("country_smelt_cast", re.compile(r"\bsmelt|\bmelt and pour\b")),
-)
 _PATTERN_RANK = 1000
 
 
-def match_header(text: str) -> tuple[str, int] | None:
+def match_header(text: str, fieldset: FieldSet = LEDGER_FIELDS) -> tuple[str, int] | None:
     """The field a header names and the synonym's rank (lower is a better match), or None."""
     hint = parse_header(text)
     if not hint.base:
         return None
-    if hint.base in _SYNONYMS:
-        return _SYNONYMS[hint.base]
+    if hint.base in fieldset.index:
+        return fieldset.index[hint.base]
     without_index = re.sub(r"\s+1$", "", hint.base)
-    if without_index in _SYNONYMS:
-        return _SYNONYMS[without_index]
-    for name, pattern in _PATTERN_RULES:
+    if without_index in fieldset.index:
+        return fieldset.index[without_index]
+    for name, pattern in fieldset.patterns:
         if pattern.search(hint.base):
             return name, _PATTERN_RANK
     return None
@@ -132,6 +116,14 @@ COLUMN_CONSTANTS: dict[str, str] = {
     "content_unit": "unit of the content column (default kg)",
 }
 """Constants that describe a column rather than feed a field of their own."""
+
+
+def _known_field_names() -> tuple[str, ...]:
+    from critmin.ledger.bom import BOM_FIELDS
+
+    names = list(FIELDS_BY_NAME)
+    names += [name for name in BOM_FIELDS.by_name if name not in names]
+    return tuple(names)
 
 
 def _check_names(value: dict[str, str], known: tuple[str, ...]) -> dict[str, str]:
@@ -166,12 +158,12 @@ class MappingSpec(BaseModel):
     @field_validator("columns")
     @classmethod
     def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
-        return _check_names(value, tuple(FIELDS_BY_NAME))
+        return _check_names(value, _known_field_names())
 
     @field_validator("constants")
     @classmethod
     def _known_constants(cls, value: dict[str, str]) -> dict[str, str]:
-        return _check_names(value, (*FIELDS_BY_NAME, *COLUMN_CONSTANTS))
+        return _check_names(value, (*_known_field_names(), *COLUMN_CONSTANTS))
 
     @field_validator("constants", mode="before")
     @classmethod
@@ -240,6 +232,7 @@ class ColumnMapping:
     alternatives: dict[str, list[str]] = field(default_factory=dict)
     """ledger field -> other columns that could also have fed it (the first one wins)"""
     missing_required: list[str] = field(default_factory=list)
+    fieldset: FieldSet = LEDGER_FIELDS
 
     def source_of(self, name: str) -> str | None:
         return self.fields.get(name)
@@ -247,7 +240,7 @@ class ColumnMapping:
     def rows(self) -> list[dict[str, str | None]]:
         """One row per ledger field, in schema order, for display."""
         out: list[dict[str, str | None]] = []
-        for input_field in INPUT_FIELDS:
+        for input_field in self.fieldset.fields:
             name = input_field.name
             column = self.fields.get(name)
             constant = self.constants.get(name)
@@ -293,7 +286,13 @@ def _find_column(columns: Sequence[str], wanted: str) -> str | None:
     return None
 
 
-def map_headers(columns: Sequence[str], spec: MappingSpec | None = None, *, origin: str = "") -> ColumnMapping:
+def map_headers(
+    columns: Sequence[str],
+    spec: MappingSpec | None = None,
+    *,
+    origin: str = "",
+    fieldset: FieldSet = LEDGER_FIELDS,
+) -> ColumnMapping:
     """Decide which column feeds each ledger field.
 
     Order of precedence: the mapping file's ``columns``, then recognised headers (best synonym first, then
@@ -301,12 +300,19 @@ def map_headers(columns: Sequence[str], spec: MappingSpec | None = None, *, orig
     makes the weight unit kg; ``Value (EUR)`` makes the currency EUR).
     """
     spec = spec or MappingSpec()
-    mapping = ColumnMapping()
+    mapping = ColumnMapping(fieldset=fieldset)
     taken: set[str] = set()
+    known = fieldset.by_name
+    where = f" (mapping file {origin})" if origin else ""
+    for name in [*spec.columns, *spec.constants]:
+        if name not in known and name not in COLUMN_CONSTANTS:
+            raise InputError(
+                f"{name!r}{where} is not a {fieldset.kind} field; {fieldset.kind} fields are "
+                f"{', '.join(known)}."
+            )
     for name, header in spec.columns.items():
         column = _find_column(columns, header)
         if column is None:
-            where = f" (mapping file {origin})" if origin else ""
             raise InputError(
                 f"columns.{name}{where} names the column {header!r}, which this file does not have. "
                 f"Its columns are: {', '.join(repr(c) for c in columns)}."
@@ -319,7 +325,7 @@ def map_headers(columns: Sequence[str], spec: MappingSpec | None = None, *, orig
     for position, column in enumerate(columns):
         if column in taken:
             continue
-        matched = match_header(column)
+        matched = match_header(column, fieldset)
         if matched is None:
             continue
         name, rank = matched
@@ -340,13 +346,14 @@ def map_headers(columns: Sequence[str], spec: MappingSpec | None = None, *, orig
             continue
         mapping.constants[name] = value
         mapping.how[name] = "constant (mapping file)"
-    _apply_header_hints(mapping)
+    if fieldset is LEDGER_FIELDS:
+        _apply_header_hints(mapping)
 
     ignored = {normalise_header(c) for c in spec.ignore}
     used = set(mapping.fields.values())
     mapping.unused = [c for c in columns if c not in used and normalise_header(c) not in ignored]
     mapping.missing_required = [
-        name for name in REQUIRED_FIELDS if name not in mapping.fields and name not in mapping.constants
+        name for name in fieldset.required if name not in mapping.fields and name not in mapping.constants
     ]
     return mapping
 
@@ -387,8 +394,10 @@ def _apply_header_hints(mapping: ColumnMapping) -> None:
 # ----------------------------------------------------------------------------------------------------------
 
 
-def score_header_row(cells: Sequence[str | None], spec: MappingSpec | None = None) -> int:
-    """How many distinct ledger fields a candidate header row names."""
+def score_header_row(
+    cells: Sequence[str | None], spec: MappingSpec | None = None, fieldset: FieldSet = LEDGER_FIELDS
+) -> int:
+    """How many distinct fields a candidate header row names."""
     wanted = {normalise_header(h) for h in (spec.columns.values() if spec else ())}
     found: set[str] = set()
     for cell in cells:
@@ -398,13 +407,15 @@ def score_header_row(cells: Sequence[str | None], spec: MappingSpec | None = Non
         if normalise_header(text) in wanted:
             found.add("mapped:" + normalise_header(text))
             continue
-        matched = match_header(text)
+        matched = match_header(text, fieldset)
         if matched is not None:
             found.add(matched[0])
     return len(found)
 
 
-def detect_header_row(rows: Sequence[Sequence[str | None]], spec: MappingSpec | None = None) -> int:
+def detect_header_row(
+    rows: Sequence[Sequence[str | None]], spec: MappingSpec | None = None, fieldset: FieldSet = LEDGER_FIELDS
+) -> int:
     """0-based index of the header among the first rows: the row naming the most ledger fields.
 
     Title lines, report banners and blank lines above the header are common in broker and ERP exports.
@@ -414,7 +425,7 @@ def detect_header_row(rows: Sequence[Sequence[str | None]], spec: MappingSpec | 
         return spec.header_row - 1
     best_index, best_score = -1, 1
     for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        score = score_header_row(row, spec)
+        score = score_header_row(row, spec, fieldset)
         if score > best_score:
             best_index, best_score = index, score
     if best_index >= 0:

@@ -31,6 +31,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from critmin.errors import InputError
+from critmin.ledger.fields import LEDGER_FIELDS, FieldSet
 from critmin.ledger.headers import MappingSpec, column_names, detect_header_row, score_header_row
 
 ROW = "__row"
@@ -116,7 +117,12 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def open_source(path: Path, spec: MappingSpec | None = None, sheet: str | int | None = None) -> Reader:
+def open_source(
+    path: Path,
+    spec: MappingSpec | None = None,
+    sheet: str | int | None = None,
+    fieldset: FieldSet = LEDGER_FIELDS,
+) -> Reader:
     """Open a ledger or BOM file by its extension; the error for anything else says what is accepted."""
     if not path.exists():
         raise InputError(f"{path}: no such file.")
@@ -124,7 +130,7 @@ def open_source(path: Path, spec: MappingSpec | None = None, sheet: str | int | 
         raise InputError(f"{path} is a directory; give a CSV, TSV, Excel (.xlsx) or Parquet file.")
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        return ExcelReader(path, spec, sheet)
+        return ExcelReader(path, spec, sheet, fieldset)
     if suffix in PARQUET_SUFFIXES:
         return ParquetReader(path)
     if suffix == ".xls":
@@ -133,7 +139,7 @@ def open_source(path: Path, spec: MappingSpec | None = None, sheet: str | int | 
             "as .xlsx or CSV."
         )
     if suffix in CSV_SUFFIXES or suffix == "":
-        return CsvReader(path, spec)
+        return CsvReader(path, spec, fieldset)
     raise InputError(
         f"{path}: unknown file type {suffix!r}. critmin reads CSV/TSV (.csv, .tsv, .txt), Excel (.xlsx) and "
         "Parquet (.parquet)."
@@ -247,7 +253,7 @@ _ARROW_ENCODINGS = {"utf-8": "utf8", "utf-8-sig": "utf8"}
 class CsvReader(Reader):
     """Delimited text, streamed through pyarrow in blocks."""
 
-    def __init__(self, path: Path, spec: MappingSpec | None = None) -> None:
+    def __init__(self, path: Path, spec: MappingSpec | None = None, fieldset: FieldSet = LEDGER_FIELDS) -> None:
         spec = spec or MappingSpec()
         pre = _prepass(path)
         if pre.size == 0:
@@ -264,7 +270,7 @@ class CsvReader(Reader):
         rows = list(_leading_rows(text, delimiter))
         if not rows:
             raise InputError(f"{path} holds no rows.")
-        header_index = detect_header_row(rows, spec)
+        header_index = detect_header_row(rows, spec, fieldset)
         if header_index >= len(rows):
             raise InputError(
                 f"{path}: header_row {header_index + 1} is past the rows read ({len(rows)}); check the "
@@ -441,7 +447,13 @@ def cell_text(value: Any) -> str | None:
 class ExcelReader(Reader):
     """An .xlsx workbook read with openpyxl in read-only mode (constant memory per row)."""
 
-    def __init__(self, path: Path, spec: MappingSpec | None = None, sheet: str | int | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        spec: MappingSpec | None = None,
+        sheet: str | int | None = None,
+        fieldset: FieldSet = LEDGER_FIELDS,
+    ) -> None:
         import openpyxl
 
         spec = spec or MappingSpec()
@@ -452,12 +464,13 @@ class ExcelReader(Reader):
         self._workbook = workbook
         names = list(workbook.sheetnames)
         wanted = sheet if sheet is not None else spec.sheet
+        self._fieldset = fieldset
         chosen = self._choose_sheet(names, wanted, spec, path)
         worksheet = workbook[chosen]
         head = [[cell_text(v) for v in row] for row in worksheet.iter_rows(max_row=40, values_only=True)]
         if not head:
             raise InputError(f"{path}: sheet {chosen!r} is empty.")
-        header_index = detect_header_row(head, spec)
+        header_index = detect_header_row(head, spec, fieldset)
         if header_index >= len(head):
             raise InputError(f"{path}: header_row {header_index + 1} is below the rows read on sheet {chosen!r}.")
         columns = column_names(_trim_trailing_none(head[header_index]))
@@ -491,7 +504,9 @@ class ExcelReader(Reader):
         best, best_score = names[0], -1
         for name in names:
             rows = self._workbook[name].iter_rows(max_row=40, values_only=True)
-            score = max((score_header_row([cell_text(v) for v in row], spec) for row in rows), default=0)
+            score = max(
+                (score_header_row([cell_text(v) for v in row], spec, self._fieldset) for row in rows), default=0
+            )
             if score > best_score:
                 best, best_score = name, score
         return best

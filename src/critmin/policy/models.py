@@ -228,9 +228,15 @@ class Claim(_Model):
 
 
 class ContentSpec(_Model):
-    """Which contained metal/mineral a content basis refers to ("classified" = the line's own minerals)."""
+    """Which contained metal/mineral a content basis refers to ("classified" = the line's own minerals).
+
+    Content comes from the ledger, else from the shipped content factors. Where neither gives it,
+    ``fallback_share`` (a fraction of customs value, 1.0 = the whole value) is assumed and the line is
+    flagged; without it the amount is left unknown and the line is flagged.
+    """
 
     minerals: list[MineralId] | Literal["classified"]
+    fallback_share: Fraction | None = Field(default=None, le=1.0)
 
     def key(self) -> str:
         return "classified" if self.minerals == "classified" else ",".join(sorted(self.minerals))

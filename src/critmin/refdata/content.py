@@ -12,7 +12,17 @@ import polars as pl
 
 from critmin.refdata.registry import load
 
-FACTOR_COLUMNS = ("product_id", "hts_prefix", "mineral_id", "basis", "low", "central", "high", "unit", "source")
+FACTOR_COLUMNS = (
+    "product_id",
+    "hts_prefix",
+    "mineral_id",
+    "basis",
+    "low",
+    "central",
+    "high",
+    "unit",
+    "source",
+)
 
 
 def factors() -> pl.DataFrame:

@@ -258,7 +258,8 @@ _SPECIFIC = re.compile(
     r"(?P<qual>(?:\s*,)?\s+(?:on|of|including)\s+[a-z ,]{2,60})?$"
 )
 _AD_VALOREM = re.compile(
-    r"^(?P<pct>\d+(?:\.\d+)?)(?:\s+(?P<num>\d+)/(?P<den>\d+))?\s*%(?P<basis>\s+on\s+(?:the\s+)?[a-z ,]{2,60})?$"
+    r"^(?P<pct>\d+(?:\.\d+)?)(?:\s+(?P<num>\d+)/(?P<den>\d+))?\s*%"
+    r"(?P<basis>\s+on\s+(?:the\s+)?[a-z ,]{2,60})?$"
 )
 
 

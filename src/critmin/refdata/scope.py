@@ -30,7 +30,7 @@ def derivative_products() -> pl.DataFrame:
 
 
 def classify(frame: pl.DataFrame, hts_col: str = "hts", id_col: str = "line_id") -> pl.DataFrame:
-    """One CLASSIFICATION_SCHEMA row per (line, mineral) by longest HTS prefix; unmatched lines once, unmapped.
+    """CLASSIFICATION_SCHEMA rows: one per (line, mineral) by longest HTS prefix; unmatched lines once.
 
     Vectorised: for each prefix length present in the map the code is cut to that length and tested for
     membership, the longest hit wins (a coalesce from long to short), and the winning prefix is joined to the
@@ -93,9 +93,9 @@ def coverage(list_id: str = "usgs_2025_final") -> pl.DataFrame:
     out = out.with_columns(
         pl.col("stages").fill_null(pl.lit([], dtype=pl.List(pl.String))),
         pl.col("processed_prefixes").fill_null(pl.lit([], dtype=pl.List(pl.String))),
-        pl.col("__rank").replace_strict(rank_to_name, default=None, return_dtype=pl.String).alias(
-            "processed_confidence"
-        ),
+        pl.col("__rank")
+        .replace_strict(rank_to_name, default=None, return_dtype=pl.String)
+        .alias("processed_confidence"),
     ).with_columns(
         (pl.col("__rank").fill_null(0) >= _CONFIDENCE_RANK["partial"]).alias("has_processed_code"),
         pl.col("processed_prefixes").list.len().cast(pl.Int64).alias("n_processed_prefixes"),

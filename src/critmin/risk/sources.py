@@ -119,7 +119,7 @@ def load_gpr_production() -> pl.DataFrame:
 
 
 def _hs_to_material() -> pl.DataFrame:
-    return gpr_materials().select("material", pl.col("hs92")).explode("hs92")
+    return gpr_materials().select("material", pl.col("hs92")).explode("hs92", empty_as_null=True)
 
 
 @cache
@@ -179,6 +179,7 @@ def governance_asof(
             on="_year",
             by="_country",
             strategy="backward",
+            check_sortedness=False,
         )
         .select("_row", out)
     )

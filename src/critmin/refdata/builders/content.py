@@ -77,7 +77,9 @@ class _Context:
             if element in self.element_minerals:
                 share = count * self.weights[element] / mass
                 out[element] = share
-                steps.append(f"{element} = {_fmt(count)}x{_fmt(self.weights[element])}/{mass:.3f} = {share:.4f}")
+                steps.append(
+                    f"{element} = {_fmt(count)}x{_fmt(self.weights[element])}/{mass:.3f} = {share:.4f}"
+                )
         return out, "; ".join(steps)
 
 
@@ -137,7 +139,9 @@ def _compound_rows(ctx: _Context) -> list[dict[str, Any]]:
 
 def _triple(values: Sequence[float], what: str) -> Triple:
     if len(values) != 3 or not values[0] <= values[1] <= values[2]:
-        raise ReferenceDataError(f"{FACTORS_FILE} {what}: expected [low, central, high] in order, got {values}.")
+        raise ReferenceDataError(
+            f"{FACTORS_FILE} {what}: expected [low, central, high] in order, got {values}."
+        )
     return float(values[0]), float(values[1]), float(values[2])
 
 
@@ -179,7 +183,13 @@ def _cell_rows(ctx: _Context) -> list[dict[str, Any]]:
         )
         keys = list(cell["sources"]) + (list(anode["sources"]))
         source = ctx.cite(keys, pid)
-        note = " ".join(str(cell.get("note", "")).split()) + "; graphite: " + " ".join(anode["note"].split())
+        note = (
+            " ".join(str(cell.get("note", "")).split())
+            + "; graphite: "
+            + " ".join(anode["note"].split())
+            + "; counts cathode and anode active material only (current-collector foils, electrolyte "
+            "lithium and casings are not included; li_ion_battery_average_2020 gives copper)"
+        )
         for mineral, (values, text) in per_kwh.items():
             per_kg: Triple = (values[0] * energy[0], values[1] * energy[1], values[2] * energy[2])
             kg_text = (
@@ -187,9 +197,22 @@ def _cell_rows(ctx: _Context) -> list[dict[str, Any]]:
                 f"{_fmt(energy[2])}) = {per_kg[0]:.4f}, {per_kg[1]:.4f}, {per_kg[2]:.4f}"
             )
             for prefix in cell["hts_prefixes"]:
-                rows.append(_row(pid, cell["name"], prefix, mineral, "per_kwh", values, source, text, note, False))
                 rows.append(
-                    _row(pid, cell["name"], prefix, mineral, "per_kg_product", per_kg, source, kg_text, note, False)
+                    _row(pid, cell["name"], prefix, mineral, "per_kwh", values, source, text, note, False)
+                )
+                rows.append(
+                    _row(
+                        pid,
+                        cell["name"],
+                        prefix,
+                        mineral,
+                        "per_kg_product",
+                        per_kg,
+                        source,
+                        kg_text,
+                        note,
+                        False,
+                    )
                 )
     return rows
 
@@ -227,7 +250,12 @@ def _ndfeb_rows(ctx: _Context) -> list[dict[str, Any]]:
             ndpr_keys + srcs["praseodymium_share_of_ndpr"],
             f"{ndpr_text}; Pr = (Nd+Pr) x Pr share {_fmt(pr[0])}/{_fmt(pr[1])}/{_fmt(pr[2])}",
         ),
-        ("dysprosium", dy, srcs["dysprosium_wt"], "0 for heavy-rare-earth-free grades to 10% in motor grades"),
+        (
+            "dysprosium",
+            dy,
+            srcs["dysprosium_wt"],
+            "0 for heavy-rare-earth-free grades to 10% in motor grades",
+        ),
         ("terbium", tb, srcs["terbium_wt"], "grain-boundary-diffused grades carry under ~1% (assumed)"),
         (
             "boron",
@@ -250,7 +278,7 @@ def _ndfeb_rows(ctx: _Context) -> list[dict[str, Any]]:
                     values,
                     ctx.cite(keys, pid),
                     derivation,
-                    "iron is the balance (about 64-69%); cobalt, aluminum, copper, gallium minor additions not listed",
+                    "iron is the balance (about 64-69%); minor cobalt, aluminum, copper, gallium not listed",
                     bool(spec.get("default", False)),
                 )
             )
@@ -315,9 +343,13 @@ def _envelope_rows(ctx: _Context, rows: list[dict[str, Any]]) -> list[dict[str, 
         part = frame.filter(pl.col("product_id").is_in(variants))
         missing = set(variants) - set(part.get_column("product_id").to_list())
         if missing:
-            raise ReferenceDataError(f"{FACTORS_FILE} envelope {env['product_id']}: unknown variants {missing}.")
+            raise ReferenceDataError(
+                f"{FACTORS_FILE} envelope {env['product_id']}: unknown variants {missing}."
+            )
         for (basis, mineral), group in part.group_by(["basis", "mineral_id"], maintain_order=True):
-            per_variant = group.unique("product_id", keep="first").select("product_id", "low", "central", "high")
+            per_variant = group.unique("product_id", keep="first").select(
+                "product_id", "low", "central", "high"
+            )
             absent = len(variants) - per_variant.height  # a variant without the mineral contains none of it
             lows = per_variant.get_column("low").to_list() + [0.0] * absent
             centrals = per_variant.get_column("central").to_list() + [0.0] * absent
@@ -392,12 +424,12 @@ SPECS = [
         vintage="2026-11-28",
         retrieved="2026-11-28",
         description=(
-            "product_id, hts_prefix, mineral_id, basis (per_kg_product in kg/kg, per_kwh in kg/kWh), low, "
-            "central, high, unit, source, is_default (the factor to use when only the HTS code is known), "
-            "derivation (the arithmetic) and note. Covers NdFeB and SmCo magnets, lithium-ion cells by cathode "
-            "chemistry (NMC811, NMC622, NCA, LFP, and an unknown-chemistry envelope), cathode active materials, "
-            "battery-grade lithium/cobalt/nickel/manganese salts, rare-earth oxides, GaAs, anode graphite and "
-            "copper wire and cable."
+            "product_id, hts_prefix, mineral_id, basis (per_kg_product in kg/kg, per_kwh in kg/kWh), "
+            "low, central, high, unit, source, is_default (the factor to use when only the HTS code is "
+            "known), derivation (the arithmetic) and note. Covers NdFeB and SmCo magnets, lithium-ion "
+            "cells by cathode chemistry (NMC811, NMC622, NCA, LFP, and an unknown-chemistry envelope), "
+            "cathode active materials, battery-grade lithium/cobalt/nickel/manganese salts, rare-earth "
+            "oxides, GaAs, anode graphite and copper wire and cable."
         ),
         build=build_factors,
         raw_inputs=(f"curated:{FACTORS_FILE}", HTS_CSV),

@@ -34,9 +34,10 @@ PROGRAM_CODES_FILE = "hts_program_codes.yaml"
 
 SOURCE = (
     "USITC Harmonized Tariff Schedule of the United States 2025 Basic Edition, CSV export "
-    "(https://hts.usitc.gov/), via github.com/Budget-Lab-Yale/Tariff-ETRs@ffc01053986e7d7c61e9922ed7deb16d5057ab0b "
-    "resources/hts_2025_basic_edition.csv; footnotes from the USITC JSON export "
-    "(https://hts.usitc.gov/reststop/exportList) via github.com/brendanxmac/hts-hero@34cdc36f hts-chapters/*.json"
+    "(https://hts.usitc.gov/), via github.com/Budget-Lab-Yale/Tariff-ETRs"
+    "@ffc01053986e7d7c61e9922ed7deb16d5057ab0b resources/hts_2025_basic_edition.csv; footnotes from the "
+    "USITC JSON export (https://hts.usitc.gov/reststop/exportList) via github.com/brendanxmac/hts-hero"
+    "@34cdc36fb3b57789262478cedcba54bb85657f25 hts-chapters/*.json"
 )
 LICENCE = "Public domain (U.S. Government work, 17 U.S.C. 105)"
 RETRIEVED = "2026-11-28"

@@ -78,8 +78,8 @@ def build_scope(raw_dir: Path) -> pl.DataFrame:
         prefix = row["hts_prefix"] or ""
         if prefix not in known_codes:
             problems.append(
-                f"{where}, column hts_prefix: {prefix!r} is not a code of the HTS 2025 schedule; use the code "
-                "as printed (digits only), e.g. 26030000 rather than 2603."
+                f"{where}, column hts_prefix: {prefix!r} is not a code of the HTS 2025 schedule; use "
+                "the code as printed (digits only), e.g. 26030000 rather than 2603."
             )
         if row["mineral_id"] not in minerals:
             problems.append(f"{where}, column mineral_id: unknown mineral {row['mineral_id']!r}.")
@@ -151,14 +151,14 @@ def build_products(raw_dir: Path) -> pl.DataFrame:
                 "source": _expand_sources(";".join(entry["sources"]), f"{path.name} product {pid}", sources),
             }
         )
-    schema = {
-        "product_id": pl.String,
-        "name": pl.String,
-        "eo14272_category": pl.String,
-        "eo14272_named": pl.Boolean,
-        "hts_prefixes": pl.List(pl.String),
-        "minerals": pl.List(pl.String),
-        "source": pl.String,
+    schema: dict[str, pl.DataType] = {
+        "product_id": pl.String(),
+        "name": pl.String(),
+        "eo14272_category": pl.String(),
+        "eo14272_named": pl.Boolean(),
+        "hts_prefixes": pl.List(pl.String()),
+        "minerals": pl.List(pl.String()),
+        "source": pl.String(),
     }
     frame = pl.DataFrame(rows, schema=schema)
     if frame.get_column("product_id").is_duplicated().any():
@@ -167,8 +167,9 @@ def build_products(raw_dir: Path) -> pl.DataFrame:
 
 
 _SOURCE_NOTE = (
-    "critmin curation from HTS 2025 descriptions (USITC, https://hts.usitc.gov/) and the public documents "
-    f"listed per row (curated/{SOURCES_FILE}); no official PCMDP HTS list exists (Proclamation 11001 attached none)"
+    "critmin curation from HTS 2025 descriptions (USITC, https://hts.usitc.gov/) and the public "
+    f"documents listed per row (curated/{SOURCES_FILE}); no official PCMDP HTS list exists "
+    "(Proclamation 11001 attached none)"
 )
 
 SPECS = [
@@ -181,11 +182,11 @@ SPECS = [
         retrieved="2026-11-28",
         description=(
             "One row per (hts_prefix, mineral_id): stage (ore_concentrate, oxide_salt_compound, "
-            "metal_powder_alloy, semi_finished, derivative), processed (oxide/salt or metal stage), confidence "
-            "(exact, partial, basket), the schedule's description of the prefix, note and full source text. "
-            "Ledger lines are classified by the longest matching prefix (critmin.refdata.scope.classify). Every "
-            "prefix is a code of the HTS 2025 schedule. Covers chapters 25-28, 31, 38, 71, 72, 74-81, 85 and the "
-            "derivative products EO 14272 names."
+            "metal_powder_alloy, semi_finished, derivative), processed (oxide/salt or metal stage), "
+            "confidence (exact, partial, basket), the schedule's description of the prefix, note and full "
+            "source text. Ledger lines are classified by the longest matching prefix "
+            "(critmin.refdata.scope.classify). Every prefix is a code of the HTS 2025 schedule. Covers "
+            "chapters 25-28, 31, 38, 71, 72, 74-81, 85 and the derivative products EO 14272 names."
         ),
         build=build_scope,
         raw_inputs=(f"curated:{SCOPE_FILE}", f"curated:{SOURCES_FILE}", HTS_CSV),
