@@ -66,7 +66,9 @@ class Constraints(_Strict):
         default_factory=lambda: ["us_fta", "us_cm_frameworks"],
         description="country groups whose members count as agreement partners (as of each period's date)",
     )
-    dfars_ban: bool = Field(False, description="ban covered countries for DFARS products from the rule's date")
+    dfars_ban: bool = Field(
+        False, description="ban covered countries for DFARS products from the rule's date"
+    )
     max_switch_share: float | None = Field(
         None, ge=0, le=1, description="largest share of demand that may move away from the current mix"
     )
@@ -119,6 +121,7 @@ def load_problem(path: Path) -> Problem:
         return Problem.model_validate(data)
     except ValidationError as exc:
         lines = [
-            f"{path}: field `{'.'.join(str(p) for p in e['loc']) or '(top level)'}`: {e['msg']}" for e in exc.errors()
+            f"{path}: field `{'.'.join(str(p) for p in e['loc']) or '(top level)'}`: {e['msg']}"
+            for e in exc.errors()
         ]
         raise InputError("Invalid sourcing problem:\n  " + "\n  ".join(lines)) from exc

@@ -1,9 +1,9 @@
 """Build the sourcing LP/MILP as sparse matrices (vectorised over options x periods) and solve it with HiGHS.
 
 Variables: quantity x[o,t] per option and period; y[o] = 1 if option o is used (binary where it matters:
-qualification costs and minimum orders); shortfall per demand row where a penalty is given; for CVaR, eta and
-one excess u[s] per scenario (Rockafellar-Uryasev); for switching limits, the volume m[o,t] moved away from the
-current mix. Shadow prices come from the LP with the binaries fixed at their optimum.
+qualification costs and minimum orders); shortfall per demand row where a penalty is given; for CVaR, eta
+and one excess u[s] per scenario (Rockafellar-Uryasev); for switching limits, the volume m[o,t] moved away
+from the current mix. Shadow prices come from the LP with the binaries fixed at their optimum.
 """
 
 from __future__ import annotations
@@ -238,7 +238,9 @@ def build(problem: Problem, risk_price: float | None = None) -> Model:
         np.zeros(k),
     )
 
-    def share_rows(family: str, group_key: NDArray[Any], share: float, sense: str, member: NDArray[np.bool_]) -> None:
+    def share_rows(
+        family: str, group_key: NDArray[Any], share: float, sense: str, member: NDArray[np.bool_]
+    ) -> None:
         """sum of x over options in a group (within one product and period) <= or >= share x demand."""
         sel = member.ravel() & (demand[product_of[o_flat], t_flat] > 0)
         if not sel.any():
@@ -268,7 +270,9 @@ def build(problem: Problem, risk_price: float | None = None) -> Model:
         key = np.char.add(np.char.add(attrs["origin"].to_numpy().astype(str), "/"), product_names.astype(str))
         share_rows("country_share", key, cons.max_share_country, "<=", everyone)
     if cons.max_share_supplier is not None:
-        key = np.char.add(np.char.add(attrs["supplier"].to_numpy().astype(str), "/"), product_names.astype(str))
+        key = np.char.add(
+            np.char.add(attrs["supplier"].to_numpy().astype(str), "/"), product_names.astype(str)
+        )
         share_rows("supplier_share", key, cons.max_share_supplier, "<=", everyone)
     feoc = attrs_matrix(attrs, "feoc", n_o, n_t, periods, problem)
     if cons.max_share_feoc is not None:
@@ -284,7 +288,10 @@ def build(problem: Problem, risk_price: float | None = None) -> Model:
         k = int(banned.sum())
         rows.add(
             "dfars_ban",
-            [f"dfars_ban[{ids[o]},{periods[t]}]" for o, t in zip(o_flat[banned], t_flat[banned], strict=True)],
+            [
+                f"dfars_ban[{ids[o]},{periods[t]}]"
+                for o, t in zip(o_flat[banned], t_flat[banned], strict=True)
+            ],
             np.arange(k),
             x_idx.ravel()[banned],
             np.ones(k),
@@ -298,7 +305,10 @@ def build(problem: Problem, risk_price: float | None = None) -> Model:
         k = int(has_current.sum())
         rows.add(
             "switch_link",
-            [f"switch_link[{ids[o]},{periods[t]}]" for o, t in zip(o_flat[has_current], t_flat[has_current], strict=True)],
+            [
+                f"switch_link[{ids[o]},{periods[t]}]"
+                for o, t in zip(o_flat[has_current], t_flat[has_current], strict=True)
+            ],
             np.concatenate([np.arange(k), np.arange(k)]),
             np.concatenate([x_idx.ravel()[has_current], m_idx[has_current]]),
             np.concatenate([-np.ones(k), -np.ones(k)]),
@@ -365,9 +375,262 @@ def _period_date(problem: Problem, period: str) -> date:
     return problem.period_dates.get(period, problem.as_of)
 
 
-def attrs_matrix(attrs: pl.DataFrame, column: str, n_o: int, n_t: int, periods: list[str], problem: Problem) -> Any:
+def attrs_matrix(
+    attrs: pl.DataFrame, column: str, n_o: int, n_t: int, periods: list[str], problem: Problem
+) -> Any:
     """(options, periods) membership flags; attributes are dated, so each period uses its own date."""
     flags = np.zeros((n_o, n_t), dtype=bool)
     for t, period in enumerate(periods):  # periods are few; membership per period is one vectorised join
         flags[:, t] = attrs[f"{column}@{_period_date(problem, period).isoformat()}"].to_numpy()
     return flags
+
+
+def solve_model(model: Model, fixed_y: NDArray[np.float64] | None = None) -> tuple[Any, Any]:
+    """Solve the MILP (or LP when no binary is free); return (milp result, LP result with duals or None)."""
+    a = model.rows.matrix(model.c.size)
+    lower, upper = np.concatenate(model.rows.lower), np.concatenate(model.rows.upper)
+    lb, ub = model.lower_bounds.copy(), model.upper_bounds.copy()
+    y0 = model.n_options * model.n_periods
+    integrality = model.integrality.copy()
+    if fixed_y is not None:
+        lb[y0 : y0 + model.n_options] = fixed_y
+        ub[y0 : y0 + model.n_options] = fixed_y
+        integrality[:] = 0
+    if integrality.any():
+        result = milp(
+            model.c,
+            constraints=LinearConstraint(a, lower, upper),
+            integrality=integrality,
+            bounds=(lb, ub),
+            options={"mip_rel_gap": 1e-9},
+        )
+        if not result.success:
+            return result, None
+        y = np.round(result.x[y0 : y0 + model.n_options])
+        return solve_model(model, fixed_y=y)
+    eq = lower == upper
+    lp = linprog(
+        model.c,
+        A_ub=sparse.vstack([a[~eq & np.isfinite(upper)], -a[~eq & np.isfinite(lower)]]).tocsr(),
+        b_ub=np.concatenate([upper[~eq & np.isfinite(upper)], -lower[~eq & np.isfinite(lower)]]),
+        A_eq=a[eq] if eq.any() else None,
+        b_eq=upper[eq] if eq.any() else None,
+        bounds=np.column_stack([lb, ub]),
+        method="highs",
+    )
+    return lp, lp
+
+
+def _duals(model: Model, lp: Any) -> NDArray[np.float64]:
+    """Shadow price of each row: d(objective)/d(right-hand side), in the row's own sense."""
+    lower, upper = np.concatenate(model.rows.lower), np.concatenate(model.rows.upper)
+    eq = lower == upper
+    ub_rows = ~eq & np.isfinite(upper)
+    lb_rows = ~eq & np.isfinite(lower)
+    duals = np.zeros(model.rows.count)
+    marg_ub = np.asarray(lp.ineqlin.marginals)
+    duals[ub_rows] = marg_ub[: int(ub_rows.sum())]
+    duals[lb_rows] -= marg_ub[int(ub_rows.sum()) :]
+    if eq.any():
+        duals[eq] = np.asarray(lp.eqlin.marginals)
+    return duals
+
+
+def _risk(model: Model, x: NDArray[np.float64], alpha: float, measure: str) -> float:
+    n_ot = model.n_options * model.n_periods
+    qty = x[:n_ot].reshape(model.n_options, model.n_periods).sum(axis=1)
+    if measure == "concentration":
+        return float(model.risk_weight @ qty)
+    y = x[n_ot : n_ot + model.n_options]
+    fixed = float(model.fixed_cost @ y)
+    shorts = model.short_index >= 0
+    fixed += float(model.short_penalty[shorts] @ x[model.short_index[shorts]])
+    costs = model.scenario_unit_cost.T @ qty + fixed  # per scenario
+    return cvar(costs, model.probabilities, alpha)
+
+
+def cvar(costs: NDArray[np.float64], probabilities: NDArray[np.float64], alpha: float) -> float:
+    """CVaR_alpha of a discrete cost distribution: min over eta of eta + E[max(0, cost - eta)]/(1 - alpha)."""
+    candidates = np.asarray(costs, dtype=np.float64)
+    best = np.inf
+    for eta in candidates:  # the optimum eta is one of the scenario costs; scenarios are few
+        best = min(best, float(eta + probabilities @ np.maximum(0.0, candidates - eta) / (1 - alpha)))
+    return best
+
+
+def _read(
+    problem: Problem, model: Model, x: NDArray[np.float64], duals: NDArray[np.float64], objective: float
+) -> Solution:
+    n_ot = model.n_options * model.n_periods
+    qty = x[:n_ot].reshape(model.n_options, model.n_periods)
+    demand_of_option = model.demand[model.option_product].sum(axis=1)
+    mix: dict[str, dict[str, Any]] = {}
+    for o in np.flatnonzero(qty.sum(axis=1) > TOL):
+        total = float(qty[o].sum())
+        mix[model.option_ids[o]] = {
+            "product": model.products[model.option_product[o]],
+            "quantity": total,
+            "share": total / demand_of_option[o] if demand_of_option[o] > 0 else 0.0,
+            "by_period": {p: float(qty[o, t]) for t, p in enumerate(model.periods) if qty[o, t] > TOL},
+        }
+    binding: dict[str, dict[str, float]] = {}
+    scale = np.asarray(model.rows.scale)
+    for r in np.flatnonzero(np.abs(duals) > 1e-9):
+        family = model.rows.family[r]
+        if family in {"cvar", "switch_link"}:
+            continue
+        entry = {"shadow_price": float(duals[r])}
+        if scale[r] != 0:
+            entry["change_per_point"] = float(duals[r] * scale[r])
+        binding[model.rows.label[r]] = entry
+    shortfall = {
+        f"{model.products[p]},{model.periods[t]}": float(x[i])
+        for (p, t), i in np.ndenumerate(model.short_index)
+        if i >= 0 and x[i] > TOL
+    }
+    expected = float(model.expected_unit_cost @ qty.sum(axis=1))
+    expected += float(model.fixed_cost @ x[n_ot : n_ot + model.n_options])
+    expected += sum(
+        float(model.short_penalty[p, t] * x[i]) for (p, t), i in np.ndenumerate(model.short_index) if i >= 0
+    )
+    return Solution(
+        status="optimal",
+        message="optimal solution found",
+        objective=objective,
+        expected_cost=expected,
+        risk=_risk(model, x, problem.cvar_alpha, problem.risk_measure),
+        mix=mix,
+        binding=binding,
+        shortfall=shortfall,
+        size={
+            "variables": int(model.c.size),
+            "constraints": model.rows.count,
+            "binaries": int(model.integrality.sum()),
+        },
+    )
+
+
+def solve(problem: Problem, *, risk_price: float | None = None) -> Solution:
+    model = build(problem, risk_price)
+    _result, lp = solve_model(model)
+    if lp is None or not lp.success:
+        return diagnose(problem, model)
+    return _read(problem, model, np.asarray(lp.x), _duals(model, lp), float(lp.fun))
+
+
+ELASTIC_FAMILIES = (
+    "demand",
+    "capacity",
+    "min_order",
+    "country_share",
+    "supplier_share",
+    "feoc_cap",
+    "partner_floor",
+    "dfars_ban",
+    "switching",
+)
+FAMILY_TEXT = {
+    "demand": "demand",
+    "capacity": "supplier capacities",
+    "min_order": "minimum orders",
+    "country_share": "the per-country share cap",
+    "supplier_share": "the per-supplier share cap",
+    "feoc_cap": "the FEOC share cap",
+    "partner_floor": "the agreement-partner share floor",
+    "dfars_ban": "the DFARS ban on covered countries",
+    "switching": "the switching limit",
+}
+
+
+def diagnose(problem: Problem, model: Model) -> Solution:
+    """Explain infeasibility: the least total violation that makes the problem feasible, and by which rules.
+
+    Every constraint row gets a non-negative slack priced at 1 per unit (an elastic program). The rows whose
+    slack is used are the conflict; the message says how far demand falls short of what the other rules allow.
+    """
+    a = model.rows.matrix(model.c.size)
+    lower, upper = np.concatenate(model.rows.lower), np.concatenate(model.rows.upper)
+    n_rows = model.rows.count
+    # slack s+ relaxes an upper bound (row - s+ <= upper); s- relaxes a lower bound (row + s- >= lower)
+    elastic = sparse.hstack([a, -sparse.identity(n_rows), sparse.identity(n_rows)]).tocsr()
+    n_vars = model.c.size + 2 * n_rows
+    c = np.concatenate([np.zeros(model.c.size), np.ones(2 * n_rows)])
+    lb = np.concatenate([model.lower_bounds, np.zeros(2 * n_rows)])
+    ub = np.concatenate([model.upper_bounds, np.full(2 * n_rows, np.inf)])
+    result = milp(
+        c,
+        constraints=LinearConstraint(elastic, lower, upper),
+        integrality=np.concatenate([model.integrality, np.zeros(2 * n_rows, dtype=np.int64)]),
+        bounds=(lb, ub),
+    )
+    solution = Solution(status="infeasible", message="no supply mix satisfies every constraint")
+    if not result.success:
+        solution.message += f" (the diagnosis itself failed: {result.message})"
+        return solution
+    slack = result.x[model.c.size : model.c.size + n_rows] + result.x[model.c.size + n_rows : n_vars]
+    violated = np.flatnonzero(slack > 1e-6)
+    by_family: dict[str, float] = {}
+    for r in violated:
+        by_family[model.rows.family[r]] = by_family.get(model.rows.family[r], 0.0) + float(slack[r])
+        solution.conflicts.append(f"{model.rows.label[r]} needs relaxing by {slack[r]:,.2f}")
+    parts = []
+    for p, product in enumerate(model.products):
+        for t, period in enumerate(model.periods):
+            need = model.demand[p, t]
+            if need <= 0:
+                continue
+            label = f"demand[{product},{period}]"
+            gap = sum(float(slack[r]) for r in violated if model.rows.label[r] == label)
+            if gap > 1e-6:
+                parts.append(
+                    f"demand for {product} in {period} ({need:,.0f}) exceeds what the other rules allow "
+                    f"({need - gap:,.0f}); short by {gap:,.0f}"
+                )
+    rules = [FAMILY_TEXT[f] for f in by_family if f != "demand"]
+    binding_rules = _binding_families(model, result.x[: model.c.size])
+    if binding_rules:
+        rules = sorted(set(rules) | {FAMILY_TEXT[f] for f in binding_rules})
+    if parts:
+        solution.message = "; ".join(parts)
+        if rules:
+            solution.message += " after " + ", ".join(rules)
+    elif rules:
+        solution.message = "the rules conflict: " + ", ".join(rules)
+    solution.shortfall = {k: v for k, v in ((model.rows.label[r], float(slack[r])) for r in violated)}
+    return solution
+
+
+def _binding_families(model: Model, x: NDArray[np.float64]) -> set[str]:
+    """Families (other than demand and capacity bookkeeping) whose rows are tight at the elastic optimum."""
+    a = model.rows.matrix(model.c.size)
+    activity = a @ x
+    upper = np.concatenate(model.rows.upper)
+    tight = np.isfinite(upper) & (np.abs(activity - upper) <= 1e-6 * np.maximum(1.0, np.abs(upper)))
+    fams = {model.rows.family[r] for r in np.flatnonzero(tight)}
+    return fams & {
+        "feoc_cap",
+        "country_share",
+        "supplier_share",
+        "dfars_ban",
+        "partner_floor",
+        "switching",
+        "capacity",
+    }
+
+
+def frontier(problem: Problem, points: int) -> list[dict[str, float]]:
+    """Sweep the risk price from 0 upwards; return (risk price, expected cost, risk) at each point."""
+    if points < 2:
+        raise ValueError("a frontier needs at least two points")
+    base = solve(problem, risk_price=0.0)
+    if base.status != "optimal":
+        return []
+    assert base.expected_cost is not None and base.risk is not None
+    scale = base.expected_cost / max(base.risk, 1e-9)
+    prices = np.concatenate([[0.0], scale * np.logspace(-3, 2, points - 1)])
+    out = []
+    for lam in prices:
+        s = base if lam == 0 else solve(problem, risk_price=float(lam))
+        if s.status == "optimal" and s.expected_cost is not None and s.risk is not None:
+            out.append({"risk_price": float(lam), "expected_cost": s.expected_cost, "risk": s.risk})
+    return out
