@@ -147,7 +147,12 @@ def main(argv: list[str] | None = None) -> int:
         _table(
             [
                 ("naive per-pair Python loop", len(slow), slow_seconds, "1.0x"),
-                ("critmin vectorised (Polars)", fast.height, fast_seconds, f"{slow_seconds / fast_seconds:.1f}x"),
+                (
+                    "critmin vectorised (Polars)",
+                    fast.height,
+                    fast_seconds,
+                    f"{slow_seconds / fast_seconds:.1f}x",
+                ),
             ]
         )
     )

@@ -66,9 +66,15 @@ def ledger_frame(rows: list[dict[str, object]]) -> pl.DataFrame:
     return conform(pl.DataFrame(rows))
 
 
+@pytest.fixture(scope="session")
+def make_ledger() -> Callable[[list[dict[str, object]]], pl.DataFrame]:
+    """Canonical ledger lines from plain dicts (missing columns null)."""
+    return ledger_frame
+
+
 @pytest.fixture()
 def small_ledger() -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Six entry lines and their classification, values chosen so shares are easy to check by hand."""
+    """Seven entry lines and their classification, values chosen so shares are easy to check by hand."""
     rows: list[dict[str, object]] = [
         # NdFeB magnets from China before 2027: covered material, covered country.
         {"line_id": "L1", "entry_date": date(2025, 3, 1), "hts": "8505110070", "country_origin": "CHN",
@@ -86,14 +92,17 @@ def small_ledger() -> tuple[pl.DataFrame, pl.DataFrame]:
          "customs_value_usd": 30_000.0, "quantity_kg": 1_000.0},
         {"line_id": "L5", "entry_date": date(2025, 5, 1), "hts": "2822000000", "country_origin": "CAN",
          "customs_value_usd": 10_000.0, "quantity_kg": 500.0},
-        # Li-ion cells from Korea: a derivative with no declared content.
+        # Li-ion cells from Korea: no declared content; the shipped factor for 8507.60 gives lithium per kg.
         {"line_id": "L6", "entry_date": date(2025, 5, 1), "hts": "8507600020", "country_origin": "KOR",
          "customs_value_usd": 90_000.0, "quantity_kg": 300.0},
+        # More cells, declared by count only: no mass, so no mineral content can be worked out.
+        {"line_id": "L7", "entry_date": date(2025, 6, 1), "hts": "8507600020", "country_origin": "KOR",
+         "customs_value_usd": 5_000.0, "quantity": 40.0, "unit": "no"},
     ]  # fmt: skip
     classification = pl.DataFrame(
         {
-            "line_id": ["L1", "L2", "L3", "L4", "L5", "L6"],
-            "mineral_id": ["neodymium", "neodymium", "tungsten", "cobalt", "cobalt", "lithium"],
+            "line_id": ["L1", "L2", "L3", "L4", "L5", "L6", "L7"],
+            "mineral_id": ["neodymium", "neodymium", "tungsten", "cobalt", "cobalt", "lithium", "lithium"],
             "stage": [
                 "derivative",
                 "derivative",
@@ -101,9 +110,10 @@ def small_ledger() -> tuple[pl.DataFrame, pl.DataFrame]:
                 "oxide_salt_compound",
                 "oxide_salt_compound",
                 "derivative",
+                "derivative",
             ],
-            "confidence": ["exact"] * 6,
-            "matched_prefix": ["85051100", "85051100", "810110", "282200", "282200", "850760"],
+            "confidence": ["exact"] * 7,
+            "matched_prefix": ["85051100", "85051100", "810110", "282200", "282200", "85076000", "85076000"],
         }
     )
     return ledger_frame(rows), classification

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import polars as pl
 import pytest
@@ -122,7 +123,7 @@ def test_shipped_dataset_matches_the_published_tables(eu2017_inputs: pl.DataFram
     assert tungsten["scope"] == "both"
 
 
-def _sr_bounds(row: dict[str, float | str | None], scope: str) -> tuple[float, float]:
+def _sr_bounds(row: dict[str, Any], scope: str) -> tuple[float, float]:
     """Smallest and largest SR the formula gives over the rounding intervals of the printed inputs.
 
     HHI_WGI,t and SI are printed to 0.1 (+-0.05), IR and EoL-RIR to whole percent (+-0.005). SR is
@@ -132,11 +133,11 @@ def _sr_bounds(row: dict[str, float | str | None], scope: str) -> tuple[float, f
     for dg, de, di, dr, ds in itertools.product(
         (-0.05, 0.05), (-0.05, 0.05), (-0.005, 0.005), (-0.005, 0.005), (-0.05, 0.05)
     ):
-        gs = float(row["hhi_wgi_t_gs"] or 0.0) + dg  # type: ignore[arg-type]
-        eu = float(row["hhi_wgi_t_eu"] or 0.0) + de  # type: ignore[arg-type]
-        ir = min(1.0, max(0.0, float(row["ir"] or 0.0) + di))  # type: ignore[arg-type]
-        eol = min(1.0, max(0.0, float(row["eol_rir"]) + dr))  # type: ignore[arg-type]
-        si = float(row["si_sr"]) + ds  # type: ignore[arg-type]
+        gs = float(row["hhi_wgi_t_gs"] or 0.0) + dg
+        eu = float(row["hhi_wgi_t_eu"] or 0.0) + de
+        ir = min(1.0, max(0.0, float(row["ir"] or 0.0) + di))
+        eol = min(1.0, max(0.0, float(row["eol_rir"]) + dr))
+        si = float(row["si_sr"]) + ds
         blend = gs if scope == "gs" else eu if scope == "eu" else gs * ir / 2 + eu * (1 - ir / 2)
         values.append(blend * (1 - eol) * si)
     return min(values), max(values)

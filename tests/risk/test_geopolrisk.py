@@ -143,7 +143,7 @@ def _toy() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
             "quantity_t": [40.0, 40.0, 20.0, 100.0],
         }
     )
-    # PV 0.0 -> g 0.5; PV -1.5 -> g 0.8; PV 1.5 -> g 0.2 (the 2023 value applies to 2024: latest earlier year).
+    # PV 0.0 -> g 0.5; PV -1.5 -> g 0.8; PV 1.5 -> g 0.2 (BBB's 2023 value applies to 2024: latest earlier).
     governance = pl.DataFrame(
         {"country": ["BBB", "CCC", "AAA"], "year": [2023, 2024, 2024], "estimate": [1.5, -1.5, 0.0]}
     )
@@ -177,7 +177,9 @@ def test_region_mode_intra_region_partners_are_risk_free() -> None:
     assert row["numerator"] == pytest.approx(66.0)
     assert row["domestic_production_t"] == 0
     assert row["import_risk"] == pytest.approx(0.66)
-    summed = geopolrisk(trade, production, governance, regions={"AB": ("AAA", "BBB")}, region_production="sum")
+    summed = geopolrisk(
+        trade, production, governance, regions={"AB": ("AAA", "BBB")}, region_production="sum"
+    )
     # With the members' production (40 + 20 = 60): 66 / 160 = 0.4125.
     assert summed["import_risk"][0] == pytest.approx(66 / 160)
 

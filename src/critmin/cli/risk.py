@@ -178,18 +178,12 @@ def table_command(
     _show(frame, fmt, title=f"U.S. critical-mineral risk table ({year})")
 
 
-def _read_ledger(path: Path) -> pl.DataFrame:
-    """A user's ledger file as canonical lines: a canonical Parquet file as is, anything else via ingest."""
-    from critmin.ledger.schema import LEDGER_COLUMNS, conform
+def _read_ledger(path: Path) -> tuple[pl.DataFrame, int]:
+    """A user's ledger as canonical lines (via the ledger ingest) and the number of rows it quarantined."""
+    from critmin.ledger.ingest import ingest
 
-    if path.suffix.lower() == ".parquet":
-        frame = pl.read_parquet(path)
-        if set(LEDGER_COLUMNS) <= set(frame.columns):
-            return conform(frame)
-    from critmin.ledger import ingest
-
-    result = ingest.read_ledger(path)
-    return conform(result.lines)
+    result = ingest(path)
+    return result.lines, result.rows_quarantined
 
 
 @app.command("ledger")
@@ -208,12 +202,17 @@ def ledger_command(
 
     try:
         when = date.fromisoformat(as_of) if as_of else None
-        ledger = _read_ledger(file)
+        ledger, quarantined = _read_ledger(file)
         result = ledger_risk(ledger, as_of=when)
     except (CritminError, ValueError) as exc:
         raise _fail(exc) from exc
     exposure = result.exposure
-    flagged = exposure.lines.filter(pl.col("dfars_flag").is_not_null())
+    flagged = (
+        exposure.lines.filter(pl.col("dfars_flag").is_not_null())
+        .drop("mineral_id", "stage", "mineral_kg", "mineral_kg_basis", "content_kg", "content_value_usd")
+        .unique("line_id", keep="first")
+        .sort("line_id")
+    )
     sections: dict[str, pl.DataFrame] = {
         "by_mineral": exposure.by_mineral,
         "origin_concentration": exposure.origin_concentration,
@@ -224,6 +223,7 @@ def ledger_command(
         payload: dict[str, Any] = {
             "file": str(file),
             "lines": result.n_lines,
+            "rows_quarantined": quarantined,
             "lines_classified": result.n_classified,
             **{name: frame.to_dicts() for name, frame in sections.items()},
             "assumptions": list(result.assumptions),

@@ -59,7 +59,7 @@ def content_prices(refs: References) -> ContentPrices:
     ranked = prices.filter(pl.col("price_usd_per_kg").is_not_null()).with_columns(
         (pl.col("stage") == "metal_powder_alloy").fill_null(False).alias("_metal")
     )
-    best = ranked.sort(["mineral_id", "_metal", "year"], descending=[False, True, True]).unique(
+    best = ranked.sort(["mineral_id", "_metal", "year", "basis"], descending=[False, True, True, False]).unique(
         subset="mineral_id", keep="first", maintain_order=True
     )
     table = best.select(
@@ -112,25 +112,21 @@ def factor_columns(
         value = pl.when(pl.col("_kind") == "value").then(f)
         aggs += [
             _sum_or_null(mass).alias(column(key_index, "mass", case)),
-            _sum_or_null(mass * pl.col("_price"), strict=True, among=pl.col("_kind") == "mass").alias(
-                column(key_index, "vps", case)),
+            _sum_or_null(mass * pl.col("_price")).alias(column(key_index, "vps", case)),
             _sum_or_null(value).alias(column(key_index, "share", case)),
-            _sum_or_null(value / pl.col("_price"), strict=True, among=pl.col("_kind") == "value").alias(
-                column(key_index, "kpu", case)),
+            _sum_or_null(value / pl.col("_price")).alias(column(key_index, "kpu", case)),
         ]
     sums = matched.group_by("hts").agg(aggs)
     return dim.join(sums, on="hts", how="left")
 
 
-def _sum_or_null(expr: pl.Expr, *, strict: bool = False, among: pl.Expr | None = None) -> pl.Expr:
-    """Sum of non-null values; null when there are none, or (strict) when any relevant value is null."""
-    total = expr.sum()
-    has_any = expr.is_not_null().any()
-    out = pl.when(has_any).then(total).otherwise(None)
-    if strict and among is not None:
-        relevant_missing = (among & expr.is_null()).any()
-        out = pl.when(relevant_missing).then(None).otherwise(out)
-    return out
+def _sum_or_null(expr: pl.Expr) -> pl.Expr:
+    """Sum of the non-null values; null when there are none.
+
+    For content value this means minerals without a shipped price are left out of the sum (a lower bound),
+    which the documentation states; a mineral without a factor is never counted as zero content.
+    """
+    return pl.when(expr.is_not_null().any()).then(expr.sum()).otherwise(None)
 
 
 @dataclass(frozen=True)

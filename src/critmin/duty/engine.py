@@ -20,6 +20,7 @@ from datetime import date
 from functools import cache
 from typing import Literal
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -27,19 +28,20 @@ from critmin.duty import content as content_mod
 from critmin.duty.charge import Charge, PerCase, content_dependent
 from critmin.duty.content import CASES, ContentExprs, ContentPrices, content_exprs, content_prices, factor_columns
 from critmin.duty.floors import floor_charge, reference_price_column, reference_price_expr
-from critmin.duty.lines import DATE, group_flags, join_schedule, longest_prefix_join, prepare
+from critmin.duty.context import LineContext, dim_mask, eval_days, hts_keys
+from critmin.duty.lines import DATE, ROW, country_column, flag_column, join_schedule, longest_prefix_join, prepare
 from critmin.duty.quotas import QuotaFill, empty_fill, fill_quota, quota_volume
 from critmin.duty.rates import Bases, schedule_charge, simple_charge
 from critmin.duty.references import References
 from critmin.duty.result import COMPONENT_COLUMNS, ISSUE_SCHEMA, DutyResult
 from critmin.duty.scope import (
+    PROGRAM,
     claim_mask,
     country_columns,
     needs_classification,
     origin_mask,
     product_column,
     product_mask,
-    wanted_groups,
     window_mask,
 )
 from critmin.duty.stacking import claims_value, excluders, not_on_targets
@@ -148,8 +150,8 @@ def make_plan(measure_set: MeasureSet) -> Plan:
     return Plan(active, keys, schedule, special, needs_classification(active))
 
 
-def hts_dimension(lines: pl.DataFrame, plan: Plan, refs: References, prices: ContentPrices) -> pl.DataFrame:
-    dim = lines.select(pl.col("hts").unique())
+def hts_dimension(dim: pl.DataFrame, plan: Plan, refs: References, prices: ContentPrices) -> pl.DataFrame:
+    """Everything that depends only on the HTS code, once per distinct code (rows in ``dim`` order)."""
     classify = plan.needs_classification and refs.classify is not None
     dim = _classification(dim, refs) if classify else _empty_classification(dim)
     if plan.needs_schedule:
@@ -163,7 +165,7 @@ def hts_dimension(lines: pl.DataFrame, plan: Plan, refs: References, prices: Con
             k = plan.content_keys[m.content.key()]
             if content_mod.column(k, "mass", "low") not in dim.columns:
                 dim = factor_columns(dim, m.content, k, refs, prices)
-    return dim
+    return dim.sort("hts")  # joins above may reorder; line keys index the sorted codes
 
 
 def _join_special(lines: pl.DataFrame, refs: References) -> pl.DataFrame:
@@ -249,7 +251,9 @@ def _component_schema(emitter: _Emitter) -> dict[str, pl.DataType]:
     }
 
 
-def _value_base(measure: Measure, content: ContentExprs | None, claims: list[PerCase]) -> tuple[PerCase, str]:
+def _value_base(measure: Measure, content: ContentExprs | None, claimed: bool) -> tuple[PerCase, str]:
+    """The measure's value basis per case, less the value charged by measures it does not stack on
+    (columns ``_claimed_<case>``)."""
     v = pl.col("customs_value_usd")
     if measure.basis is Basis.content_value:
         assert content is not None
@@ -262,17 +266,9 @@ def _value_base(measure: Measure, content: ContentExprs | None, claims: list[Per
     else:
         raw = dict.fromkeys(CASES, v)
         why = "needs the customs value"
-    if not claims:
+    if not claimed:
         return raw, why
-    out: PerCase = {}
-    for c in CASES:
-        expr = raw[c]
-        for claim in claims:
-            expr = expr - claim[c]
-        out[c] = pl.max_horizontal(expr, pl.lit(0.0))
-    if not any(content_dependent(claim) for claim in claims) and not content_dependent(raw):
-        out = dict.fromkeys(CASES, out["central"])
-    return out, why
+    return {c: pl.max_horizontal(raw[c] - pl.col(f"_claimed_{c}"), pl.lit(0.0)) for c in CASES}, why
 
 
 def _charge(measure: Measure, index: int, bases: Bases, rate: object) -> Charge:
@@ -370,7 +366,9 @@ def _emit(
             )
         )
     source_col = f"{tag}_content_source"
-    if source_col in frame.columns and measure.content is not None and measure.content.fallback_share is not None:
+    charges = not (isinstance(measure.rate, AdValorem) and measure.rate.rate == 0.0)
+    if (source_col in frame.columns and charges and measure.content is not None
+            and measure.content.fallback_share is not None):
         assumed = rows.filter((pl.col(source_col) == "fallback") & pl.col(head).is_not_null())
         if not assumed.is_empty():
             share = measure.content.fallback_share
@@ -385,6 +383,42 @@ def _emit(
                     ).alias("message"),
                 )
             )
+
+
+def _dim_columns(measure: Measure, index: int, plan: Plan) -> list[str]:
+    """Columns of the HTS dimension a measure's mechanism reads."""
+    cols: list[str] = []
+    rate = measure.rate
+    if isinstance(rate, ScheduleRate) and rate.column != "special":
+        p = "g" if rate.column == "general" else "c2"
+        cols += [f"{p}_{x}" for x in ("kind", "av", "sp", "sp_unit", "sp_qual", "sp2", "sp2_unit")]
+    if isinstance(rate, PriceFloor):
+        cols.append(reference_price_column(index))
+    if measure.content is not None:
+        k = plan.content_keys[measure.content.key()]
+        cols += [content_mod.column(k, w, c) for w in ("mass", "vps", "share", "kpu") for c in CASES]
+        if measure.content.minerals == "classified":
+            cols.append("_minerals")
+    return cols
+
+
+@dataclass
+class _Totals:
+    """Per-line running sums, as NumPy arrays indexed by the line's row number."""
+
+    duty: dict[str, np.ndarray]
+    exporter: np.ndarray
+    refund: np.ndarray
+    unavailable: np.ndarray
+    issues: np.ndarray
+
+    @classmethod
+    def zeros(cls, n: int) -> _Totals:
+        return cls({c: np.zeros(n) for c in CASES}, np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.uint32))
+
+
+def _np(series: pl.Series) -> np.ndarray:
+    return series.fill_null(0.0).to_numpy()
 
 
 def evaluate(
@@ -410,89 +444,101 @@ def evaluate(
     plan = make_plan(measure_set)
     prices = content_prices(refs) if plan.content_keys else ContentPrices(
         pl.DataFrame(schema={"mineral_id": pl.String, "price_usd_per_kg": pl.Float64, "price_note": pl.String}))
-    frame = prepare(ledger, as_of)
-    derived = country_columns(plan.measures)
-    if derived:
-        frame = frame.with_columns([expr.alias(name) for name, expr in derived.items()])
-    dim = hts_dimension(frame, plan, refs, prices)
-    frame = frame.join(dim, on="hts", how="left", nulls_equal=True)
-    if plan.needs_special:
-        frame = _join_special(frame, refs)
-    frame = group_flags(frame, wanted_groups(plan.measures), refs, as_of)
-    contents = {key: content_exprs(next(m.content for m in plan.measures if m.content is not None and m.content.key() == key), k, prices)
-                for key, k in plan.content_keys.items()}
+    base = prepare(ledger, as_of)
+    extra = [expr.alias(name) for name, expr in country_columns(plan.measures).items()]
+    extra.append(pl.col("preference_program").str.strip_chars().str.to_uppercase().alias(PROGRAM))
+    base = base.with_columns(extra)
+    dim, hts_key = hts_keys(base)
+    dim = hts_dimension(dim, plan, refs, prices)
+    ctx = LineContext(base.height, hts_key, eval_days(base), {}, refs, as_of)
+    n = base.height
 
     measure_dtype, citation_dtype, unit_dtype = _enums(plan.measures)
     emitter = _Emitter(measure_dtype, citation_dtype, unit_dtype, content, [], [])
     opening = quota_opening if quota_opening is not None else empty_fill()
     fills: list[pl.DataFrame] = []
     exclude_map = excluders(plan.measures)
+    excluder_ids = {e for ids in exclude_map.values() for e in ids}
     referenced_by_not_on = {t for m in plan.measures for t in not_on_targets(m, plan.measures)}
-    applies_cols: dict[str, str] = {}
-    claim_cols: dict[str, PerCase] = {}
-
-    zero = pl.lit(0.0)
-    frame = frame.with_columns(
-        [zero.alias(f"_duty_{c}") for c in CASES]
-        + [zero.alias("_exporter"), zero.alias("_refund"), zero.alias("_unavailable"),
-           pl.lit(0, dtype=pl.UInt32).alias("_issues")]
-    )
+    applied: dict[str, np.ndarray] = {}
+    claims: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
+    totals = _Totals.zeros(n)
+    line_cols = [c for c in base.columns]
 
     for i, m in enumerate(plan.measures):
         tag = f"_m{i}"
-        scope = pl.col(product_column(i)).fill_null(False) & origin_mask(m.origin) & window_mask(m) & claim_mask(m)
+        cand = dim_mask(dim.get_column(product_column(i)))[ctx.hts_key]
+        cand &= window_mask(m, ctx)
+        if cand.any():
+            cand &= origin_mask(m.origin, base, ctx)
+        if cand.any() and m.claim is not None:
+            cand &= claim_mask(m, base, ctx)
         for excluder in exclude_map[m.id]:
-            if excluder in applies_cols:
-                scope = scope & ~pl.col(applies_cols[excluder])
-        frame = frame.with_columns(scope.alias(f"{tag}_applies"))
-        applies = pl.col(f"{tag}_applies")
-        applies_cols[m.id] = f"{tag}_applies"
-        content_x = contents[m.content.key()] if m.content is not None else None
-        claims = [claim_cols[t] for t in not_on_targets(m, plan.measures) if t in claim_cols]
-        value, why = _value_base(m, content_x, claims)
+            if excluder in applied:
+                cand &= ~applied[excluder]
+        rows = np.flatnonzero(cand)
+        if m.id in excluder_ids:
+            applied[m.id] = cand
+        if rows.size == 0:
+            continue
+        sub = base.select(line_cols)[rows]
+        wanted = _dim_columns(m, i, plan)
+        if wanted:
+            sub = pl.concat([sub, dim.select(wanted)[ctx.hts_key[rows]]], how="horizontal")
+        if isinstance(m.rate, ScheduleRate) and m.rate.column == "special":
+            sub = _join_special(sub, refs)
+        if m.quota is not None:
+            name, _ = country_column(m.origin.country_field, m.origin.fallback_to_origin)
+            sub = sub.with_columns([
+                pl.Series(flag_column(name, g), ctx.group_flag(name, g, base)[rows])
+                for a in m.quota.allocations for g in a.groups
+            ])
+        targets = [t for t in not_on_targets(m, plan.measures) if t in claims]
+        if targets:
+            for c in CASES:
+                dense = np.zeros(n)
+                for t in targets:
+                    t_rows, t_vals = claims[t]
+                    dense[t_rows] += t_vals[c]
+                sub = sub.with_columns(pl.Series(f"_claimed_{c}", dense[rows]))
+        content_x = (
+            content_exprs(m.content, plan.content_keys[m.content.key()], prices) if m.content is not None else None
+        )
+        value, why = _value_base(m, content_x, bool(targets))
         bases = Bases(value=value, content=content_x, value_missing=why)
-
+        applies = pl.lit(True)
         if m.quota is None:
-            charge = _charge(m, i, bases, m.rate)
-            tranches: list[tuple[str | None, Charge, pl.Expr]] = [(None, charge, applies)]
+            tranches: list[tuple[str | None, Charge, pl.Expr]] = [(None, _charge(m, i, bases, m.rate), applies)]
             unavailable: pl.Expr | None = None
         else:
             content_mass = content_x.mass if content_x is not None else None
-            frame, filled = fill_quota(frame, m, applies, quota_volume(m, content_mass), opening, tag)
+            sub, filled = fill_quota(sub, m, applies, quota_volume(m, content_mass), opening, tag)
             fills.append(filled.fill)
             tranches, unavailable = _quota_tranches(m, i, bases, filled, applies)
 
         count_as_duty = m.payer == "customs" and not m.refund_eligible
-        totals_update: list[pl.Expr] = []
         for t, (tranche, charge, present) in enumerate(tranches):
             ttag = f"{tag}_{t}"
-            frame, amount_cols = _materialise(frame, ttag, charge, present, content_x, content)
-            _emit(frame, emitter, m, ttag, charge, amount_cols, tranche)
-            on = pl.col(f"{ttag}_on")
+            sub, amount_cols = _materialise(sub, ttag, charge, present, content_x, content)
+            _emit(sub, emitter, m, ttag, charge, amount_cols, tranche)
             if tranche == "unavailable":
                 continue
+            on = sub.get_column(f"{ttag}_on").to_numpy()
+            at = sub.get_column(ROW).to_numpy()[on]
+            head = sub.get_column(amount_cols[content]).filter(on)
+            totals.issues[at] += head.is_null().to_numpy().astype(np.uint32)
             if count_as_duty:
                 for c in CASES:
-                    totals_update.append(
-                        (pl.col(f"_duty_{c}") + pl.when(on).then(pl.col(amount_cols[c]).fill_null(0.0)).otherwise(0.0)).alias(f"_duty_{c}"))
+                    totals.duty[c][at] += _np(sub.get_column(amount_cols[c]).filter(on))
             elif m.payer == "exporter":
-                totals_update.append((pl.col("_exporter") + pl.when(on).then(pl.col(amount_cols[content]).fill_null(0.0)).otherwise(0.0)).alias("_exporter"))
+                totals.exporter[at] += _np(head)
             else:
-                totals_update.append((pl.col("_refund") + pl.when(on).then(pl.col(amount_cols[content]).fill_null(0.0)).otherwise(0.0)).alias("_refund"))
-            totals_update.append((pl.col("_issues") + (on & pl.col(amount_cols[content]).is_null()).cast(pl.UInt32)).alias("_issues"))
-            frame = frame.with_columns(totals_update)
-            totals_update = []
+                totals.refund[at] += _np(head)
         if unavailable is not None:
-            frame = frame.with_columns((pl.col("_unavailable") + unavailable.fill_null(0.0)).alias("_unavailable"))
+            totals.unavailable[sub.get_column(ROW).to_numpy()] += _np(sub.select(unavailable.alias("u")).to_series())
         if m.id in referenced_by_not_on and claims_value(m):
-            names = {}
-            for c in CASES:
-                if c == "central" or content_dependent(value):
-                    frame = frame.with_columns(pl.when(applies).then(value[c].fill_null(0.0)).otherwise(0.0).alias(f"{tag}_claim_{c}"))
-                names[c] = f"{tag}_claim_{c}" if (c == "central" or content_dependent(value)) else f"{tag}_claim_central"
-            claim_cols[m.id] = {c: pl.col(names[c]) for c in CASES}
-        frame = frame.drop([c for c in frame.columns if c.startswith(f"{tag}_") and not (
-            c == f"{tag}_applies" or c.startswith(f"{tag}_claim_"))])
+            claimed = sub.select([value[c].fill_null(0.0).alias(c) for c in CASES])
+            claims[m.id] = (sub.get_column(ROW).to_numpy(), {c: claimed.get_column(c).to_numpy() for c in CASES})
 
     components = (
         pl.concat(emitter.components, how="vertical")
@@ -500,26 +546,25 @@ def evaluate(
         else pl.DataFrame(schema=_component_schema(emitter))
     ).select(COMPONENT_COLUMNS)
     issues = pl.concat(emitter.issues, how="vertical") if emitter.issues else pl.DataFrame(schema=ISSUE_SCHEMA)
-    lines = frame.select(
-        "line_id",
-        "entry_date",
-        pl.col(DATE).alias("eval_date"),
-        "hts",
-        "country_origin",
-        "supplier",
-        pl.col("_mineral").alias("mineral_id"),
-        pl.col("_stage").alias("stage"),
-        "customs_value_usd",
-        pl.col(f"_duty_{content}").alias("duty"),
-        pl.col("_duty_low").alias("duty_low"),
-        pl.col("_duty_high").alias("duty_high"),
-        pl.col("_exporter").alias("paid_to_exporter"),
-        pl.col("_refund").alias("refund_eligible"),
-        pl.col("_unavailable").alias("unavailable_value"),
-        pl.col("_issues").alias("issues"),
-    )
+    keyed_dim = dim.select("_mineral", "_stage")
+    per_line = keyed_dim.vstack(pl.DataFrame({"_mineral": [None], "_stage": [None]}, schema=keyed_dim.schema))
+    per_line = per_line[ctx.hts_key]
+    lines = pl.concat([
+        base.select("line_id", "entry_date", pl.col(DATE).alias("eval_date"), "hts", "country_origin", "supplier"),
+        per_line.select(pl.col("_mineral").alias("mineral_id"), pl.col("_stage").alias("stage")),
+        base.select("customs_value_usd"),
+        pl.DataFrame({
+            "duty": totals.duty[content],
+            "duty_low": totals.duty["low"],
+            "duty_high": totals.duty["high"],
+            "paid_to_exporter": totals.exporter,
+            "refund_eligible": totals.refund,
+            "unavailable_value": totals.unavailable,
+            "issues": totals.issues,
+        }),
+    ], how="horizontal")
     fill = pl.concat(fills, how="vertical") if fills else empty_fill()
-    notes = _notes(measure_set, frame)
+    notes = _notes(measure_set, base)
     if plan.needs_classification and refs.classify is None:
         notes.append(
             "The PCMDP scope map (critmin.refdata.scope) is not available: measures selecting products by "

@@ -15,7 +15,6 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from critmin.duty.references import References
 from critmin.errors import InputError
 
 REQUIRED = ("line_id", "entry_date", "hts", "country_origin", "customs_value_usd")
@@ -128,29 +127,6 @@ def join_schedule(dim: pl.DataFrame, rates: pl.DataFrame) -> pl.DataFrame:
     return merged.with_columns(
         [pl.when(use8).then(pl.col(f"__8_{c}")).otherwise(pl.col(c)).alias(c) for c in names]
     ).drop([f"__8_{c}" for c in names])
-
-
-def group_flags(
-    lines: pl.DataFrame, wanted: dict[str, set[str]], refs: References, as_of: date | None
-) -> pl.DataFrame:
-    """Add ``_grp__<country column>__<group>`` Boolean columns (null membership -> False)."""
-    if not any(wanted.values()):
-        return lines
-    flag = refs.require_flag()
-    for country_col, groups in wanted.items():
-        if not groups:
-            continue
-        keys = [country_col] if as_of is not None else [country_col, DATE]
-        dim = lines.select(keys).unique()
-        if as_of is not None:
-            dim = dim.with_columns(pl.lit(as_of, dtype=pl.Date).alias(DATE))
-        for group in sorted(groups):
-            out = flag_column(country_col, group)
-            dim = flag(dim, group, country_col=country_col, date_col=DATE, out=out)
-            dim = dim.with_columns(pl.col(out).fill_null(False))
-        cols = [flag_column(country_col, g) for g in sorted(groups)]
-        lines = lines.join(dim.select(*keys, *cols), on=keys, how="left", nulls_equal=True)
-    return lines
 
 
 def flag_column(country_col: str, group: str) -> str:

@@ -153,7 +153,7 @@ def fill_quota(
     carried = opening.filter(pl.col("measure_id") == measure.id).join(
         fill.select("allocation", "period"), on=["allocation", "period"], how="anti"
     )
-    fill = pl.concat([carried.select(QUOTA_FILL_SCHEMA), fill.cast(QUOTA_FILL_SCHEMA)]).sort(["allocation", "period"])
+    fill = pl.concat([carried.select(list(QUOTA_FILL_SCHEMA)), fill.cast(QUOTA_FILL_SCHEMA)]).sort(["allocation", "period"])
     frame = frame.drop(f"{tag}_open", f"{tag}_v", bucket, period)
     return frame, QuotaFill(share_in, fill)
 

@@ -1,16 +1,21 @@
-"""Does a measure reach a line? Product, origin, date window and preference claim, as Boolean expressions.
+"""Does a measure reach a line? Product, origin, date window and preference claim.
 
-Product scope is evaluated on the distinct HTS codes (the ``dim`` frame); the others are row expressions on
-the prepared lines. Each test is separate so ``explain`` can say which one failed for a line.
+Product scope is a Polars expression over the distinct HTS codes (the dimension frame, with the codes'
+minerals and stages); the rest are NumPy masks over the batch's lines built from integer keys (see
+:mod:`critmin.duty.context`). Each test is separate so ``explain`` can say which one failed for a line.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
-from critmin.duty.lines import DATE, country_column, flag_column, prefix_match, to_literal_list
+from critmin.duty.context import NO_DAY, LineContext, day_number
+from critmin.duty.lines import country_column, prefix_match
 from critmin.duty.references import References
 from critmin.policy.models import Measure, OriginScope, ProgrammeOrigin
+
+PROGRAM = "_program"
 
 
 def product_column(index: int) -> str:
@@ -54,62 +59,51 @@ def needs_classification(measures: tuple[Measure, ...]) -> bool:
     return any(uses(m) for m in measures)
 
 
-def _membership(country: pl.Expr, country_name: str, countries: list[str], groups: list[str]) -> pl.Expr:
-    expr = pl.lit(False)
-    if countries:
-        expr = country.is_in(to_literal_list(countries)).fill_null(False)
+def membership(
+    countries: list[str], groups: list[str], column: str, frame: pl.DataFrame, ctx: LineContext
+) -> np.ndarray:
+    out = ctx.country(column, frame).isin(countries) if countries else np.zeros(ctx.n, dtype=bool)
     for group in groups:
-        expr = expr | pl.col(flag_column(country_name, group))
-    return expr
+        out = out | ctx.group_flag(column, group, frame)
+    return out
 
 
-def origin_mask(scope: OriginScope) -> pl.Expr:
-    name, country = country_column(scope.country_field, scope.fallback_to_origin)
-    included = pl.lit(True) if scope.covers_all else _membership(country, name, scope.countries, scope.groups)
+def origin_mask(scope: OriginScope, frame: pl.DataFrame, ctx: LineContext) -> np.ndarray:
+    name, _ = country_column(scope.country_field, scope.fallback_to_origin)
+    present = ctx.country(name, frame).key >= 0
+    included = present if scope.covers_all else present & membership(
+        scope.countries, scope.groups, name, frame, ctx)
     if scope.exclude_countries or scope.exclude_groups:
-        included = included & ~_membership(country, name, scope.exclude_countries, scope.exclude_groups)
-    return included & country.is_not_null()
+        included = included & ~membership(scope.exclude_countries, scope.exclude_groups, name, frame, ctx)
+    return included
 
 
-def programme_origin_mask(eligible: ProgrammeOrigin) -> pl.Expr:
+def programme_origin_mask(eligible: ProgrammeOrigin, frame: pl.DataFrame, ctx: LineContext) -> np.ndarray:
     if not eligible.countries and not eligible.groups:
-        return pl.lit(True)
-    return _membership(pl.col("country_origin"), "country_origin", eligible.countries, eligible.groups)
+        return np.ones(ctx.n, dtype=bool)
+    return membership(eligible.countries, eligible.groups, "country_origin", frame, ctx)
 
 
-def window_mask(measure: Measure) -> pl.Expr:
-    expr = pl.col(DATE).is_not_null()
+def window_mask(measure: Measure, ctx: LineContext) -> np.ndarray:
+    ok = ctx.days != NO_DAY
     if measure.effective_from is not None:
-        expr = expr & (pl.col(DATE) >= pl.lit(measure.effective_from, dtype=pl.Date))
+        ok = ok & (ctx.days >= day_number(measure.effective_from))
     if measure.effective_until is not None:
-        expr = expr & (pl.col(DATE) <= pl.lit(measure.effective_until, dtype=pl.Date))
-    return expr.fill_null(False)
+        ok = ok & (ctx.days <= day_number(measure.effective_until))
+    return ok
 
 
-def claim_mask(measure: Measure) -> pl.Expr:
+def claim_mask(measure: Measure, frame: pl.DataFrame, ctx: LineContext) -> np.ndarray:
     """True where no claim is needed, or the line claims a listed programme from an eligible origin."""
     if measure.claim is None:
-        return pl.lit(True)
-    program = pl.col("preference_program").str.strip_chars().str.to_uppercase()
-    expr = pl.lit(False)
+        return np.ones(ctx.n, dtype=bool)
+    program = ctx.country(PROGRAM, frame)
+    out = np.zeros(ctx.n, dtype=bool)
     for code, eligible in measure.claim.programmes.items():
-        expr = expr | ((program == code.upper()) & programme_origin_mask(eligible))
-    return expr.fill_null(False)
-
-
-def wanted_groups(measures: tuple[Measure, ...]) -> dict[str, set[str]]:
-    """Country column -> groups whose dated membership the measures ask about."""
-    wanted: dict[str, set[str]] = {}
-    for m in measures:
-        name, _ = country_column(m.origin.country_field, m.origin.fallback_to_origin)
-        wanted.setdefault(name, set()).update(m.origin.group_ids())
-        if m.claim is not None:
-            for eligible in m.claim.programmes.values():
-                wanted.setdefault("country_origin", set()).update(eligible.groups)
-        if m.quota is not None:
-            for allocation in m.quota.allocations:
-                wanted.setdefault(name, set()).update(allocation.groups)
-    return wanted
+        claimed = program.isin([code.upper()])
+        if claimed.any():
+            out |= claimed & programme_origin_mask(eligible, frame, ctx)
+    return out
 
 
 def country_columns(measures: tuple[Measure, ...]) -> dict[str, pl.Expr]:

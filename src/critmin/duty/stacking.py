@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from critmin.policy.loader import resolve_refs
-from critmin.policy.models import VALUE_BASES, AdValorem, Measure
+from critmin.policy.loader import not_on_targets, resolve_refs
+from critmin.policy.models import Measure
 
 
 def excluders(measures: Sequence[Measure]) -> dict[str, list[str]]:
@@ -30,19 +30,9 @@ def excluders(measures: Sequence[Measure]) -> dict[str, list[str]]:
     return out
 
 
-def not_on_targets(measure: Measure, measures: Sequence[Measure]) -> list[str]:
-    targets: list[str] = []
-    for ref in measure.stacking.not_on:
-        targets.extend(t for t in resolve_refs(ref, measures, self_id=measure.id) if t not in targets)
-    return targets
-
-
 def claims_value(measure: Measure) -> bool:
-    """Does the measure charge a portion of value that others may decline to stack on?
+    """See :attr:`critmin.policy.models.Measure.claims_value`."""
+    return measure.claims_value
 
-    A zero-rate measure (Proclamation 11001's "no tariff", the 0% non-copper line 9903.78.02) charges
-    nothing, so nothing is removed from the bases of the measures that do not stack on it.
-    """
-    if measure.basis not in VALUE_BASES:
-        return False
-    return not (isinstance(measure.rate, AdValorem) and measure.rate.rate == 0.0)
+
+__all__ = ["claims_value", "excluders", "not_on_targets"]

@@ -163,6 +163,34 @@ def _repair_candidates(values: pl.Series) -> pl.DataFrame:
     )
 
 
+def _expand_single_suffix(frame: pl.DataFrame) -> pl.DataFrame:
+    """An 8-digit code whose only statistical suffix is ``00`` *is* that 10-digit line: use the 10 digits.
+
+    Lossless, and it lets 8-digit ledgers join scope maps and rates keyed on the full number.
+    """
+    from critmin.refdata import hts as hts_ref
+
+    leaves = hts_ref.schedule().filter(pl.col("is_leaf") & (pl.col("level") == 10)).select("hts")
+    single = (
+        leaves.with_columns(pl.col("hts").str.slice(0, 8).alias("hts8"))
+        .group_by("hts8")
+        .agg(pl.col("hts").first().alias("only"), pl.len().alias("n"))
+        .filter((pl.col("n") == 1) & pl.col("only").str.ends_with("00"))
+        .select("hts8", "only")
+    )
+    eight = (pl.col("hts").str.len_chars() == 8) & (pl.col("status") == "valid_prefix")
+    return (
+        frame.join(single, left_on="hts", right_on="hts8", how="left", maintain_order="left")
+        .with_columns(
+            pl.when(eight & pl.col("only").is_not_null()).then(pl.col("only")).otherwise(pl.col("hts")).alias("hts"),
+            pl.when(eight & pl.col("only").is_not_null()).then(pl.lit("valid")).otherwise(pl.col("status")).alias(
+                "status"
+            ),
+        )
+        .drop("only")
+    )
+
+
 def resolve_hts(values: pl.Series) -> pl.DataFrame:
     """Distinct raw HTS texts -> normalised code, schedule status, repair flag and nearest valid codes."""
     from critmin.refdata import hts as hts_ref
@@ -200,6 +228,7 @@ def resolve_hts(values: pl.Series) -> pl.DataFrame:
             )
             .drop("fixed_hts", "fixed_status")
         )
+    frame = _expand_single_suffix(frame)
     frame = frame.with_columns(
         pl.col("suggestions")
         .list.eval(

@@ -201,6 +201,7 @@ INPUT_FIELDS: tuple[InputField, ...] = (
             "item number",
             "item no",
             "material number",
+            "material no",
             "sku",
             "product code",
             "article number",

@@ -159,8 +159,20 @@ def ingest(
     progress: Progress | None = None,
 ) -> ImportResult:
     """Read, normalise and validate a ledger file; every row ends up loaded or quarantined."""
+    prepared = prepare(path, mapping, sheet)
+    return run(prepared, chunk_rows=chunk_rows, sink=sink, progress=progress)
+
+
+def run(
+    prepared: tuple[Reader, MappingSpec, ColumnMapping],
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    sink: LineSink | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """The pipeline over a file already opened by :func:`prepare`."""
     started = time.perf_counter()
-    reader, spec, columns = prepare(path, mapping, sheet)
+    reader, spec, columns = prepared
     memory = MemorySink() if sink is None else None
     target: LineSink = memory if memory is not None else sink  # type: ignore[assignment]
     ctx = NormaliseContext(
@@ -180,19 +192,22 @@ def ingest(
     tracker = v.DuplicateTracker()
     decided = spec.date_order is not None
     consumed = 0
-    for chunk in reader.chunks(chunk_rows):
-        if not decided and "entry_date" in columns.fields:
-            inferred = infer_order(chunk.frame.get_column(columns.fields["entry_date"]))
-            if inferred is not None:
-                ctx.date_order = inferred
-                result.date_order = inferred
-                result.date_order_basis = "inferred from the values in the file"
-                decided = True
-        lines, quarantine, warnings = _process(chunk, ctx, tracker, result)
-        target.write(lines, quarantine, warnings)
-        consumed += chunk.consumed
-        if progress is not None:
-            progress(consumed, reader.info.rows_estimate)
+    try:
+        for chunk in reader.chunks(chunk_rows):
+            if not decided and "entry_date" in columns.fields:
+                inferred = infer_order(chunk.frame.get_column(columns.fields["entry_date"]))
+                if inferred is not None:
+                    ctx.date_order = inferred
+                    result.date_order = inferred
+                    result.date_order_basis = "inferred from the values in the file"
+                    decided = True
+            lines, quarantine, warnings = _process(chunk, ctx, tracker, result)
+            target.write(lines, quarantine, warnings)
+            consumed += chunk.consumed
+            if progress is not None:
+                progress(consumed, reader.info.rows_estimate)
+    finally:
+        reader.close()
     result.duplicates = tracker.duplicates
     if memory is not None:
         result.lines, result.quarantine, result.warnings = memory.frames()

@@ -108,6 +108,9 @@ class Reader(ABC):
     def chunks(self, chunk_rows: int) -> Iterator[RawChunk]:
         """Yield the data rows in file order."""
 
+    def close(self) -> None:
+        """Release file handles (a no-op for readers that hold none between chunks)."""
+
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
@@ -511,6 +514,9 @@ class ExcelReader(Reader):
                 best, best_score = name, score
         return best
 
+    def close(self) -> None:
+        self._workbook.close()
+
     def chunks(self, chunk_rows: int) -> Iterator[RawChunk]:
         columns = self.info.columns
         width = len(columns)
@@ -519,17 +525,14 @@ class ExcelReader(Reader):
         buffer: list[tuple[Any, ...]] = []
         numbers: list[int] = []
         number = header_row
-        try:
-            for values in worksheet.iter_rows(min_row=header_row + 1, values_only=True):
-                number += 1
-                buffer.append(values)
-                numbers.append(number)
-                if len(buffer) >= chunk_rows:
-                    yield self._chunk(buffer, numbers, width)
-                    buffer, numbers = [], []
-            yield self._chunk(buffer, numbers, width)
-        finally:
-            self._workbook.close()
+        for values in worksheet.iter_rows(min_row=header_row + 1, values_only=True):
+            number += 1
+            buffer.append(values)
+            numbers.append(number)
+            if len(buffer) >= chunk_rows:
+                yield self._chunk(buffer, numbers, width)
+                buffer, numbers = [], []
+        yield self._chunk(buffer, numbers, width)
 
     def _chunk(self, rows: list[tuple[Any, ...]], numbers: list[int], width: int) -> RawChunk:
         """Turn a batch of openpyxl row tuples into text columns; cells right of the header are bad rows."""

@@ -98,6 +98,16 @@ ISSUE_CODES: tuple[IssueCode, ...] = (
               "was written."),
     IssueCode("line_id_duplicate", Severity.error, "Another row already used this line id for different "
               "data.", "Give every line its own id (or fix the entry/line number)."),
+    IssueCode("bom_component_missing", Severity.error, "A BOM row names no component.",
+              "Fill in the component (part number or material)."),
+    IssueCode("bom_parent_missing", Severity.error, "A BOM content row belongs to no part.",
+              "Fill in the parent (or the level) of the row."),
+    IssueCode("bom_qty_invalid", Severity.error, "A BOM quantity per parent is empty, negative or not a number.",
+              "Write the quantity of the component in one unit of the parent."),
+    IssueCode("bom_content_unit", Severity.error, "A BOM content row is not given as a mass.",
+              "Give mineral content in kg, g or lb per unit of the parent."),
+    IssueCode("bom_range_invalid", Severity.error, "A BOM content range does not contain its central value.",
+              "Make content_low <= quantity <= content_high."),
     IssueCode("duplicate_line", Severity.error, "The row repeats an earlier row.",
               "Delete the repeat; if both lines are real, give each its own line id (a Line ID column, or "
               "entry number + line number)."),

@@ -111,8 +111,30 @@ def resolve_refs(ref: str, measures: Sequence[m.Measure], *, self_id: str) -> li
     return [x.id for x in measures if x.id == ref and x.id != self_id]
 
 
+def not_on_targets(measure: m.Measure, measures: Sequence[m.Measure]) -> list[str]:
+    """Ids whose charged value this measure does not stack on.
+
+    An explicit id always counts. An ``authority:<name>`` selector counts the measures of that authority
+    with a lower ``precedence`` than this one (the ones computed before it), so two scenario measures of the
+    same authority and precedence never refer to each other.
+    """
+    out: list[str] = []
+    for ref in measure.stacking.not_on:
+        for target in resolve_refs(ref, measures, self_id=measure.id):
+            if ref.startswith("authority:"):
+                other = next(x for x in measures if x.id == target)
+                if other.stacking.precedence >= measure.stacking.precedence:
+                    continue
+            if target not in out:
+                out.append(target)
+    return out
+
+
 def order_measures(measures: Sequence[m.Measure], located: dict[str, Located] | None = None) -> tuple[m.Measure, ...]:
     """Computation order: a measure comes after those it does not stack on and after those that exclude it.
+
+    A ``not_on`` target that charges nothing (a 0% measure), or that the measure itself excludes, removes
+    nothing from its basis, so it imposes no order.
 
     Ties are broken by ``stacking.precedence`` then id, so the order (which is also the order a line's
     duty is explained in) is deterministic. A cycle is an error naming its members.
@@ -123,11 +145,13 @@ def order_measures(measures: Sequence[m.Measure], located: dict[str, Located] | 
     before: dict[str, set[str]] = {x.id: set() for x in measures}
     problems: list[Problem] = []
     for x in measures:
+        excluded = {t for ref in x.stacking.excludes for t in resolve_refs(ref, measures, self_id=x.id)}
         for ref in x.stacking.not_on:
-            targets = resolve_refs(ref, measures, self_id=x.id)
-            if not targets and not ref.startswith("authority:") and ref not in known_library:
+            if not ref.startswith("authority:") and ref not in by_id and ref not in known_library:
                 problems.append(_unknown_ref(x, ref, "not_on", measures, located))
-            before[x.id].update(targets)
+        # A target this measure excludes never applies where it does, so it claims nothing here.
+        targets = not_on_targets(x, measures)
+        before[x.id].update(t for t in targets if by_id[t].claims_value and t not in excluded)
         for ref in x.stacking.excludes:
             targets = resolve_refs(ref, measures, self_id=x.id)
             if not targets and not ref.startswith("authority:") and ref not in known_library:
@@ -153,7 +177,6 @@ def order_measures(measures: Sequence[m.Measure], located: dict[str, Located] | 
         ordered.append(chosen)
         placed.add(chosen.id)
         remaining.remove(chosen)
-    del by_id
     return tuple(ordered)
 
 

@@ -438,6 +438,17 @@ class Measure(_Model):
         return self.quota is not None and self.quota.unit == "content_kg"
 
     @property
+    def claims_value(self) -> bool:
+        """Does the measure charge a portion of value that others may decline to stack on (``not_on``)?
+
+        A zero-rate measure (Proclamation 11001's "no tariff", the 0% non-copper line 9903.78.02) charges
+        nothing, so nothing is removed from the bases of measures that do not stack on it.
+        """
+        if self.basis not in VALUE_BASES:
+            return False
+        return not (isinstance(self.rate, AdValorem) and self.rate.rate == 0.0)
+
+    @property
     def payer(self) -> Payer:
         if isinstance(self.rate, PriceFloor) and self.rate.mechanism == "price_undertaking":
             return "exporter"

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import polars as pl
 
+from critmin.paths import refdata_dir
 from critmin.refdata.registry import load
 
 RateKind = Literal["free", "ad_valorem", "specific", "compound", "other"]
@@ -55,9 +58,41 @@ def schedule() -> pl.DataFrame:
     return load("hts_schedule")
 
 
-def _leaf_codes() -> pl.DataFrame:
-    """Codes a line can be declared under: statistical reporting numbers and 8-digit lines without them."""
-    return schedule().filter(pl.col("is_leaf")).select("hts", "level")
+@dataclass(frozen=True)
+class _LeafIndex:
+    """Declarable codes prepared once per process for membership tests and neighbour search."""
+
+    leaf: pl.Series  # statistical reporting numbers and 8-digit lines without them
+    leaf8: pl.Series  # the 8-digit declarable lines
+    prefixes: pl.Series  # 6- and 8-digit codes that head declarable 10-digit numbers
+    codes: np.ndarray  # leaf codes as <U10
+    grid: np.ndarray  # (n, 10) characters, space-padded
+    digits: np.ndarray  # (n, 10) uint8 digit values, 255 past the end of a code
+    lengths: np.ndarray
+
+
+@cache
+def _index_for(directory: Path) -> _LeafIndex:
+    del directory  # the cache key: a different CRITMIN_REFDATA_DIR gets its own index
+    leaves = schedule().filter(pl.col("is_leaf")).select("hts", "level")
+    leaf = leaves.get_column("hts")
+    tens = leaf.filter(leaf.str.len_chars() == 10)
+    prefixes = pl.concat([leaf.str.slice(0, 6), tens.str.slice(0, 8)]).unique().sort()
+    codes = np.array(leaf.to_list(), dtype="<U10")
+    grid = _char_grid(codes, 10)
+    return _LeafIndex(
+        leaf=leaf,
+        leaf8=leaves.filter(pl.col("level") == 8).get_column("hts"),
+        prefixes=prefixes,
+        codes=codes,
+        grid=grid,
+        digits=_digit_grid(grid),
+        lengths=np.char.str_len(codes),
+    )
+
+
+def _index() -> _LeafIndex:
+    return _index_for(refdata_dir())
 
 
 def validate_codes(codes: pl.Series) -> pl.DataFrame:
@@ -67,56 +102,46 @@ def validate_codes(codes: pl.Series) -> pl.DataFrame:
     has no statistical breakout, also accepted as its ``XXXXXXXX00`` form). ``valid_prefix``: a real 6 or
     8-digit heading/subheading that has 10-digit children — usable for scope and rates, but an entry line
     needs the full number. ``unknown``: anything else, with the nearest valid codes as suggestions.
+
+    Work is done once per distinct input and joined back, so a million-line ledger with a few thousand
+    distinct codes costs a few thousand checks.
     """
-    inputs = codes.cast(pl.String).rename("input")
-    normal = normalise_hts(codes).rename("hts")
-    digits = inputs.str.replace_all(r"\D", "").rename("digits")
-    frame = pl.DataFrame([inputs, normal, digits])
-
-    leaves = _leaf_codes()
-    leaf_set = leaves.get_column("hts")
-    leaf8 = leaves.filter(pl.col("level") == 8).get_column("hts")
-    prefixes = pl.concat(
-        [leaf_set.str.slice(0, 6), leaf_set.filter(leaf_set.str.len_chars() == 10).str.slice(0, 8)]
-    ).unique()
-
+    index = _index()
+    distinct = codes.unique(maintain_order=True).rename("__key")
+    frame = pl.DataFrame(
+        [
+            distinct,
+            distinct.cast(pl.String).rename("input"),
+            normalise_hts(distinct).rename("hts"),
+            distinct.cast(pl.String).str.replace_all(r"\D", "").rename("digits"),
+        ]
+    )
     status = (
         pl.when(pl.col("hts").is_null())
         .then(pl.lit("unknown"))
-        .when(pl.col("hts").is_in(leaf_set.implode()))
+        .when(pl.col("hts").is_in(index.leaf.implode()))
         .then(pl.lit("valid"))
         .when(
             (pl.col("hts").str.len_chars() == 10)
             & pl.col("hts").str.ends_with("00")
-            & pl.col("hts").str.slice(0, 8).is_in(leaf8.implode())
+            & pl.col("hts").str.slice(0, 8).is_in(index.leaf8.implode())
         )
         .then(pl.lit("valid"))
-        .when(pl.col("hts").is_in(prefixes.implode()))
+        .when(pl.col("hts").is_in(index.prefixes.implode()))
         .then(pl.lit("valid_prefix"))
         .otherwise(pl.lit("unknown"))
     )
     frame = frame.with_columns(status.alias("status"))
-
-    unknown_digits = (
-        frame.filter((pl.col("status") == "unknown") & (pl.col("digits").str.len_chars() >= 2))
-        .get_column("digits")
-        .unique()
-        .sort()
-        .to_list()
-    )
-    leaf_list = leaf_set.to_list()
-    suggestion_map = pl.DataFrame(
-        {
-            "digits": unknown_digits,
-            "suggestions": [_nearest_from(code, leaf_list, 3) for code in unknown_digits],
-        },
-        schema={"digits": pl.String, "suggestions": pl.List(pl.String)},
-    )
-    out = frame.join(suggestion_map, on="digits", how="left", maintain_order="left").with_columns(
-        pl.when(pl.col("status") == "unknown")
-        .then(pl.col("suggestions").fill_null(pl.lit([], dtype=pl.List(pl.String))))
-        .otherwise(pl.lit([], dtype=pl.List(pl.String)))
-        .alias("suggestions")
+    unknown = frame.filter((pl.col("status") == "unknown") & (pl.col("digits").str.len_chars() >= 2))
+    suggestions = [_nearest_from(code, index, 3) for code in unknown.get_column("digits").to_list()]
+    frame = frame.join(
+        unknown.select("__key", pl.Series("suggestions", suggestions, dtype=pl.List(pl.String))),
+        on="__key",
+        how="left",
+        nulls_equal=True,
+    ).with_columns(pl.col("suggestions").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+    out = pl.DataFrame([codes.rename("__key")]).join(
+        frame, on="__key", how="left", maintain_order="left", nulls_equal=True
     )
     return out.select("input", "hts", "status", "suggestions")
 
@@ -129,7 +154,13 @@ def nearest(code: str, k: int = 3) -> list[str]:
     edit distance over the whole schedule.
     """
     digits = re.sub(r"\D", "", code)
-    return _nearest_from(digits, _leaf_codes().get_column("hts").to_list(), k)
+    return _nearest_from(digits, _index(), k)
+
+
+def _digit_grid(grid: np.ndarray) -> np.ndarray:
+    """Character grid -> uint8 digit values, 255 where a code has ended (space padding)."""
+    raw = np.frombuffer("".join(grid.ravel().tolist()).encode("ascii"), dtype=np.uint8).reshape(grid.shape)
+    return np.where(raw == ord(" "), 255, raw - ord("0")).astype(np.uint8)
 
 
 def _char_grid(codes: np.ndarray, width: int) -> np.ndarray:
@@ -138,13 +169,12 @@ def _char_grid(codes: np.ndarray, width: int) -> np.ndarray:
     return padded.view("<U1").reshape(len(codes), width)
 
 
-def _nearest_from(digits: str, leaves: list[str], k: int) -> list[str]:
-    if not digits or k <= 0 or not leaves:
+def _nearest_from(digits: str, index: _LeafIndex, k: int) -> list[str]:
+    arr = index.codes
+    if not digits or k <= 0 or not len(arr):
         return []
-    arr = np.array(leaves, dtype="<U10")
     query = digits[:10]
-    grid = _char_grid(arr, 10)
-    same = grid[:, : len(query)] == np.array(list(query), dtype="<U1")
+    same = index.grid[:, : len(query)] == np.array(list(query), dtype="<U1")
     common = np.cumprod(same, axis=1).sum(axis=1)
     chosen: list[str] = []
     best = int(common.max())
@@ -155,7 +185,7 @@ def _nearest_from(digits: str, leaves: list[str], k: int) -> list[str]:
         order = np.lexsort((arr[pool], distance))
         chosen = [str(code) for code in arr[pool][order] if str(code) != digits][:k]
     if len(chosen) < k:
-        edits = _edit_distance(query, arr)
+        edits = _edit_distance(query, index)
         for j in np.lexsort((arr, -common, edits)):
             candidate = str(arr[j])
             if candidate not in chosen and candidate != digits:
@@ -165,25 +195,28 @@ def _nearest_from(digits: str, leaves: list[str], k: int) -> list[str]:
     return chosen
 
 
-def _edit_distance(query: str, arr: np.ndarray) -> np.ndarray:
-    """Levenshtein distance from ``query`` to every code, one DP row at a time across all codes."""
-    n = len(arr)
-    width = 10
-    grid = _char_grid(arr, width)
-    lengths = np.char.str_len(arr)
+def _edit_distance(query: str, index: _LeafIndex) -> np.ndarray:
+    """Levenshtein distance from ``query`` to every code, one DP column at a time across all codes.
+
+    Codes are held as small integers (digits 0-9, padding 255) so each step is a handful of int8 vector
+    operations over the ~20,000 declarable codes.
+    """
+    n = len(index.codes)
     m = len(query)
-    prev = np.tile(np.arange(m + 1, dtype=np.int64), (n, 1))
-    results = np.full(n, 10**6, dtype=np.int64)
-    results[lengths == 0] = m
-    for j in range(width):
+    q = np.frombuffer(query.encode("ascii"), dtype=np.uint8) - ord("0")
+    prev = np.tile(np.arange(m + 1, dtype=np.int16), (n, 1))
+    results = np.full(n, 10**4, dtype=np.int16)
+    results[index.lengths == 0] = m
+    for j in range(index.digits.shape[1]):
         cur = np.empty_like(prev)
         cur[:, 0] = j + 1
-        cj = grid[:, j]
+        mismatch = (index.digits[:, j, None] != q[None, :]).astype(np.int16)  # (n, m)
         for i in range(1, m + 1):
-            cost = (cj != query[i - 1]).astype(np.int64)
-            cur[:, i] = np.minimum(np.minimum(prev[:, i] + 1, cur[:, i - 1] + 1), prev[:, i - 1] + cost)
+            cur[:, i] = np.minimum(
+                np.minimum(prev[:, i] + 1, cur[:, i - 1] + 1), prev[:, i - 1] + mismatch[:, i - 1]
+            )
         prev = cur
-        done = lengths == j + 1
+        done = index.lengths == j + 1
         results[done] = prev[done, m]
     return results
 

@@ -14,7 +14,9 @@ from datetime import date
 import polars as pl
 
 from critmin.risk.exposure import PARTNER_GROUPS, LedgerExposure, ledger_exposure
-from critmin.risk.geopolrisk import company_geopolrisk
+from critmin.risk.geopolrisk import CU_MIDPOINT, company_geopolrisk
+
+BULK_STAGES = ("ore_concentrate", "oxide_salt_compound", "metal_powder_alloy")
 
 # Individual rare earths have no production table of their own; their mining is the rare-earth total's.
 MATERIAL_FALLBACK_GROUPS = ("light_ree", "heavy_ree", "other_ree")
@@ -78,15 +80,60 @@ def company_purchases(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         .when(pl.col("country_origin").is_null())
         .then(pl.lit("country of origin missing"))
     )
+    # The price must be the mineral's, not a product's: a line that is the material itself (ore, compound,
+    # metal) prices it by its customs value; a product containing it only by a declared content value.
+    is_material = pl.col("stage").is_in(BULK_STAGES).fill_null(False)
+    mineral_value = (
+        pl.when(is_material)
+        .then(pl.col("customs_value_usd"))
+        .when(pl.col("content_mineral") == pl.col("mineral_id"))
+        .then(pl.col("content_value_usd"))
+    )
     purchases = mapped.filter(usable).select(
         pl.col("mineral_id").alias("material"),
         pl.col("entry_date").dt.year().clip(first, last).alias("year"),
         pl.col("country_origin").alias("exporter"),
         (pl.col("mineral_kg") / 1000.0).alias("quantity_t"),
-        (pl.col("customs_value_usd").fill_null(0.0) / 1000.0).alias("value_kusd"),
+        (mineral_value / 1000.0).alias("value_kusd"),
     )
     left_out = mapped.filter(~usable).select("line_id", "mineral_id", reason.alias("reason"))
     return purchases, left_out
+
+
+def _priced(gpr: pl.DataFrame, purchases: pl.DataFrame, materials: pl.DataFrame) -> pl.DataFrame:
+    """Price from the firm's lines that carry the mineral's own value; otherwise the U.S. import unit value
+    of the material that year (BACI), and the price column says which."""
+    from critmin.risk.sources import load_trade
+
+    own = (
+        purchases.filter(pl.col("value_kusd").is_not_null())
+        .group_by("material", "year")
+        .agg((pl.col("value_kusd").sum() / pl.col("quantity_t").sum()).alias("_own_price"))
+    )
+    unit_value = pl.col("value_kusd").fill_null(0.0).sum() / pl.col("quantity_t").fill_null(0.0).sum()
+    us = (
+        load_trade()
+        .filter(pl.col("importer") == "USA")
+        .join(materials.rename({"material": "_gpr"}), left_on="material", right_on="_gpr", how="inner")
+        .group_by("mineral_id", "year")
+        .agg(unit_value.alias("_us_price"))
+        .rename({"mineral_id": "material"})
+    )
+    priced = gpr.join(own, on=["material", "year"], how="left").join(us, on=["material", "year"], how="left")
+    price = pl.coalesce("_own_price", "_us_price")
+    return (
+        priced.with_columns(
+            price.alias("price"),
+            pl.when(pl.col("_own_price").is_not_null())
+            .then(pl.lit("firm's own unit value"))
+            .when(pl.col("_us_price").is_not_null())
+            .then(pl.lit("U.S. import unit value (BACI): the lines are products containing the mineral"))
+            .alias("price_basis"),
+        )
+        .with_columns((pl.col("score") * pl.col("price")).alias("midpoint"))
+        .with_columns((pl.col("midpoint") / CU_MIDPOINT).alias("cf"))
+        .drop("_own_price", "_us_price")
+    )
 
 
 def ledger_risk(
@@ -109,7 +156,10 @@ def ledger_risk(
         .join(materials.rename({"mineral_id": "_key"}), on="material", how="inner")
         .select(pl.col("_key").alias("material"), "year", "country", "quantity_t")
     )
-    gpr = company_geopolrisk(purchases, production, load_governance()).drop("importer")
+    gpr = company_geopolrisk(
+        purchases.with_columns(pl.col("value_kusd").fill_null(0.0)), production, load_governance()
+    )
+    gpr = _priced(gpr.drop("importer"), purchases, materials)
     gpr = gpr.rename({"material": "mineral_id"}).join(
         materials.rename({"material": "production_basis"}), on="mineral_id", how="left"
     )

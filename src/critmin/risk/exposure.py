@@ -255,28 +255,37 @@ def ledger_exposure(
     ).drop(partner_cols)
 
     mineral_of_line = classification.select("line_id", "mineral_id", "stage", "confidence")
-    lines = dated.join(mineral_of_line, on="line_id", how="left")
-    # Content: the mass of the classified mineral in the line. The declared content counts when it is of
-    # that mineral; a line in an ore, compound or metal stage with no declared content is taken as all
-    # mineral by mass (stated as an assumption); derivative lines without content stay unknown.
+    lines = _with_factors(dated.join(mineral_of_line, on="line_id", how="left"))
+    # Content: the mass of the classified mineral in the line. Declared content counts when it is of that
+    # mineral; else the shipped content factor (central) times the line's mass; else, for an ore, compound
+    # or metal line, its gross weight (an upper bound, stated as an assumption); else unknown.
     declared = pl.col("content_kg").is_not_null() & (
         pl.col("content_mineral") == pl.col("mineral_id")
     ).fill_null(False)
-    bulk_stage = pl.col("stage").is_in(["ore_concentrate", "oxide_salt_compound", "metal_powder_alloy"])
+    with_mass = pl.col("quantity_kg").is_not_null()
+    factored = pl.col("_factor").is_not_null() & with_mass
+    bulk = (
+        pl.col("stage")
+        .is_in(["ore_concentrate", "oxide_salt_compound", "metal_powder_alloy"])
+        .fill_null(False)
+    )
     lines = lines.with_columns(
         pl.when(declared)
         .then(pl.col("content_kg"))
-        .when(bulk_stage.fill_null(False) & pl.col("quantity_kg").is_not_null())
+        .when(factored)
+        .then(pl.col("_factor") * pl.col("quantity_kg"))
+        .when(bulk & with_mass)
         .then(pl.col("quantity_kg"))
-        .otherwise(None)
         .alias("mineral_kg"),
         pl.when(declared)
         .then(pl.lit("declared"))
-        .when(bulk_stage.fill_null(False) & pl.col("quantity_kg").is_not_null())
+        .when(factored)
+        .then(pl.lit("content factor (central)"))
+        .when(bulk & with_mass)
         .then(pl.lit("gross weight"))
         .otherwise(pl.lit("unknown"))
         .alias("mineral_kg_basis"),
-    )
+    ).drop("_factor")
     if lines.filter(pl.col("mineral_kg_basis") == "gross weight").height:
         assumptions.append(
             "Lines in ore, compound or metal stages without declared content count their gross weight as "
@@ -335,6 +344,10 @@ def ledger_exposure(
         "country_origin",
         "country_smelt_cast",
         "customs_value_usd",
+        "quantity_kg",
+        "content_mineral",
+        "content_kg",
+        "content_value_usd",
         "mineral_id",
         "stage",
         "mineral_kg",
@@ -355,6 +368,28 @@ def ledger_exposure(
         origin_concentration=origin,
         assumptions=tuple(assumptions),
     )
+
+
+def _with_factors(lines: pl.DataFrame) -> pl.DataFrame:
+    """Attach ``_factor``: the default content factor (kg mineral per kg product) of the longest HTS prefix
+    that has one for the line's mineral (critmin.refdata.content), null where none applies."""
+    from critmin.refdata import content
+
+    table = content.default_factors("per_kg_product").select("hts_prefix", "mineral_id", "central")
+    lengths = sorted(set(table.get_column("hts_prefix").str.len_chars().to_list()), reverse=True)
+    keyed = lines.with_row_index("_row")
+    hits = []
+    for length in lengths:
+        at_len = table.filter(pl.col("hts_prefix").str.len_chars() == length)
+        hit = (
+            keyed.select("_row", "mineral_id", pl.col("hts").str.slice(0, length).alias("hts_prefix"))
+            .join(at_len, on=["hts_prefix", "mineral_id"], how="inner")
+            .select("_row", pl.col("central").alias(f"_f{length}"))
+        )
+        keyed = keyed.join(hit, on="_row", how="left")
+        hits.append(f"_f{length}")
+    factor = pl.coalesce(hits) if hits else pl.lit(None, dtype=pl.Float64)
+    return keyed.with_columns(factor.alias("_factor")).drop("_row", *hits)
 
 
 def _ratio(numerator: str, denominator: str) -> pl.Expr:

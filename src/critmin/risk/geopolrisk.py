@@ -251,7 +251,10 @@ def _finish(table: pl.LazyFrame) -> pl.LazyFrame:
     """Ratios and notes; a ratio with a zero denominator is null, never zero, and the note says why."""
     denominator = pl.col("import_qty_t") + pl.col("domestic_production_t")
     has_imports = pl.col("import_qty_t") > 0
-    import_risk = pl.when(denominator > 0).then(pl.col("numerator") / denominator)
+    # Without the year's production data own production p is unknown too, so import risk is left blank.
+    import_risk = pl.when((denominator > 0) & pl.col("hhi").is_not_null()).then(
+        pl.col("numerator") / denominator
+    )
     price = pl.when(has_imports).then(pl.col("import_value_kusd") / pl.col("import_qty_t"))
     note = (
         pl.when(pl.col("hhi").is_null())

@@ -148,9 +148,9 @@ def governance_weighted_concentration(
 
 def partners_as_of(group_ids: Iterable[str], as_of: date) -> frozenset[str]:
     """Union of dated country groups (e.g. ``us_fta`` and ``us_cm_frameworks``) on a date."""
-    from critmin.refdata import groups
+    from critmin.refdata.groups import members as group_members
 
     members: set[str] = set()
     for group_id in group_ids:
-        members |= groups.members(group_id, as_of)
+        members |= group_members(group_id, as_of)
     return frozenset(members)

@@ -237,7 +237,13 @@ def _ndfeb_rows(ctx: _Context) -> list[dict[str, Any]]:
     stoich_b = ctx.weights["B"] / (2 * ctx.weights["Nd"] + 14 * ctx.weights["Fe"] + ctx.weights["B"])
     ndpr_keys = srcs["total_rare_earth_wt"] + srcs["dysprosium_wt"] + srcs["terbium_wt"]
     items: list[tuple[str, Triple, list[str], str]] = [
-        ("rare_earths", re_, srcs["total_rare_earth_wt"], "total rare-earth content of the magnet"),
+        (
+            "rare_earths",
+            re_,
+            srcs["total_rare_earth_wt"],
+            "total rare-earth content of the magnet (the sum of the element rows, so never a default: "
+            "adding it to them would count the rare earths twice)",
+        ),
         (
             "neodymium",
             nd,
@@ -279,7 +285,7 @@ def _ndfeb_rows(ctx: _Context) -> list[dict[str, Any]]:
                     ctx.cite(keys, pid),
                     derivation,
                     "iron is the balance (about 64-69%); minor cobalt, aluminum, copper, gallium not listed",
-                    bool(spec.get("default", False)),
+                    bool(spec.get("default", False)) and mineral != "rare_earths",
                 )
             )
     return rows
@@ -346,20 +352,22 @@ def _envelope_rows(ctx: _Context, rows: list[dict[str, Any]]) -> list[dict[str, 
             raise ReferenceDataError(
                 f"{FACTORS_FILE} envelope {env['product_id']}: unknown variants {missing}."
             )
-        for (basis, mineral), group in part.group_by(["basis", "mineral_id"], maintain_order=True):
-            per_variant = group.unique("product_id", keep="first").select(
-                "product_id", "low", "central", "high"
-            )
-            absent = len(variants) - per_variant.height  # a variant without the mineral contains none of it
-            lows = per_variant.get_column("low").to_list() + [0.0] * absent
-            centrals = per_variant.get_column("central").to_list() + [0.0] * absent
-            highs = per_variant.get_column("high").to_list() + [0.0] * absent
+        keys = part.select("basis", "mineral_id").unique(maintain_order=True).rows()
+        for basis, mineral in keys:
+            group = part.filter((pl.col("basis") == basis) & (pl.col("mineral_id") == mineral))
+            first: dict[str, dict[str, Any]] = {}
+            for row in group.iter_rows(named=True):
+                first.setdefault(str(row["product_id"]), row)
+            # a variant without the mineral contains none of it
+            lows = [float(first[v]["low"]) if v in first else 0.0 for v in variants]
+            centrals = [float(first[v]["central"]) if v in first else 0.0 for v in variants]
+            highs = [float(first[v]["high"]) if v in first else 0.0 for v in variants]
             values: Triple = (min(lows), sum(centrals) / len(variants), max(highs))
             derivation = (
                 f"envelope of {', '.join(variants)}: low = min {[_fmt(v) for v in lows]}, central = mean "
                 f"{[_fmt(v) for v in centrals]}, high = max {[_fmt(v) for v in highs]}"
             )
-            source = " || ".join(dict.fromkeys(group.get_column("source").to_list()))
+            source = " || ".join(dict.fromkeys(str(first[v]["source"]) for v in variants if v in first))
             for prefix in env["hts_prefixes"]:
                 out.append(
                     _row(

@@ -270,7 +270,7 @@ def _build_schedule(raw_dir: Path) -> pl.DataFrame:
         }
     )
     col2 = parse_rate_series(frame.get_column("col2_text"), "col2")
-    frame = pl.concat([frame, general, col2], how="horizontal")
+    frame = frame.hstack(general).hstack(col2)
     columns = [
         "hts",
         "hts_display",

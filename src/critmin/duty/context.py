@@ -1,0 +1,120 @@
+"""Per-run lookup arrays: the keys that let each measure find its candidate lines without a full pass.
+
+Everything a measure's scope depends on is a small dimension - the distinct HTS codes, the distinct
+countries, the calendar days - so each line carries integer keys into those dimensions and a scope test is a
+NumPy lookup (``mask_by_code[hts_key]``) rather than string work over millions of rows. Country-group
+membership, which depends on country *and* date, is looked up in a (country x day) grid filled once per
+group by :func:`critmin.refdata.groups.flag`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+
+from critmin.duty.lines import DATE
+from critmin.duty.references import References
+
+EPOCH = date(1970, 1, 1)
+NO_DAY = np.iinfo(np.int32).min
+
+
+def day_number(day: date) -> int:
+    return (day - EPOCH).days
+
+
+@dataclass
+class CountryKey:
+    """Integer key of a country column: index into ``names`` (-1 where the line has no country)."""
+
+    column: str
+    names: list[str]
+    key: np.ndarray
+
+    def lookup_table(self, wanted: set[str]) -> np.ndarray:
+        table = np.zeros(len(self.names) + 1, dtype=bool)  # last slot: no country
+        for i, name in enumerate(self.names):
+            if name in wanted:
+                table[i] = True
+        return table
+
+    def isin(self, wanted: list[str]) -> np.ndarray:
+        return self.lookup_table(set(wanted))[self.key]
+
+
+@dataclass
+class LineContext:
+    """Integer keys and cached membership arrays for one batch of lines."""
+
+    n: int
+    hts_key: np.ndarray  # index into the HTS dimension; dim height for a null code
+    days: np.ndarray  # evaluation date as days since 1970 (NO_DAY when missing)
+    countries: dict[str, CountryKey]
+    refs: References
+    as_of: date | None
+    _flags: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+
+    def country(self, column: str, frame: pl.DataFrame) -> CountryKey:
+        if column not in self.countries:
+            self.countries[column] = country_key(frame, column)
+        return self.countries[column]
+
+    def group_flag(self, column: str, group: str, frame: pl.DataFrame) -> np.ndarray:
+        """Was each line's country (in ``column``) a member of ``group`` on the line's evaluation date?"""
+        cached = self._flags.get((column, group))
+        if cached is not None:
+            return cached
+        key = self.country(column, frame)
+        valid = (key.key >= 0) & (self.days != NO_DAY)
+        result = np.zeros(self.n, dtype=bool)
+        if valid.any() and key.names:
+            first = int(self.days[valid].min())
+            last = int(self.days[valid].max())
+            span = last - first + 1
+            countries = pl.DataFrame({"iso3": key.names, "__c": np.arange(len(key.names))})
+            days = pl.DataFrame({
+                DATE: pl.date_range(EPOCH + timedelta(days=first), EPOCH + timedelta(days=last), eager=True),
+                "__d": np.arange(span),
+            })
+            grid = countries.join(days, how="cross").sort(["__c", "__d"])
+            flagged = self.refs.require_flag()(grid, group, country_col="iso3", date_col=DATE, out="member")
+            table = flagged.get_column("member").fill_null(False).to_numpy().reshape(len(key.names), span)
+            rows = np.flatnonzero(valid)
+            result[rows] = table[key.key[rows], self.days[rows] - first]
+        self._flags[(column, group)] = result
+        return result
+
+
+def country_key(frame: pl.DataFrame, column: str) -> CountryKey:
+    values = frame.get_column(column)
+    names = sorted(v for v in values.unique().to_list() if v is not None)
+    if not names:
+        return CountryKey(column, [], np.full(frame.height, -1, dtype=np.int64))
+    mapping = pl.DataFrame({column: names, "__k": np.arange(len(names), dtype=np.int64)})
+    keyed = frame.select(column).join(mapping, on=column, how="left", maintain_order="left")
+    key = keyed.get_column("__k").fill_null(-1).to_numpy().astype(np.int64)
+    return CountryKey(column, names, key)
+
+
+def hts_keys(frame: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
+    """The distinct HTS codes (the dimension) and each line's index into it (dim height for null)."""
+    dim = frame.select(pl.col("hts").drop_nulls().unique().sort())
+    mapping = dim.with_row_index("__k")
+    keyed = frame.select("hts").join(mapping, on="hts", how="left", maintain_order="left")
+    key = keyed.get_column("__k").fill_null(dim.height).to_numpy().astype(np.int64)
+    return dim, key
+
+
+def eval_days(frame: pl.DataFrame) -> np.ndarray:
+    days = frame.get_column(DATE).cast(pl.Int32).fill_null(NO_DAY).to_numpy()
+    return days.astype(np.int32)
+
+
+def dim_mask(values: pl.Series) -> np.ndarray:
+    """A per-code Boolean column as a lookup table with a trailing False slot for null codes."""
+    out = np.zeros(values.len() + 1, dtype=bool)
+    out[:-1] = values.fill_null(False).to_numpy()
+    return out

@@ -1,0 +1,400 @@
+"""Ledgers and BOMs in the workspace: transactional, idempotent imports and the queries over them.
+
+Rules (tested in ``tests/ledger/test_store.py``):
+
+1. Importing a file whose SHA-256 is already recorded changes nothing and says so.
+2. An import runs in one transaction: lines, quarantine, warnings, classification, content and the import
+   record commit together, or — on any error, including an interrupt — nothing does.
+3. A new version of a file (same file name, different checksum) replaces the lines, quarantine and warnings
+   of the earlier version. A line id that already exists is replaced by the newer line, so re-importing a
+   fixed quarantine export (which keeps the original file and row) fills the gap without duplicates, and
+   the quarantine rows it fixes are removed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from critmin import __version__
+from critmin.ledger.bom import BomResult, read_bom
+from critmin.ledger.classify import LINE_CONTENT_SCHEMA, line_content
+from critmin.ledger.headers import MappingSpec
+from critmin.ledger.ingest import (
+    DEFAULT_CHUNK_ROWS,
+    ImportResult,
+    Progress,
+    prepare,
+    run,
+)
+from critmin.ledger.schema import CLASSIFICATION_SCHEMA, LEDGER_SCHEMA
+from critmin.workspace import Workspace
+
+LINE_TABLE = "ledger_lines"
+
+
+@dataclass
+class StoredImport:
+    """Outcome of :func:`import_ledger`."""
+
+    import_id: int
+    status: str  # "imported" | "unchanged"
+    result: ImportResult | None
+    lines_replaced: int = 0
+    record: dict[str, Any] | None = None
+
+    def summary(self) -> dict[str, Any]:
+        base: dict[str, Any] = {"import_id": self.import_id, "status": self.status}
+        if self.result is not None:
+            base |= self.result.summary()
+            base["lines_replaced"] = self.lines_replaced
+        elif self.record is not None:
+            base |= {k: self.record[k] for k in ("source_file", "rows_in", "rows_loaded", "rows_quarantined")}
+            base["imported_at"] = str(self.record["imported_at"])
+        return base
+
+
+class _WorkspaceSink:
+    """Writes each chunk into the workspace inside the import's transaction."""
+
+    def __init__(self, ws: Workspace, con: duckdb.DuckDBPyConnection, import_id: int) -> None:
+        self.ws = ws
+        self.con = con
+        self.import_id = import_id
+        self.replaced = 0
+        self.bom_content = _bom_item_content(con)
+
+    def write(self, lines: pl.DataFrame, quarantine: pl.DataFrame, warnings: pl.DataFrame) -> None:
+        from critmin.ledger.classify import classify_lines
+
+        if lines.height:
+            ids = lines.select("line_id")
+            self.replaced += _delete_lines(self.con, ids)
+            self._resolve_quarantine(lines)
+            self.ws.append_rows(LINE_TABLE, lines.with_columns(pl.lit(self.import_id).alias("import_id")), con=self.con)
+            report = classify_lines(lines)
+            self.ws.append_rows("ledger_classification", report.classification, con=self.con)
+            self.ws.append_rows("ledger_line_content", line_content(lines, self.bom_content), con=self.con)
+        if quarantine.height:
+            self.ws.append_rows(
+                "ledger_quarantine", quarantine.with_columns(pl.lit(self.import_id).alias("import_id")), con=self.con
+            )
+        if warnings.height:
+            self.ws.append_rows(
+                "ledger_warnings", warnings.with_columns(pl.lit(self.import_id).alias("import_id")), con=self.con
+            )
+
+    def _resolve_quarantine(self, lines: pl.DataFrame) -> None:
+        """A loaded line that carries an earlier file's name and row fixes that row's quarantine entries."""
+        keys = lines.select("source_file", "source_row").unique().to_arrow()
+        self.con.register("__fixed_rows", keys)
+        try:
+            self.con.execute(
+                "DELETE FROM ledger_quarantine q USING __fixed_rows f "
+                "WHERE q.source_file = f.source_file AND q.source_row = f.source_row"
+            )
+        finally:
+            self.con.unregister("__fixed_rows")
+
+
+def _delete_lines(con: duckdb.DuckDBPyConnection, ids: pl.DataFrame) -> int:
+    """Remove lines (and their classification/content) with these ids; returns how many lines went."""
+    con.register("__ids", ids.to_arrow())
+    try:
+        row = con.execute("SELECT count(*) FROM ledger_lines l SEMI JOIN __ids i ON l.line_id = i.line_id").fetchone()
+        for table in ("ledger_classification", "ledger_line_content", LINE_TABLE):
+            con.execute(f"DELETE FROM {table} t USING __ids i WHERE t.line_id = i.line_id")
+    finally:
+        con.unregister("__ids")
+    return int(row[0]) if row else 0
+
+
+def _bom_item_content(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
+    """Content per unit of every BOM item in the workspace (the newest BOM wins for an item)."""
+    frame = con.execute(
+        "SELECT item, item_unit, mineral_id, kg_low, kg_central, kg_high, content_source FROM bom_item_content "
+        "QUALIFY bom_id = max(bom_id) OVER (PARTITION BY item)"
+    ).pl()
+    return frame if frame.height else None
+
+
+def find_import(ws: Workspace, sha256: str) -> dict[str, Any] | None:
+    with ws.connect() as con:
+        frame = con.execute("SELECT * FROM ledger_imports WHERE file_sha256 = ?", [sha256]).pl()
+    return frame.to_dicts()[0] if frame.height else None
+
+
+def import_ledger(
+    ws: Workspace,
+    path: Path,
+    *,
+    mapping: MappingSpec | Path | None = None,
+    sheet: str | int | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    progress: Progress | None = None,
+) -> StoredImport:
+    """Import a ledger file into the workspace (idempotent by checksum, atomic)."""
+    prepared = prepare(path, mapping, sheet)
+    reader = prepared[0]
+    existing = find_import(ws, reader.info.sha256)
+    if existing is not None:
+        reader.close()
+        return StoredImport(int(existing["import_id"]), "unchanged", None, record=existing)
+    with ws.transaction() as con:
+        row = con.execute("SELECT nextval('ledger_import_id')").fetchone()
+        assert row is not None
+        import_id = int(row[0])
+        name = reader.info.name
+        old = con.execute("SELECT line_id FROM ledger_lines WHERE source_file = ?", [name]).pl()
+        replaced = _delete_lines(con, old) if old.height else 0
+        con.execute("DELETE FROM ledger_quarantine WHERE source_file = ?", [name])
+        con.execute("DELETE FROM ledger_warnings WHERE source_file = ?", [name])
+        sink = _WorkspaceSink(ws, con, import_id)
+        result = run(prepared, chunk_rows=chunk_rows, sink=sink, progress=progress)
+        replaced += sink.replaced
+        con.execute(
+            "INSERT INTO ledger_imports (import_id, file_sha256, source_file, source_path, format, encoding, sheet, "
+            "header_row, date_order, mapping, rows_in, rows_loaded, rows_quarantined, rows_blank, duplicates, "
+            "lines_replaced, critmin_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                import_id,
+                result.source.sha256,
+                name,
+                str(result.source.path),
+                result.source.format,
+                result.source.encoding,
+                result.source.sheet,
+                result.source.header_row,
+                result.date_order,
+                json.dumps(result.mapping.as_dict()),
+                result.rows_in,
+                result.rows_loaded,
+                result.rows_quarantined,
+                result.rows_blank,
+                result.duplicates,
+                replaced,
+                __version__,
+            ],
+        )
+        ws.log_event(
+            "ledger.imported",
+            {"import_id": import_id, "file": name, "sha256": result.source.sha256, **_counts(result)},
+            con=con,
+        )
+    return StoredImport(import_id, "imported", result, lines_replaced=replaced)
+
+
+def _counts(result: ImportResult) -> dict[str, int]:
+    return {
+        "rows_in": result.rows_in,
+        "rows_loaded": result.rows_loaded,
+        "rows_quarantined": result.rows_quarantined,
+    }
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Queries
+# ----------------------------------------------------------------------------------------------------------
+
+
+def imports(ws: Workspace) -> pl.DataFrame:
+    with ws.connect() as con:
+        return con.execute(
+            "SELECT import_id, source_file, format, rows_in, rows_loaded, rows_quarantined, rows_blank, duplicates, "
+            "lines_replaced, imported_at, file_sha256 FROM ledger_imports ORDER BY import_id"
+        ).pl()
+
+
+def lines(ws: Workspace, *, import_id: int | None = None, limit: int | None = None) -> pl.DataFrame:
+    """The canonical ledger stored in the workspace (LEDGER_SCHEMA columns), in import and row order."""
+    columns = ", ".join(LEDGER_SCHEMA)
+    sql = f"SELECT {columns} FROM ledger_lines"
+    args: list[Any] = []
+    if import_id is not None:
+        sql += " WHERE import_id = ?"
+        args.append(import_id)
+    sql += " ORDER BY import_id, source_file, source_row"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    with ws.connect() as con:
+        frame = con.execute(sql, args).pl()
+    return frame.select([pl.col(n).cast(t) for n, t in LEDGER_SCHEMA.items()])
+
+
+def quarantine(ws: Workspace, *, source_file: str | None = None) -> pl.DataFrame:
+    sql = "SELECT source_file, source_row, \"column\", code, message, raw::VARCHAR AS raw FROM ledger_quarantine"
+    args: list[Any] = []
+    if source_file is not None:
+        sql += " WHERE source_file = ?"
+        args.append(source_file)
+    sql += " ORDER BY source_file, source_row"
+    with ws.connect() as con:
+        return con.execute(sql, args).pl()
+
+
+def classification(ws: Workspace) -> pl.DataFrame:
+    with ws.connect() as con:
+        frame = con.execute("SELECT * FROM ledger_classification ORDER BY line_id, mineral_id").pl()
+    return frame.select([pl.col(n).cast(t) for n, t in CLASSIFICATION_SCHEMA.items()])
+
+
+def content(ws: Workspace) -> pl.DataFrame:
+    with ws.connect() as con:
+        frame = con.execute("SELECT * FROM ledger_line_content ORDER BY line_id, mineral_id").pl()
+    return frame.select([pl.col(n).cast(t) for n, t in LINE_CONTENT_SCHEMA.items()])
+
+
+def bom_item_content(ws: Workspace) -> pl.DataFrame | None:
+    with ws.connect() as con:
+        return _bom_item_content(con)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Quarantine export
+# ----------------------------------------------------------------------------------------------------------
+
+
+def quarantine_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """One row per quarantined source row: provenance, every problem, then the original cells.
+
+    ``frame`` has the QUARANTINE_SCHEMA columns. The result can be edited and imported again: its
+    ``source_file``/``source_row`` columns give each fixed row back its original identity.
+    """
+    if frame.height == 0:
+        return pl.DataFrame(schema={"source_file": pl.String, "source_row": pl.Int64, "critmin_issues": pl.String})
+    grouped = (
+        frame.group_by("source_file", "source_row", maintain_order=True)
+        .agg(
+            (pl.col("code") + pl.lit(" [") + pl.col("column") + pl.lit("]: ") + pl.col("message"))
+            .str.join(" | ")
+            .alias("critmin_issues"),
+            pl.col("raw").first(),
+        )
+        .sort("source_file", "source_row")
+    )
+    parts: list[pl.DataFrame] = []
+    for (source_file,), part in grouped.group_by("source_file", maintain_order=True):
+        cells = part.get_column("raw").str.json_decode()
+        if isinstance(cells.dtype, pl.Struct):
+            decoded = cells.struct.unnest()
+            decoded = decoded.select([pl.col(c).cast(pl.String) for c in decoded.columns])
+        else:
+            decoded = pl.DataFrame()
+        clash = [c for c in decoded.columns if c in ("source_file", "source_row", "critmin_issues")]
+        decoded = decoded.drop(clash)
+        parts.append(
+            pl.concat(
+                [part.select(pl.lit(source_file).alias("source_file"), "source_row"), decoded, part.select("critmin_issues")],
+                how="horizontal",
+            )
+        )
+    return pl.concat(parts, how="diagonal")
+
+
+def export_quarantine(frame: pl.DataFrame, out: Path) -> int:
+    """Write :func:`quarantine_rows` to CSV (or .xlsx / .parquet by suffix); returns the number of rows."""
+    rows = quarantine_rows(frame)
+    suffix = out.suffix.lower()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".xlsx":
+        rows.write_excel(out, worksheet="quarantine")
+    elif suffix in {".parquet", ".pq"}:
+        rows.write_parquet(out)
+    else:
+        rows.write_csv(out)
+    return rows.height
+
+
+# ----------------------------------------------------------------------------------------------------------
+# BOMs
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StoredBom:
+    bom_id: int
+    status: str
+    result: BomResult | None
+    lines_updated: int = 0
+
+
+def import_bom(
+    ws: Workspace, path: Path, *, mapping: MappingSpec | Path | None = None, sheet: str | int | None = None
+) -> StoredBom:
+    """Store a BOM and its explosion; re-derive the content of ledger lines whose part numbers it covers."""
+    from critmin.ledger.readers import file_sha256
+
+    sha = file_sha256(path)
+    with ws.connect() as con:
+        found = con.execute("SELECT bom_id FROM bom_imports WHERE file_sha256 = ?", [sha]).fetchone()
+    if found is not None:
+        return StoredBom(int(found[0]), "unchanged", None)
+    result = read_bom(path, mapping=mapping, sheet=sheet)
+    with ws.transaction() as con:
+        row = con.execute("SELECT nextval('bom_id')").fetchone()
+        assert row is not None
+        bom_id = int(row[0])
+        name = result.source.name
+        for table in ("bom_edges", "bom_explosion", "bom_item_content", "bom_issues"):
+            con.execute(
+                f"DELETE FROM {table} WHERE bom_id IN (SELECT bom_id FROM bom_imports WHERE source_file = ?)", [name]
+            )
+        con.execute(
+            "INSERT INTO bom_imports (bom_id, file_sha256, source_file, source_path, mapping, rows_in, rows_loaded, "
+            "rows_quarantined, finished_goods, critmin_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                bom_id,
+                sha,
+                name,
+                str(path),
+                json.dumps(result.mapping.as_dict()),
+                result.rows_in,
+                result.rows_loaded,
+                result.rows_quarantined,
+                json.dumps(result.finished_goods),
+                __version__,
+            ],
+        )
+        tag = pl.lit(bom_id).alias("bom_id")
+        ws.append_rows("bom_edges", result.edges.with_columns(tag), con=con)
+        ws.append_rows("bom_explosion", result.explosion.with_columns(tag), con=con)
+        ws.append_rows("bom_item_content", result.per_unit.with_columns(tag), con=con)
+        if result.issues.height:
+            ws.append_rows(
+                "bom_issues",
+                result.issues.with_columns(tag, pl.lit(name).alias("source_file")),
+                con=con,
+            )
+        updated = _refresh_content(ws, con)
+        ws.log_event("ledger.bom_imported", {"bom_id": bom_id, "file": name, **result.summary()}, con=con)
+    return StoredBom(bom_id, "imported", result, lines_updated=updated)
+
+
+def _refresh_content(ws: Workspace, con: duckdb.DuckDBPyConnection) -> int:
+    """Recompute the content of lines whose part number is a BOM item (BOM content outranks factors)."""
+    per_unit = _bom_item_content(con)
+    if per_unit is None:
+        return 0
+    columns = ", ".join(LEDGER_SCHEMA)
+    con.register("__items", per_unit.select("item").unique().to_arrow())
+    try:
+        linked = con.execute(
+            f"SELECT {columns} FROM ledger_lines WHERE part_number IN (SELECT item FROM __items)"
+        ).pl()
+    finally:
+        con.unregister("__items")
+    if linked.height == 0:
+        return 0
+    linked = linked.select([pl.col(n).cast(t) for n, t in LEDGER_SCHEMA.items()])
+    con.register("__ids", linked.select("line_id").to_arrow())
+    try:
+        con.execute("DELETE FROM ledger_line_content t USING __ids i WHERE t.line_id = i.line_id")
+    finally:
+        con.unregister("__ids")
+    ws.append_rows("ledger_line_content", line_content(linked, per_unit), con=con)
+    return linked.height
