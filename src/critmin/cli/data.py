@@ -25,8 +25,15 @@ def list_datasets(
         return
     import polars as pl
 
-    frame = pl.DataFrame(rows).with_columns(pl.col("sha256").str.slice(0, 12))
-    print_frame(frame.select("id", "title", "vintage", "licence", "rows", "columns", "sha256"), fmt)
+    frame = pl.DataFrame(rows).with_columns(
+        pl.col("sha256").str.slice(0, 12),
+        pl.when(pl.col("title").str.len_chars() > 60)
+        .then(pl.col("title").str.slice(0, 59) + "…")
+        .otherwise(pl.col("title"))
+        .alias("title"),
+    )
+    print_frame(frame.select("id", "rows", "columns", "sha256", "title"), fmt)
+    console.print("Licences, sources and vintages: `critmin data list --format json` or `critmin data show ID`.")
 
 
 @app.command("show")
