@@ -56,6 +56,29 @@ class LineContext:
     refs: References
     as_of: date | None
     _flags: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    _order: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def rows_for_codes(self, code_mask: np.ndarray) -> np.ndarray:
+        """Row numbers of the lines whose HTS code is selected by ``code_mask`` (a per-code lookup table).
+
+        Lines are grouped by code once (a stable argsort); selecting codes then costs only the number of
+        rows selected, so a measure on a few codes never touches the rest of the ledger.
+        """
+        if self._order is None:
+            order = np.argsort(self.hts_key, kind="stable")
+            counts = np.bincount(self.hts_key, minlength=code_mask.size)
+            starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+            self._order = (order, starts, counts)
+        order, starts, counts = self._order
+        if code_mask.all():
+            return np.arange(self.n)
+        selected = np.flatnonzero(code_mask[: counts.size] & (counts > 0))
+        if selected.size == 0:
+            return np.empty(0, dtype=np.int64)
+        lengths = counts[selected]
+        total = int(lengths.sum())
+        offsets = np.repeat(starts[selected] - (np.cumsum(lengths) - lengths), lengths)
+        return order[np.arange(total) + offsets]
 
     def country(self, column: str, frame: pl.DataFrame) -> CountryKey:
         if column not in self.countries:

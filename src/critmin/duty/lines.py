@@ -124,9 +124,23 @@ def join_schedule(dim: pl.DataFrame, rates: pl.DataFrame) -> pl.DataFrame:
     fill = by8.select("hts", *[pl.col(c).alias(f"__8_{c}") for c in names])
     merged = exact.join(fill, on="hts", how="left")
     use8 = pl.col("g_kind").is_null() & pl.col("c2_kind").is_null() if "c2_kind" in names else pl.col("g_kind").is_null()
-    return merged.with_columns(
+    merged = merged.with_columns(
         [pl.when(use8).then(pl.col(f"__8_{c}")).otherwise(pl.col(c)).alias(c) for c in names]
     ).drop([f"__8_{c}" for c in names])
+    return merged.with_columns(
+        _simple("g").alias("g_simple"),
+        _simple("c2").alias("c2_simple"),
+    )
+
+
+def _simple(prefix: str) -> pl.Expr:
+    """A printed rate that is free or purely ad valorem: the engine's fast path (no units, no parsing gaps)."""
+    return (
+        pl.col(f"{prefix}_kind").is_in(["free", "ad_valorem"])
+        & pl.col(f"{prefix}_sp").is_null()
+        & pl.col(f"{prefix}_sp2").is_null()
+        & pl.col(f"{prefix}_av").is_not_null()
+    ).fill_null(False)
 
 
 def flag_column(country_col: str, group: str) -> str:

@@ -115,3 +115,19 @@ def schedule_charge(measure: Measure, rate: ScheduleRate, bases: Bases) -> Charg
         quantity=pl.when(has_sp).then(q1),
         missing=missing,
     )
+
+
+def schedule_ad_valorem_charge(measure: Measure, bases: Bases) -> Charge:
+    """Fast path of :func:`schedule_charge` for codes whose printed rate is free or purely ad valorem
+    (the engine routes only those codes here; the column is ``g_av`` or ``c2_av``)."""
+    rate = measure.rate
+    assert isinstance(rate, ScheduleRate)
+    av = pl.col("g_av" if rate.column == "general" else "c2_av")
+    value = bases.value["central"]
+    return Charge(
+        basis=measure.basis.value,
+        base=same(value),
+        rate=same(av),
+        amount=same(av * value),
+        missing=first_reason([(value.is_null(), bases.value_missing)]),
+    )

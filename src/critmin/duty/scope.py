@@ -59,50 +59,58 @@ def needs_classification(measures: tuple[Measure, ...]) -> bool:
     return any(uses(m) for m in measures)
 
 
+# Each mask below is evaluated on the candidate rows ``rows`` only (row numbers into the batch).
+
+
 def membership(
-    countries: list[str], groups: list[str], column: str, frame: pl.DataFrame, ctx: LineContext
+    countries: list[str], groups: list[str], column: str, frame: pl.DataFrame, ctx: LineContext, rows: np.ndarray
 ) -> np.ndarray:
-    out = ctx.country(column, frame).isin(countries) if countries else np.zeros(ctx.n, dtype=bool)
+    key = ctx.country(column, frame)
+    out = key.lookup_table(set(countries))[key.key[rows]] if countries else np.zeros(rows.size, dtype=bool)
     for group in groups:
-        out = out | ctx.group_flag(column, group, frame)
+        out = out | ctx.group_flag(column, group, frame)[rows]
     return out
 
 
-def origin_mask(scope: OriginScope, frame: pl.DataFrame, ctx: LineContext) -> np.ndarray:
+def origin_mask(scope: OriginScope, frame: pl.DataFrame, ctx: LineContext, rows: np.ndarray) -> np.ndarray:
     name, _ = country_column(scope.country_field, scope.fallback_to_origin)
-    present = ctx.country(name, frame).key >= 0
+    present = ctx.country(name, frame).key[rows] >= 0
     included = present if scope.covers_all else present & membership(
-        scope.countries, scope.groups, name, frame, ctx)
+        scope.countries, scope.groups, name, frame, ctx, rows)
     if scope.exclude_countries or scope.exclude_groups:
-        included = included & ~membership(scope.exclude_countries, scope.exclude_groups, name, frame, ctx)
+        included = included & ~membership(scope.exclude_countries, scope.exclude_groups, name, frame, ctx, rows)
     return included
 
 
-def programme_origin_mask(eligible: ProgrammeOrigin, frame: pl.DataFrame, ctx: LineContext) -> np.ndarray:
+def programme_origin_mask(
+    eligible: ProgrammeOrigin, frame: pl.DataFrame, ctx: LineContext, rows: np.ndarray
+) -> np.ndarray:
     if not eligible.countries and not eligible.groups:
-        return np.ones(ctx.n, dtype=bool)
-    return membership(eligible.countries, eligible.groups, "country_origin", frame, ctx)
+        return np.ones(rows.size, dtype=bool)
+    return membership(eligible.countries, eligible.groups, "country_origin", frame, ctx, rows)
 
 
-def window_mask(measure: Measure, ctx: LineContext) -> np.ndarray:
-    ok = ctx.days != NO_DAY
+def window_mask(measure: Measure, ctx: LineContext, rows: np.ndarray) -> np.ndarray:
+    days = ctx.days[rows]
+    ok = days != NO_DAY
     if measure.effective_from is not None:
-        ok = ok & (ctx.days >= day_number(measure.effective_from))
+        ok &= days >= day_number(measure.effective_from)
     if measure.effective_until is not None:
-        ok = ok & (ctx.days <= day_number(measure.effective_until))
+        ok &= days <= day_number(measure.effective_until)
     return ok
 
 
-def claim_mask(measure: Measure, frame: pl.DataFrame, ctx: LineContext) -> np.ndarray:
+def claim_mask(measure: Measure, frame: pl.DataFrame, ctx: LineContext, rows: np.ndarray) -> np.ndarray:
     """True where no claim is needed, or the line claims a listed programme from an eligible origin."""
     if measure.claim is None:
-        return np.ones(ctx.n, dtype=bool)
+        return np.ones(rows.size, dtype=bool)
     program = ctx.country(PROGRAM, frame)
-    out = np.zeros(ctx.n, dtype=bool)
+    keys = program.key[rows]
+    out = np.zeros(rows.size, dtype=bool)
     for code, eligible in measure.claim.programmes.items():
-        claimed = program.isin([code.upper()])
+        claimed = program.lookup_table({code.upper()})[keys]
         if claimed.any():
-            out |= claimed & programme_origin_mask(eligible, frame, ctx)
+            out |= claimed & programme_origin_mask(eligible, frame, ctx, rows)
     return out
 
 
