@@ -189,3 +189,29 @@ def test_simulated_prices_average_to_the_price_deck() -> None:
     # year 1 is the known base price; later years average to base x e^(0.05 k) within 1%
     assert paths[:, 1] == pytest.approx(np.full(paths.shape[0], 10.0))
     np.testing.assert_allclose(paths.mean(axis=0)[1:], deck[1:], rtol=0.01)
+
+
+def test_npv_by_branch_from_a_scenario_tree(tmp_path: Path) -> None:
+    from critmin.invest.branches import branches_from_tree
+    from critmin.policy.trees import load_tree
+
+    tree_file = tmp_path / "tree.yaml"
+    tree_file.write_text(
+        "tree:\n  id: t\n  title: T\n  note: example\n  start: 2026-07-01\n  root:\n    id: r\n"
+        "    scenario: status_quo\n    children:\n      - {id: calm, probability: 0.6}\n"
+        "      - id: tariff\n        probability: 0.4\n        scenario: s232_tariff_non_partners\n"
+        "        params: {rate: {dist: uniform, low: 0.1, high: 0.5}}\n"
+    )
+    p = project(
+        tariff={"rate": 0.0, "pass_through": 0.5, "source": "t"},
+        scenario_effects={"s232_tariff_non_partners": {"tariff.rate": "rate"}},
+    )
+    branches = branches_from_tree(p, load_tree(tree_file))
+    assert [(b.name, b.probability) for b in branches] == [("calm", 0.6), ("tariff", 0.4)]
+    # the uniform(0.1, 0.5) rate is taken at its mean 0.3
+    assert branches[1].overrides["tariff.rate"] == pytest.approx(0.3, abs=1e-3)
+    result = appraise(p, branches=branches)
+    # rate 0.3 x pass-through 0.5 lifts the price 15%: +15 a year -> 15 x (1/1.1 + 1/1.21) = 26.033
+    delta = result.npv_by_branch["tariff"] - result.npv_by_branch["calm"]
+    assert delta == pytest.approx(15 * (1 / 1.1 + 1 / 1.21), rel=1e-3)
+    assert result.expected_npv == pytest.approx(result.npv_by_branch["calm"] + 0.4 * delta)

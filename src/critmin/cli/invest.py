@@ -15,6 +15,7 @@ from critmin.invest import appraise, load_project
 
 def invest(
     project_file: Path = typer.Argument(..., metavar="PROJECT.yaml", help="project file (docs/invest.md)"),
+    tree: str | None = typer.Option(None, "--tree", help="scenario tree id or file: NPV by branch"),
     draws: int = typer.Option(2000, "--draws", "-n", min=0, help="Monte Carlo price paths (0 = none)"),
     seed: int = typer.Option(0, "--seed", help="random seed; the same seed gives the same result"),
     sets: list[str] = typer.Option(None, "--set", help="override a field, e.g. --set floor.level=90"),
@@ -23,7 +24,13 @@ def invest(
     """NPV, IRR, payback, LCOP, floor value and break-even floor of a project, with price risk."""
     try:
         project = load_project(project_file, parse_sets(sets))
-        result = appraise(project, draws=draws, seed=seed)
+        branches = None
+        if tree is not None:
+            from critmin.invest.branches import branches_from_tree
+            from critmin.policy.trees import load_tree
+
+            branches = branches_from_tree(project, load_tree(tree))
+        result = appraise(project, branches=branches, draws=draws, seed=seed)
     except (CritminError, ValueError) as exc:
         err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -50,6 +57,13 @@ def invest(
             ("P(NPV < 0)", f"{result.prob_npv_negative:.1%}"),
         ]
     console.print(frame_table(pl.DataFrame(money, schema=["measure", "value"], orient="row")))
+    if result.npv_by_branch:
+        branch_rows = [{"branch": k, "npv": v} for k, v in result.npv_by_branch.items()]
+        console.print(
+            frame_table(
+                pl.DataFrame(branch_rows), f"NPV by policy branch (expected ${result.expected_npv:,.0f})"
+            )
+        )
     tornado = pl.DataFrame(result.tornado).select("input", "low", "high", "range")
     console.print(frame_table(tornado, "NPV sensitivity (each input -20% / +20%)"))
 

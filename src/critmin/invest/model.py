@@ -113,6 +113,10 @@ class Project(_Strict):
     offtakes: list[Offtake] = Field(default_factory=list)
     credits: list[ProductionCredit] = Field(default_factory=list)
     sources: dict[str, str] = Field(default_factory=dict)
+    scenario_effects: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="scenario id -> {project field -> scenario parameter}: how a policy branch reaches it",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Project:
