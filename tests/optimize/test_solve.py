@@ -163,3 +163,26 @@ def test_bad_problem_file_fails_clearly(tmp_path: Any) -> None:
     path.write_text("name: x\nas_of: 2026-01-01\noptions: []\ndemand: []\n")
     with pytest.raises(InputError, match=r"p\.yaml: field `options`"):
         load_problem(path)
+
+
+def test_landed_cost_comes_from_the_duty_engine() -> None:
+    from critmin.optimize import load_problem
+    from critmin.optimize.landed import landed_costs, option_attributes
+    from critmin.paths import SAMPLES_DIR
+
+    p = load_problem(SAMPLES_DIR / "sourcing" / "ndfeb_magnets.yaml")
+    attrs = option_attributes(p)
+    duty = landed_costs(p, attrs)
+    ids = [o.id for o in p.options]
+    in_force = duty[:, 0]
+    # Chinese sintered NdFeB magnet on 2026-09-01: MFN 2.1% + Section 301 25% (from 2026-01-01) = 27.1%
+    # of the $52 unit value = $14.092 a unit
+    assert in_force[ids.index("cn-ningbo")] == pytest.approx(52 * 0.271, abs=1e-6)
+    # Japanese magnet: MFN 2.1% only = $1.638
+    assert in_force[ids.index("jp-shinetsu")] == pytest.approx(78 * 0.021, abs=1e-6)
+    assert attrs.filter(attrs["option"] == "cn-ningbo")["feoc@2026-09-01"].item() is True
+    solution = solve(p)
+    assert solution.status == "optimal"
+    # DFARS: nothing from China in 2027
+    for option_id in ("cn-ningbo", "cn-baotou"):
+        assert "2027" not in solution.mix.get(option_id, {}).get("by_period", {})

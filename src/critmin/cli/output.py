@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 console = Console()
@@ -30,7 +31,7 @@ def frame_table(frame: pl.DataFrame, title: str | None = None) -> Table:
     table = Table(title=title, show_lines=False)
     for name in frame.columns:
         numeric = frame.schema[name].is_numeric()
-        table.add_column(name, justify="right" if numeric else "left", overflow="fold")
+        table.add_column(escape(name), justify="right" if numeric else "left", overflow="fold")
     for row in frame.iter_rows():
         table.add_row(*[_cell(value) for value in row])
     return table
@@ -41,7 +42,7 @@ def _cell(value: Any) -> str:
         return "—"
     if isinstance(value, float):
         return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
-    return str(value)
+    return escape(str(value))  # user data such as "demand[x,2026]" is text, not Rich markup
 
 
 def print_frame(frame: pl.DataFrame, fmt: Format, title: str | None = None) -> None:

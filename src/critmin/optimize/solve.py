@@ -554,7 +554,9 @@ def diagnose(problem: Problem, model: Model) -> Solution:
     # slack s+ relaxes an upper bound (row - s+ <= upper); s- relaxes a lower bound (row + s- >= lower)
     elastic = sparse.hstack([a, -sparse.identity(n_rows), sparse.identity(n_rows)]).tocsr()
     n_vars = model.c.size + 2 * n_rows
-    c = np.concatenate([np.zeros(model.c.size), np.ones(2 * n_rows)])
+    # demand slack is cheaper, so a conflict is stated as demand short of what the rules allow where it can be
+    weight = np.where(np.array(model.rows.family) == "demand", 0.5, 1.0)
+    c = np.concatenate([np.zeros(model.c.size), weight, weight])
     lb = np.concatenate([model.lower_bounds, np.zeros(2 * n_rows)])
     ub = np.concatenate([model.upper_bounds, np.full(2 * n_rows, np.inf)])
     result = milp(
