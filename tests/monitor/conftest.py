@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import socket
+import socketserver
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -118,12 +119,14 @@ class LocalServer:
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True
 
-            do_GET = _serve  # noqa: N815
-            do_POST = _serve  # noqa: N815
+            do_GET = _serve
+            do_POST = _serve
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -208,7 +211,7 @@ def derived_documents(n: int, *, start: date = date(2026, 1, 5)) -> list[dict[st
 
 
 class FederalRegisterMirror:
-    """Serves ``/api/v1/documents.json`` (and the ``/api/v1/documents`` form used in next_page_url) the way the
+    """Serves ``/api/v1/documents.json`` (and the ``/api/v1/documents`` form of next_page_url) the way the
     recorded responses show the API behaves: ``count``, ``total_pages``, ``next_page_url`` on the public host,
     and no ``results`` key when nothing matches. Filters: term (substring of title/abstract), agencies (slug),
     type, publication_date gte. Faults can be queued per page number."""
@@ -254,7 +257,8 @@ class FederalRegisterMirror:
         body["total_pages"] = total_pages
         following = self.loop_back.get(page, page + 1 if page < total_pages else None)
         if following is not None:
-            params = [(k, v) for k, v in request.query if k != "page"] + [("format", "json"), ("page", str(following))]
+            params = [(k, v) for k, v in request.query if k not in ("page", "format")]
+            params += [("format", "json"), ("page", str(following))]
             body["next_page_url"] = f"{self.PUBLIC}?{urlencode(params)}"
         results = docs[(served - 1) * per_page : served * per_page]
         if results:
@@ -288,8 +292,12 @@ def no_sleep() -> NoSleep:
     return NoSleep()
 
 
-def make_client(server: LocalServer, sleep: NoSleep, *, attempts: int = 4, timeout: float = 2.0) -> FederalRegisterClient:
-    http = JsonClient(timeout=timeout, retry=RetryPolicy(attempts=attempts, base_delay=1.0), sleep=sleep, rand=lambda: 0.5)
+def make_client(
+    server: LocalServer, sleep: NoSleep, *, attempts: int = 4, timeout: float = 2.0
+) -> FederalRegisterClient:
+    http = JsonClient(
+        timeout=timeout, retry=RetryPolicy(attempts=attempts, base_delay=1.0), sleep=sleep, rand=lambda: 0.5
+    )
     return FederalRegisterClient(f"{server.url}/api/v1", http=http)
 
 
@@ -306,7 +314,16 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
 def small_ledger() -> pl.DataFrame:
     """Five hand-made canonical ledger lines (values chosen so sums are easy to check by hand)."""
     rows = [
-        ("L1", "2026-03-02", "8505110070", "CHN", 100_000.0, "neodymium", "NdFeB magnets", "Ningbo Magnet Co"),
+        (
+            "L1",
+            "2026-03-02",
+            "8505110070",
+            "CHN",
+            100_000.0,
+            "neodymium",
+            "NdFeB magnets",
+            "Ningbo Magnet Co",
+        ),
         ("L2", "2026-04-10", "8505110070", "JPN", 40_000.0, "neodymium", "NdFeB magnets", "Shin Magnetics"),
         ("L3", "2026-05-15", "8112921000", "CHN", 25_000.0, "gallium", "Unwrought gallium", "Yunnan Ga"),
         ("L4", "2026-06-01", "2846901000", "MYS", 10_000.0, None, "Rare-earth compounds", "Lynas Malaysia"),
@@ -314,11 +331,111 @@ def small_ledger() -> pl.DataFrame:
     ]
     frame = pl.DataFrame(
         rows,
-        schema=["line_id", "entry_date", "hts", "country_origin", "customs_value_usd", "content_mineral",
-                "description", "supplier"],
+        schema=[
+            "line_id",
+            "entry_date",
+            "hts",
+            "country_origin",
+            "customs_value_usd",
+            "content_mineral",
+            "description",
+            "supplier",
+        ],
         orient="row",
     ).with_columns(pl.col("entry_date").str.to_date())
     return conform(frame)
+
+
+# ------------------------------------------------------------------------------------------- SMTP server
+
+
+class SMTPReceiver:
+    """A minimal SMTP server (RFC 5321 subset: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) on a thread.
+
+    Python 3.12 removed ``smtpd``; this speaks just enough SMTP for ``smtplib`` to deliver. ``fail_data``
+    makes the next N DATA commands answer ``451`` (a temporary failure) to test retries."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.fail_data = 0
+        self.sessions = 0
+        owner = self
+
+        class _Handler(socketserver.StreamRequestHandler):
+            def reply(self, line: str) -> None:
+                self.wfile.write((line + "\r\n").encode())
+                self.wfile.flush()
+
+            def handle(self) -> None:
+                owner.sessions += 1
+                self.reply("220 localhost critmin-test SMTP")
+                sender, recipients = None, []
+                while True:
+                    raw = self.rfile.readline()
+                    if not raw:
+                        return
+                    command = raw.decode().rstrip("\r\n")
+                    verb = command.split(" ", 1)[0].upper()
+                    if verb == "EHLO":
+                        self.wfile.write(b"250-localhost\r\n250 8BITMIME\r\n")
+                        self.wfile.flush()
+                    elif verb == "HELO":
+                        self.reply("250 localhost")
+                    elif verb == "MAIL":
+                        sender, recipients = command.split(":", 1)[1].strip().strip("<>").split(">")[0], []
+                        self.reply("250 OK")
+                    elif verb == "RCPT":
+                        recipients.append(command.split(":", 1)[1].strip().strip("<>"))
+                        self.reply("250 OK")
+                    elif verb == "DATA":
+                        self.reply("354 End data with <CR><LF>.<CR><LF>")
+                        lines = []
+                        while True:
+                            line = self.rfile.readline()
+                            if line in (b".\r\n", b".\n", b""):
+                                break
+                            lines.append(line[1:] if line.startswith(b"..") else line)
+                        if owner.fail_data > 0:
+                            owner.fail_data -= 1
+                            self.reply("451 Temporary local problem, try again")
+                        else:
+                            owner.messages.append({"from": sender, "to": recipients, "data": b"".join(lines)})
+                            self.reply("250 OK queued")
+                    elif verb in ("RSET", "NOOP"):
+                        self.reply("250 OK")
+                    elif verb == "QUIT":
+                        self.reply("221 Bye")
+                        return
+                    else:
+                        self.reply("502 Command not implemented")
+
+        class _Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self.server = _Server(("127.0.0.1", 0), _Handler)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    def start(self) -> SMTPReceiver:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SMTPReceiver]:
+    instance = SMTPReceiver().start()
+    yield instance
+    instance.stop()
 
 
 class Kit:

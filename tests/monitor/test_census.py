@@ -31,6 +31,7 @@ def test_imports_parse_and_type(server: Any, no_sleep: Any, kit: Any) -> None:
     assert frame.get_column("general_value_usd").sum() == 124_160_000.0
     assert frame.get_column("quantity").to_list() == [812_000.0, 769_500.0, 861_200.0]
     assert set(frame.get_column("hts")) == {"8505110070"} and set(frame.get_column("hts_level")) == {"HS10"}
+    assert set(frame.get_column("country")) == {"CHN"}  # Census 5700 joined to ISO3 through refdata
     request = server.hits(PATH)[0]
     assert request.param("I_COMMODITY") == "8505110070"
     assert request.param("COMM_LVL") == "HS10"
@@ -40,7 +41,9 @@ def test_imports_parse_and_type(server: Any, no_sleep: Any, kit: Any) -> None:
     assert request.param("get", "").split(",")[:3] == ["CTY_CODE", "CTY_NAME", "I_COMMODITY"]
 
 
-def test_key_is_optional_and_read_from_env(server: Any, no_sleep: Any, kit: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_is_optional_and_read_from_env(
+    server: Any, no_sleep: Any, kit: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     server.route(PATH, kit.Reply(204, b""))
     monkeypatch.delenv(ENV_KEY, raising=False)
     frame = census(server, no_sleep).imports(ImportsQuery(hts="2805.30", start="2025-01", end="2025-12"))
@@ -53,7 +56,9 @@ def test_key_is_optional_and_read_from_env(server: Any, no_sleep: Any, kit: Any,
 
 
 def test_ragged_row_is_rejected(server: Any, no_sleep: Any, kit: Any) -> None:
-    server.route(PATH, kit.Reply(200, b'[["CTY_CODE","I_COMMODITY","GEN_VAL_MO","time"],["5700","8505110070","1"]]'))
+    server.route(
+        PATH, kit.Reply(200, b'[["CTY_CODE","I_COMMODITY","GEN_VAL_MO","time"],["5700","8505110070","1"]]')
+    )
     with pytest.raises(MalformedResponseError, match="row 2 has 3 values, the header has 4"):
         census(server, no_sleep).imports(ImportsQuery(hts="8505110070", start="2025-01", end="2025-01"))
 
@@ -64,6 +69,13 @@ def test_truncated_body_then_good(server: Any, no_sleep: Any, kit: Any) -> None:
     server.fault(PATH, kit.Reply(200, body[: len(body) // 2]), kit.Reply(500, b"error"))
     frame = census(server, no_sleep).imports(ImportsQuery(hts="8505110070", start="2025-01", end="2025-03"))
     assert frame.height == 3 and len(no_sleep.calls) == 2
+
+
+def test_census_code_lookup() -> None:
+    from critmin.monitor.census import census_code
+
+    assert census_code("CHN") == "5700"
+    assert census_code("Japan") == "5880"
 
 
 def test_bad_query_is_refused_before_any_request() -> None:

@@ -27,7 +27,11 @@ def test_recorded_page_then_terminal_page(server: Any, no_sleep: Any, kit: Any) 
     server.route("/api/v1/documents", kit.Reply(200, kit.recorded("search-terminal.json")))
     client = kit.make_client(server, no_sleep)
     query = DocumentQuery(
-        published_gte=date(2024, 1, 1), published_lte=date(2024, 12, 31), order="newest", per_page=2, fields=()
+        published_gte=date(2024, 1, 1),
+        published_lte=date(2024, 12, 31),
+        order="newest",
+        per_page=2,
+        fields=(),
     )
     pages = list(client.search(query))
     assert [p.number for p in pages] == [1, 2]
@@ -48,12 +52,18 @@ def test_query_parameters_match_the_recorded_request(server: Any, no_sleep: Any,
         "&conditions[publication_date][lte]=2024-12-31"
     )
     query = DocumentQuery(
-        published_gte=date(2024, 1, 1), published_lte=date(2024, 12, 31), order="newest", per_page=2, fields=()
+        published_gte=date(2024, 1, 1),
+        published_lte=date(2024, 12, 31),
+        order="newest",
+        per_page=2,
+        fields=(),
     )
     client = FederalRegisterClient(PUBLIC_BASE_URL)
     built = parse_qsl(urlsplit(client.search_url(query)).query)
     assert sorted(built) == sorted(parse_qsl(recorded_request))
-    eo = DocumentQuery(term="energy", fields=("document_number", "title"), order="executive_order_number", per_page=2)
+    eo = DocumentQuery(
+        term="energy", fields=("document_number", "title"), order="executive_order_number", per_page=2
+    )
     assert sorted(parse_qsl(urlsplit(client.search_url(eo)).query)) == sorted(
         parse_qsl(
             "fields[]=document_number&fields[]=title&order=executive_order_number&conditions[term]=energy&per_page=2"
@@ -80,7 +90,9 @@ def test_full_query_encoding() -> None:
 def test_eo_term_fields_subset(server: Any, no_sleep: Any, kit: Any) -> None:
     server.route("/api/v1/documents.json", kit.Reply(200, kit.recorded("eo-term.json")))
     client = kit.make_client(server, no_sleep)
-    page = next(iter(client.search(DocumentQuery(term="energy", fields=("document_number", "title")), max_pages=1)))
+    page = next(
+        iter(client.search(DocumentQuery(term="energy", fields=("document_number", "title")), max_pages=1))
+    )
     assert page.document_numbers == ["00-17825", "00-17784"]
     assert page.results[1]["title"] == "Aviation Noise Abatement Policy 2000"
     assert page.next_url is not None and page.next_url.startswith(server.url + "/api/v1/documents?")
@@ -89,7 +101,10 @@ def test_eo_term_fields_subset(server: Any, no_sleep: Any, kit: Any) -> None:
 def test_single_document_and_full_text(server: Any, no_sleep: Any, kit: Any) -> None:
     server.route("/api/v1/documents/2026-19417.json", kit.Reply(200, kit.recorded("current-document.json")))
     text_path = "/documents/full_text/text/2026/09/22/2026-19417.txt"
-    server.route(text_path, kit.Reply(200, b"Executive Order 14430 ... saltwater angling", {"Content-Type": "text/plain"}))
+    server.route(
+        text_path,
+        kit.Reply(200, b"Executive Order 14430 ... saltwater angling", {"Content-Type": "text/plain"}),
+    )
     client = kit.make_client(server, no_sleep)
     doc = client.document("2026-19417")
     assert doc["citation"] == "91 FR 60293" and doc["signing_date"] == "2026-09-17"
@@ -103,7 +118,9 @@ def test_public_inspection_search(server: Any, no_sleep: Any, kit: Any) -> None:
         kit.Reply(200, (kit.DATA / "public-inspection-handwritten.json").read_bytes()),
     )
     client = kit.make_client(server, no_sleep)
-    pages = list(client.public_inspection(PublicInspectionQuery(term="magnets", available_on=date(2026, 11, 27))))
+    pages = list(
+        client.public_inspection(PublicInspectionQuery(term="magnets", available_on=date(2026, 11, 27)))
+    )
     assert len(pages) == 1 and pages[0].document_numbers == ["2026-99001", "2026-99002"]
     request = server.hits("/api/v1/public-inspection-documents.json")[0]
     assert request.param("conditions[available_on]") == "2026-11-27"
@@ -144,6 +161,9 @@ def test_rebase_rules(monkeypatch: pytest.MonkeyPatch) -> None:
         == "http://mirror.local:8080/documents/full_text/text/2026/09/22/2026-19417.txt"
     )
     assert client.rebase("https://www.govinfo.gov/x.pdf") == "https://www.govinfo.gov/x.pdf"
-    assert FederalRegisterClient(PUBLIC_BASE_URL).rebase(
-        "https://www.federalregister.gov/api/v1/documents?page=2"
-    ) == "https://www.federalregister.gov/api/v1/documents?page=2"
+    assert (
+        FederalRegisterClient(PUBLIC_BASE_URL).rebase(
+            "https://www.federalregister.gov/api/v1/documents?page=2"
+        )
+        == "https://www.federalregister.gov/api/v1/documents?page=2"
+    )

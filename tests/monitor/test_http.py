@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-
 from typing import Any
 
 import pytest
@@ -16,7 +15,9 @@ DOC = "/api/v1/documents/2026-19417.json"
 
 
 def client(sleep: Any, attempts: int = 4, timeout: float = 2.0) -> JsonClient:
-    return JsonClient(timeout=timeout, retry=RetryPolicy(attempts=attempts, base_delay=1.0), sleep=sleep, rand=lambda: 0.5)
+    return JsonClient(
+        timeout=timeout, retry=RetryPolicy(attempts=attempts, base_delay=1.0), sleep=sleep, rand=lambda: 0.5
+    )
 
 
 def test_recorded_document_is_read_byte_exact(server: Any, no_sleep: Any, kit: Any) -> None:
@@ -94,7 +95,9 @@ def test_truncated_json_every_time_is_rejected_with_the_url(server: Any, no_slee
     assert "truncated" in message and "Gave up after 3 attempt" in message
 
 
-def test_connection_cut_before_content_length_is_a_truncated_body(server: Any, no_sleep: Any, kit: Any) -> None:
+def test_connection_cut_before_content_length_is_a_truncated_body(
+    server: Any, no_sleep: Any, kit: Any
+) -> None:
     body = kit.recorded("current-document.json")
     server.route(DOC, kit.Reply(200, body))
     server.fault(DOC, kit.Reply(200, body, cut_at=500))  # declares 2898 bytes, sends 500, closes
@@ -103,13 +106,15 @@ def test_connection_cut_before_content_length_is_a_truncated_body(server: Any, n
 
 
 def test_html_error_page_is_malformed(server: Any, no_sleep: Any, kit: Any) -> None:
-    server.route(DOC, kit.Reply(200, b"<!DOCTYPE html><html>Maintenance</html>", {"Content-Type": "text/html"}))
+    server.route(
+        DOC, kit.Reply(200, b"<!DOCTYPE html><html>Maintenance</html>", {"Content-Type": "text/html"})
+    )
     with pytest.raises(MalformedResponseError, match="not JSON"):
         client(no_sleep, attempts=1).get_json(server.url + DOC)
 
 
 def test_404_is_not_retried(server: Any, no_sleep: Any, kit: Any) -> None:
-    with pytest.raises(FeedHTTPError, match="HTTP 404.*not retried") as info:
+    with pytest.raises(FeedHTTPError, match=r"HTTP 404.*not retried") as info:
         client(no_sleep).get_json(server.url + "/api/v1/documents/nope.json")
     assert info.value.status == 404
     assert len(server.requests) == 1 and no_sleep.calls == []

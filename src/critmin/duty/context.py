@@ -34,6 +34,13 @@ class CountryKey:
     names: list[str]
     key: np.ndarray
 
+    @property
+    def complete(self) -> bool:
+        """Every line has a value (so a presence test can be skipped)."""
+        if not hasattr(self, "_complete"):
+            self._complete = bool((self.key >= 0).all())
+        return self._complete
+
     def lookup_table(self, wanted: set[str]) -> np.ndarray:
         table = np.zeros(len(self.names) + 1, dtype=bool)  # last slot: no country
         for i, name in enumerate(self.names):
@@ -65,7 +72,8 @@ class LineContext:
         rows selected, so a measure on a few codes never touches the rest of the ledger.
         """
         if self._order is None:
-            order = np.argsort(self.hts_key, kind="stable")
+            keys = self.hts_key.astype(np.int16) if code_mask.size < 2**15 else self.hts_key
+            order = np.argsort(keys, kind="stable")  # a radix sort for 16-bit keys
             counts = np.bincount(self.hts_key, minlength=code_mask.size)
             starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
             self._order = (order, starts, counts)

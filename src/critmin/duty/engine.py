@@ -168,6 +168,11 @@ def hts_dimension(dim: pl.DataFrame, plan: Plan, refs: References, prices: Conte
     return dim.sort("hts")  # joins above may reorder; line keys index the sorted codes
 
 
+def _special_available(lines: pl.DataFrame, refs: References) -> np.ndarray:
+    joined = _join_special(lines.with_row_index("__i"), refs).sort("__i")
+    return joined.get_column("s_kind").is_not_null().to_numpy()
+
+
 def _join_special(lines: pl.DataFrame, refs: References) -> pl.DataFrame:
     program = pl.col("preference_program").str.strip_chars().str.to_uppercase()
     keys = lines.select("hts", program.alias("program")).unique()
@@ -332,6 +337,7 @@ def _emit(
         return (pl.col(col) if col in frame.columns else pl.lit(None)).cast(dtype).alias(name)
 
     comp = rows.select(
+        pl.col(ROW).alias("_row"),
         pl.col("line_id"),
         pl.lit(measure.id).cast(emitter.measure_dtype).alias("measure_id"),
         pl.lit(measure.authority.value).cast(AUTHORITY_DTYPE).alias("authority"),
@@ -405,25 +411,6 @@ def _dim_columns(measure: Measure, index: int, plan: Plan, fast: bool = False) -
     return cols
 
 
-@dataclass
-class _Totals:
-    """Per-line running sums, as NumPy arrays indexed by the line's row number."""
-
-    duty: dict[str, np.ndarray]
-    exporter: np.ndarray
-    refund: np.ndarray
-    unavailable: np.ndarray
-    issues: np.ndarray
-
-    @classmethod
-    def zeros(cls, n: int) -> _Totals:
-        return cls({c: np.zeros(n) for c in CASES}, np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.uint32))
-
-
-def _np(series: pl.Series) -> np.ndarray:
-    return series.fill_null(0.0).to_numpy()
-
-
 def evaluate(
     ledger: LedgerInput,
     measures: MeasureSet | Sequence[Measure],
@@ -465,7 +452,6 @@ def evaluate(
     referenced_by_not_on = {t for m in plan.measures for t in not_on_targets(m, plan.measures)}
     applied: dict[str, np.ndarray] = {}
     claims: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
-    totals = _Totals.zeros(n)
 
     for i, m in enumerate(plan.measures):
         rows = ctx.rows_for_codes(dim_mask(dim.get_column(product_column(i))))
@@ -474,6 +460,9 @@ def evaluate(
             rows = rows[origin_mask(m.origin, base, ctx, rows)]
         if rows.size and m.claim is not None:
             rows = rows[claim_mask(m, base, ctx, rows)]
+        if rows.size and isinstance(m.rate, ScheduleRate) and m.rate.column == "special":
+            # A preference exists only where the schedule lists the claimed programme for the code.
+            rows = rows[_special_available(base.select("hts", "preference_program")[rows], refs)]
         for excluder in exclude_map[m.id]:
             if excluder in applied and rows.size:
                 rows = rows[~applied[excluder][rows]]
@@ -524,11 +513,11 @@ def evaluate(
                 sub, filled = fill_quota(sub, m, applies, quota_volume(m, content_mass), opening, tag)
                 fills.append(filled.fill)
                 tranches, unavailable = _quota_tranches(m, i, bases, filled, applies)
-            row_ids = sub.get_column(ROW).to_numpy()
-            _apply_tranches(sub, row_ids, m, tag, tranches, content_x, content, emitter, totals)
-            if unavailable is not None:
-                totals.unavailable[row_ids] += _np(sub.select(unavailable.alias("u")).to_series())
+            for t, (tranche, charge, present) in enumerate(tranches):
+                done, amount_cols = _materialise(sub, f"{tag}_{t}", charge, present, content_x, content)
+                _emit(done, emitter, m, f"{tag}_{t}", charge, amount_cols, tranche)
             if m.id in referenced_by_not_on and claims_value(m):
+                row_ids = sub.get_column(ROW).to_numpy()
                 claimed = sub.select([value[c].fill_null(0.0).alias(c) for c in CASES])
                 claimed_rows.append(row_ids)
                 for c in CASES:
@@ -539,8 +528,10 @@ def evaluate(
     components = (
         pl.concat(emitter.components, how="vertical")
         if emitter.components
-        else pl.DataFrame(schema=_component_schema(emitter))
-    ).select(COMPONENT_COLUMNS)
+        else pl.DataFrame(schema={"_row": pl.UInt32(), **_component_schema(emitter)})
+    )
+    totals = _line_totals(components, n, content)
+    components = components.select(COMPONENT_COLUMNS)
     issues = pl.concat(emitter.issues, how="vertical") if emitter.issues else pl.DataFrame(schema=ISSUE_SCHEMA)
     keyed_dim = dim.select("_mineral", "_stage")
     per_line = keyed_dim.vstack(pl.DataFrame({"_mineral": [None], "_stage": [None]}, schema=keyed_dim.schema))
@@ -549,15 +540,7 @@ def evaluate(
         base.select("line_id", "entry_date", pl.col(DATE).alias("eval_date"), "hts", "country_origin", "supplier"),
         per_line.select(pl.col("_mineral").alias("mineral_id"), pl.col("_stage").alias("stage")),
         base.select("customs_value_usd"),
-        pl.DataFrame({
-            "duty": totals.duty[content],
-            "duty_low": totals.duty["low"],
-            "duty_high": totals.duty["high"],
-            "paid_to_exporter": totals.exporter,
-            "refund_eligible": totals.refund,
-            "unavailable_value": totals.unavailable,
-            "issues": totals.issues,
-        }),
+        totals,
     ], how="horizontal")
     fill = pl.concat(fills, how="vertical") if fills else empty_fill()
     notes = _notes(measure_set, base)
@@ -596,39 +579,35 @@ def _line_columns(m: Measure, fast: bool) -> list[str]:
     return list(dict.fromkeys(cols))
 
 
-def _apply_tranches(
-    sub: pl.DataFrame,
-    row_ids: np.ndarray,
-    m: Measure,
-    tag: str,
-    tranches: list[tuple[str | None, Charge, pl.Expr]],
-    content_x: ContentExprs | None,
-    content: str,
-    emitter: _Emitter,
-    totals: _Totals,
-) -> None:
-    count_as_duty = m.payer == "customs" and not m.refund_eligible
-    for t, (tranche, charge, present) in enumerate(tranches):
-        ttag = f"{tag}_{t}"
-        done, amount_cols = _materialise(sub, ttag, charge, present, content_x, content)
-        _emit(done, emitter, m, ttag, charge, amount_cols, tranche)
-        if tranche == "unavailable":
-            continue
-        on = done.get_column(f"{ttag}_on").to_numpy()
-        at = row_ids[on]
-        head = done.get_column(amount_cols[content]).filter(on)
-        totals.issues[at] += head.is_null().to_numpy().astype(np.uint32)
-        if count_as_duty:
-            seen: dict[str, np.ndarray] = {}
-            for c in CASES:
-                col = amount_cols[c]
-                if col not in seen:
-                    seen[col] = _np(done.get_column(col).filter(on))
-                totals.duty[c][at] += seen[col]
-        elif m.payer == "exporter":
-            totals.exporter[at] += _np(head)
-        else:
-            totals.refund[at] += _np(head)
+def _line_totals(components: pl.DataFrame, n: int, content: str) -> pl.DataFrame:
+    """Per-line sums from the components (one ``bincount`` per total over all components)."""
+    rows = components.get_column("_row").to_numpy().astype(np.int64)
+    payer = components.get_column("payer").cast(pl.String)
+    refund = components.get_column("refund_eligible").to_numpy()
+    tranche = components.get_column("tranche").cast(pl.String).fill_null("")
+    counted = tranche != "unavailable"
+    duty = ((payer == "customs") & counted).to_numpy() & ~refund
+    exporter = ((payer == "exporter") & counted).to_numpy()
+    refunded = counted.to_numpy() & refund
+    unavailable = (tranche == "unavailable").to_numpy()
+
+    columns: dict[str, np.ndarray] = {}
+
+    def total(mask: np.ndarray, column: str) -> np.ndarray:
+        if column not in columns:
+            columns[column] = components.get_column(column).fill_null(0.0).to_numpy()
+        return np.bincount(rows[mask], weights=columns[column][mask], minlength=n)
+
+    missing = components.get_column("amount").is_null().to_numpy() & counted.to_numpy()
+    return pl.DataFrame({
+        "duty": total(duty, "amount"),
+        "duty_low": total(duty, "amount" if content == "low" else "amount_low"),
+        "duty_high": total(duty, "amount" if content == "high" else "amount_high"),
+        "paid_to_exporter": total(exporter, "amount"),
+        "refund_eligible": total(refunded, "amount"),
+        "unavailable_value": total(unavailable, "base_amount"),
+        "issues": np.bincount(rows[missing], minlength=n).astype(np.uint32),
+    })
 
 
 def _quota_tranches(
@@ -666,7 +645,6 @@ def _notes(measure_set: MeasureSet, frame: pl.DataFrame) -> list[str]:
         return notes
     for m in measure_set.measures:
         if m.status is LegalStatus.suspended:
-            notes.append(f"{m.id} is suspended and was not applied.")
             continue
         if m.status in {LegalStatus.scenario, LegalStatus.proposed}:
             outside = (m.effective_from is not None and last < m.effective_from) or (

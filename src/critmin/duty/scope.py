@@ -74,7 +74,8 @@ def membership(
 
 def origin_mask(scope: OriginScope, frame: pl.DataFrame, ctx: LineContext, rows: np.ndarray) -> np.ndarray:
     name, _ = country_column(scope.country_field, scope.fallback_to_origin)
-    present = ctx.country(name, frame).key[rows] >= 0
+    key = ctx.country(name, frame)
+    present = np.ones(rows.size, dtype=bool) if key.complete else key.key[rows] >= 0
     included = present if scope.covers_all else present & membership(
         scope.countries, scope.groups, name, frame, ctx, rows)
     if scope.exclude_countries or scope.exclude_groups:

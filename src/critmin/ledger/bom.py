@@ -412,7 +412,8 @@ def _edges(raw: pl.DataFrame, mapping: ColumnMapping) -> tuple[pl.DataFrame, pl.
             ),
             v.issues_where(
                 frame,
-                (pl.col("qty_low") > pl.col("qty_base") * 1.000001) | (pl.col("qty_high") < pl.col("qty_base") * 0.999999),
+                (pl.col("low").is_not_null() & (pl.col("qty_low") > pl.col("qty_base") * 1.000001))
+                | (pl.col("high").is_not_null() & (pl.col("qty_high") < pl.col("qty_base") * 0.999999)),
                 column=mapping.fields.get("content_low", "content_low"),
                 code="bom_range_invalid",
                 message=v.text("Low must be <= quantity <= high."),
@@ -567,8 +568,10 @@ def _content(walk: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
         pl.lit("bom").alias("content_source"),
         pl.lit("content row of the BOM").alias("content_detail"),
     )
-    leaves = walk.filter(pl.col("mineral_id").is_null()).join(
-        items.filter(~pl.col("has_children")), on="item", how="inner"
+    leaves = (
+        walk.filter(pl.col("mineral_id").is_null())
+        .drop("mineral_id")
+        .join(items.filter(~pl.col("has_children")), on="item", how="inner")
     )
     factors = _default_factors()
     leaves = _longest_prefix(leaves.with_columns(pl.col("hts").fill_null("")), "hts", factors.get_column("hts_prefix").unique())

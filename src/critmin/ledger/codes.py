@@ -263,7 +263,11 @@ def hts_unit_table() -> pl.DataFrame:
         schema={"code": pl.String, "dim": pl.String},
     )
     schedule = hts_ref.schedule().filter(pl.col("unit").is_not_null())
-    long = schedule.select("hts", pl.concat_list("unit", "unit2").alias("code")).explode("code").drop_nulls()
+    long = (
+        schedule.select("hts", pl.concat_list("unit", "unit2").alias("code"))
+        .explode("code", empty_as_null=True)
+        .drop_nulls()
+    )
     table = (
         long.join(dims, on="code", how="left")
         .group_by("hts")

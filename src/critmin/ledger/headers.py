@@ -129,7 +129,8 @@ def _known_field_names() -> tuple[str, ...]:
 def _check_names(value: dict[str, str], known: tuple[str, ...]) -> dict[str, str]:
     for name in value:
         if name not in known:
-            close = difflib.get_close_matches(name, list(known), n=1)
+            close = sorted((k for k in known if name.startswith(k) or k.startswith(name)), key=len, reverse=True)
+            close = close or difflib.get_close_matches(name, list(known), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ValueError(f"unknown ledger field {name!r}.{hint} Known fields: {', '.join(known)}")
     return value
@@ -172,6 +173,14 @@ class MappingSpec(BaseModel):
             return {key: "" if item is None else str(item) for key, item in value.items()}
         return value
 
+    @field_validator("units", mode="before")
+    @classmethod
+    def _yaml_no_is_number(cls, value: Any) -> Any:
+        """YAML 1.1 reads a bare ``no`` (the unit "number") as False; take it back."""
+        if isinstance(value, dict):
+            return {str(k): ("no" if item is False else str(item)) for k, item in value.items()}
+        return value
+
     @field_validator("units")
     @classmethod
     def _known_units(cls, value: dict[str, str]) -> dict[str, str]:
@@ -207,7 +216,8 @@ def load_mapping(path: Path) -> MappingSpec:
         return MappingSpec.model_validate(payload)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg'].removeprefix('Value error, ')}"
+            for error in exc.errors()
         )
         raise InputError(f"Mapping file {path}: {problems}") from exc
 

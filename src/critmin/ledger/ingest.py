@@ -27,7 +27,7 @@ from critmin.ledger.normalise import NormaliseContext, normalise_chunk
 from critmin.ledger.readers import ROW, RawChunk, Reader, SourceInfo, open_source
 from critmin.ledger.schema import LEDGER_SCHEMA, QUARANTINE_SCHEMA, conform
 
-DEFAULT_CHUNK_ROWS = 200_000
+DEFAULT_CHUNK_ROWS = 100_000
 
 WARNING_SCHEMA: dict[str, pl.DataType] = {
     "source_file": pl.String(),
@@ -76,6 +76,24 @@ class MemorySink:
             pl.concat(self._warnings, how="vertical") if self._warnings else pl.DataFrame(schema=WARNING_SCHEMA)
         )
         return lines, quarantine, warnings
+
+
+class ParquetSink:
+    """Streams each chunk to numbered Parquet parts in a directory: memory stays at one chunk.
+
+    ``lines-*.parquet``, ``quarantine-*.parquet`` and ``warnings-*.parquet``; read them back with
+    ``pl.scan_parquet(directory / "lines-*.parquet")``.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self._part = 0
+
+    def write(self, lines: pl.DataFrame, quarantine: pl.DataFrame, warnings: pl.DataFrame) -> None:
+        self._part += 1
+        for name, frame in (("lines", lines), ("quarantine", quarantine), ("warnings", warnings)):
+            frame.write_parquet(self.directory / f"{name}-{self._part:05d}.parquet")
 
 
 @dataclass

@@ -131,6 +131,11 @@ def _missing_columns(frame: pl.DataFrame, ctx: NormaliseContext) -> pl.DataFrame
 # ----------------------------------------------------------------------------------------------------------
 
 
+def _has_column(ctx: NormaliseContext, name: str) -> pl.Expr:
+    """False when the whole column is missing: ``column_missing`` already says so, once per row."""
+    return pl.lit(name not in ctx.mapping.missing_required)
+
+
 def _dates(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
     label = ctx.column_label("entry_date")
     frame = frame.with_columns(
@@ -140,7 +145,13 @@ def _dates(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl
     order_text = {"mdy": "month/day/year", "dmy": "day/month/year", "ymd": "year/month/day"}[ctx.date_order]
     issues = pl.concat(
         [
-            v.issues_where(frame, raw.is_null(), column=label, code="date_missing", message=v.text("Entry date is empty.")),
+            v.issues_where(
+                frame,
+                raw.is_null() & _has_column(ctx, "entry_date"),
+                column=label,
+                code="date_missing",
+                message=v.text("Entry date is empty."),
+            ),
             v.issues_where(
                 frame,
                 raw.is_not_null() & parsed.is_null(),
@@ -177,7 +188,10 @@ def _hts(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.D
     ).otherwise(pl.lit(""))
     issues = pl.concat(
         [
-            v.issues_where(frame, raw.is_null(), column=label, code="hts_missing", message=v.text("HTS is empty.")),
+            v.issues_where(
+                frame, raw.is_null() & _has_column(ctx, "hts"), column=label, code="hts_missing",
+                message=v.text("HTS is empty."),
+            ),
             v.issues_where(
                 frame,
                 status == "malformed",
@@ -234,7 +248,13 @@ def _countries(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame
         ).otherwise(pl.lit(""))
         if name == "country_origin":
             issues.append(
-                v.issues_where(frame, raw.is_null(), column=label, code="country_missing", message=v.text(f"{what} is empty."))
+                v.issues_where(
+                    frame,
+                    raw.is_null() & _has_column(ctx, name),
+                    column=label,
+                    code="country_missing",
+                    message=v.text(f"{what} is empty."),
+                )
             )
         issues.append(
             v.issues_where(
@@ -262,7 +282,13 @@ def _value(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl
     foreign = pl.col("value_currency").is_not_null() & (pl.col("value_currency") != "USD")
     issues = pl.concat(
         [
-            v.issues_where(frame, raw.is_null(), column=label, code="value_missing", message=v.text("Customs value is empty.")),
+            v.issues_where(
+                frame,
+                raw.is_null() & _has_column(ctx, "customs_value_usd"),
+                column=label,
+                code="value_missing",
+                message=v.text("Customs value is empty."),
+            ),
             v.issues_where(
                 frame,
                 raw.is_not_null() & value.is_null(),

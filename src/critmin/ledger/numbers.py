@@ -14,6 +14,7 @@ import polars as pl
 _SPACES = "[ \t\u00a0\u202f']"
 _CURRENCY_TOKEN = r"(?i)(US\$|USD|EUR|GBP|JPY|CNY|RMB|CAD|MXN|KRW|AUD|CHF|INR|TWD|BRL|[$€£¥])"
 _PLAIN = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_GROUPED = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$"
 
 
 def _normalise_currency(token: pl.Expr) -> pl.Expr:
@@ -77,7 +78,9 @@ def parse_number(values: pl.Series, *, decimal_comma: bool = False) -> pl.Series
 
     Separators: when both ``,`` and ``.`` occur the later one is the decimal mark; a lone ``,`` is a
     thousands separator only in the ``1,234,567`` pattern, otherwise a decimal comma (``12,5``).
-    ``decimal_comma=True`` (mapping file) reads every ``,`` as the decimal mark.
+    ``decimal_comma=True`` (mapping file) reads every ``,`` as the decimal mark. Three tiers, each a
+    whole-column operation on the cells the previous tier could not read: plain numbers, US thousands
+    grouping (``12,345.67``), then everything else.
     """
     values = values.cast(pl.String)
     if decimal_comma:
@@ -86,8 +89,15 @@ def parse_number(values: pl.Series, *, decimal_comma: bool = False) -> pl.Series
     if not needs.any():
         return fast.alias(values.name)
     index = needs.arg_true()
-    slow = _slow_number(values.gather(index), decimal_comma=False)
-    return fast.scatter(index, slow).alias(values.name)
+    subset = values.gather(index)
+    grouped = subset.str.contains(_GROUPED).fill_null(False)
+    read = pl.select(
+        pl.when(pl.lit(grouped)).then(pl.lit(subset).str.replace_all(",", "").cast(pl.Float64, strict=False))
+    ).to_series()
+    rest = (~grouped).arg_true()
+    if rest.len():
+        read = read.scatter(rest, _slow_number(subset.gather(rest), decimal_comma=False))
+    return fast.scatter(index, read).alias(values.name)
 
 
 def currency_of(values: pl.Series) -> pl.Series:
@@ -96,9 +106,9 @@ def currency_of(values: pl.Series) -> pl.Series:
     Plain numbers name no currency and are skipped.
     """
     values = values.cast(pl.String)
-    plain = values.str.contains(_PLAIN).fill_null(True)
+    named = values.str.contains(r"[A-Za-z$€£¥]").fill_null(False)
     out = pl.Series(values.name, [None] * values.len(), dtype=pl.String)
-    index = (~plain).arg_true()
+    index = named.arg_true()
     if index.len() == 0:
         return out
     tokens = pl.select(_normalise_currency(pl.lit(values.gather(index)).str.extract(_CURRENCY_TOKEN, 1))).to_series()

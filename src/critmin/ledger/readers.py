@@ -32,7 +32,13 @@ import pyarrow.parquet as pq
 
 from critmin.errors import InputError
 from critmin.ledger.fields import LEDGER_FIELDS, FieldSet
-from critmin.ledger.headers import MappingSpec, column_names, detect_header_row, score_header_row
+from critmin.ledger.headers import (
+    HEADER_SCAN_ROWS,
+    MappingSpec,
+    column_names,
+    detect_header_row,
+    score_header_row,
+)
 
 ROW = "__row"
 """Column holding the user's row number in every raw chunk."""
@@ -230,23 +236,34 @@ def _sniff_text(path: Path, encoding: str) -> str:
     return decoder.decode(head, final=False)
 
 
-def _guess_delimiter(text: str, suffix: str) -> str:
-    """The delimiter that splits the first lines into the most consistent number of fields (>1)."""
+def _guess_delimiter(text: str, suffix: str, spec: MappingSpec, fieldset: FieldSet) -> str:
+    """The delimiter under which some early line reads as a header naming the most fields; failing that,
+    the one that splits the first lines into the most consistent number of fields (>1)."""
     if suffix in {".tsv", ".tab"}:
         return "\t"
     if suffix == ".psv":
         return "|"
+    candidates = (",", "\t", ";", "|")
     lines = [line for line in text.splitlines()[:40] if line.strip()]
-    best, best_score = ",", 0
-    for candidate in (",", "\t", ";", "|"):
-        counts = [len(row) for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=candidate)]
+    sample = "\n".join(lines)
+    best, best_score = ",", 1
+    for candidate in candidates:
+        rows = list(csv.reader(io.StringIO(sample), delimiter=candidate))
+        score = max((score_header_row(row, spec, fieldset) for row in rows[:HEADER_SCAN_ROWS]), default=0)
+        if score > best_score:
+            best, best_score = candidate, score
+    if best_score > 1:
+        return best
+    best, best_consistency = ",", 0
+    for candidate in candidates:
+        counts = [len(row) for row in csv.reader(io.StringIO(sample), delimiter=candidate)]
         multi = [count for count in counts if count > 1]
         if not multi:
             continue
         mode = max(set(multi), key=multi.count)
-        score = multi.count(mode) * 1000 + mode
-        if score > best_score:
-            best, best_score = candidate, score
+        consistency = multi.count(mode) * 1000 + mode
+        if consistency > best_consistency:
+            best, best_consistency = candidate, consistency
     return best
 
 
@@ -269,7 +286,7 @@ class CsvReader(Reader):
         text = _sniff_text(path, encoding)
         if encoding == "utf-8-sig" or text.startswith("\ufeff"):
             text = text.lstrip("\ufeff")
-        delimiter = spec.delimiter or _guess_delimiter(text, path.suffix.lower())
+        delimiter = spec.delimiter or _guess_delimiter(text, path.suffix.lower(), spec, fieldset)
         rows = list(_leading_rows(text, delimiter))
         if not rows:
             raise InputError(f"{path} holds no rows.")
@@ -298,8 +315,14 @@ class CsvReader(Reader):
         columns = info.columns
         bad: list[tuple[int, str, int, int]] = []
 
+        delimiter = info.delimiter or ","
+
         def handler(row: Any) -> str:
-            bad.append((int(row.number), str(row.text), int(row.actual_columns), int(row.expected_columns)))
+            """Called by pyarrow for each row it cannot split; a row whose cells are all blank is blank."""
+            text = str(row.text)
+            cells = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+            fields = int(row.actual_columns) if any(cell.strip() for cell in cells) else 0
+            bad.append((int(row.number), text, fields, int(row.expected_columns)))
             return "skip"
 
         encoding = info.encoding or "utf-8"
@@ -327,15 +350,14 @@ class CsvReader(Reader):
         first_data_row = self._header_index + 2
         valid_seen = 0
         bad_used = 0
-        pending: list[pa.RecordBatch] = []
-        pending_rows = 0
+        pending: pa.Table | None = None
         try:
             for batch in reader:
-                pending.append(batch)
-                pending_rows += batch.num_rows
-                if pending_rows >= chunk_rows:
-                    chunk, valid_seen, bad_used = self._emit(pending, bad, valid_seen, bad_used, first_data_row)
-                    pending, pending_rows = [], 0
+                table = pa.Table.from_batches([batch])
+                pending = table if pending is None else pa.concat_tables([pending, table])
+                while pending.num_rows >= chunk_rows:
+                    head, pending = pending.slice(0, chunk_rows), pending.slice(chunk_rows)
+                    chunk, valid_seen, bad_used = self._emit(head, bad, valid_seen, bad_used, first_data_row)
                     yield chunk
         except pa.ArrowInvalid as exc:
             raise InputError(f"{info.path}: cannot be parsed as delimited text: {exc}") from exc
@@ -344,7 +366,7 @@ class CsvReader(Reader):
 
     def _emit(
         self,
-        batches: list[pa.RecordBatch],
+        table: pa.Table | None,
         bad: list[tuple[int, str, int, int]],
         valid_seen: int,
         bad_used: int,
@@ -355,17 +377,18 @@ class CsvReader(Reader):
         """Number the valid rows of ``batches`` around the bad rows reported so far.
 
         A valid row that is the i-th valid row of the file sits at data position i + (number of bad rows
-        whose position minus their own index is <= i): vectorised with one ``searchsorted``.
+        whose position minus their own index is <= i): vectorised with one ``searchsorted``. Bad rows
+        reported so far that lie before this chunk's last row belong to this chunk.
         """
         columns = self.info.columns
-        n = sum(b.num_rows for b in batches)
+        n = table.num_rows if table is not None else 0
         bad_positions = np.array([number - first_data_row for number, *_ in bad], dtype=np.int64)
         bad_positions.sort()
         shifted = bad_positions - np.arange(len(bad_positions), dtype=np.int64)
         valid_index = np.arange(valid_seen, valid_seen + n, dtype=np.int64)
         positions = valid_index + np.searchsorted(shifted, valid_index, side="right")
-        if batches:
-            frame = pl.from_arrow(pa.Table.from_batches(batches))
+        if table is not None and n:
+            frame = pl.from_arrow(table)
             assert isinstance(frame, pl.DataFrame)
         else:
             frame = pl.DataFrame(schema={name: pl.String for name in columns})
@@ -389,8 +412,8 @@ class CsvReader(Reader):
             if take
             else _empty_bad_rows()
         )
-        blank_bad = bad_frame.filter(pl.col("text").str.strip_chars().str.len_chars() == 0).height
-        bad_frame = bad_frame.filter(pl.col("text").str.strip_chars().str.len_chars() > 0)
+        blank_bad = bad_frame.filter(pl.col("fields") == 0).height
+        bad_frame = bad_frame.filter(pl.col("fields") > 0)
         chunk = RawChunk(
             frame=frame.select(ROW, *columns),
             bad_rows=bad_frame,

@@ -62,24 +62,25 @@ class StoredImport:
 class _WorkspaceSink:
     """Writes each chunk into the workspace inside the import's transaction."""
 
-    def __init__(self, ws: Workspace, con: duckdb.DuckDBPyConnection, import_id: int) -> None:
+    def __init__(self, ws: Workspace, con: duckdb.DuckDBPyConnection, import_id: int, *, classify: bool) -> None:
         self.ws = ws
         self.con = con
         self.import_id = import_id
+        self.classify = classify
         self.replaced = 0
         self.bom_content = _bom_item_content(con)
 
     def write(self, lines: pl.DataFrame, quarantine: pl.DataFrame, warnings: pl.DataFrame) -> None:
-        from critmin.ledger.classify import classify_lines
+        from critmin.refdata.scope import classify
 
         if lines.height:
             ids = lines.select("line_id")
             self.replaced += _delete_lines(self.con, ids)
             self._resolve_quarantine(lines)
             self.ws.append_rows(LINE_TABLE, lines.with_columns(pl.lit(self.import_id).alias("import_id")), con=self.con)
-            report = classify_lines(lines)
-            self.ws.append_rows("ledger_classification", report.classification, con=self.con)
-            self.ws.append_rows("ledger_line_content", line_content(lines, self.bom_content), con=self.con)
+            if self.classify:
+                self.ws.append_rows("ledger_classification", classify(lines.select("line_id", "hts")), con=self.con)
+                self.ws.append_rows("ledger_line_content", line_content(lines, self.bom_content), con=self.con)
         if quarantine.height:
             self.ws.append_rows(
                 "ledger_quarantine", quarantine.with_columns(pl.lit(self.import_id).alias("import_id")), con=self.con
@@ -107,11 +108,13 @@ def _delete_lines(con: duckdb.DuckDBPyConnection, ids: pl.DataFrame) -> int:
     con.register("__ids", ids.to_arrow())
     try:
         row = con.execute("SELECT count(*) FROM ledger_lines l SEMI JOIN __ids i ON l.line_id = i.line_id").fetchone()
-        for table in ("ledger_classification", "ledger_line_content", LINE_TABLE):
-            con.execute(f"DELETE FROM {table} t USING __ids i WHERE t.line_id = i.line_id")
+        found = int(row[0]) if row else 0
+        if found:
+            for table in ("ledger_classification", "ledger_line_content", LINE_TABLE):
+                con.execute(f"DELETE FROM {table} t USING __ids i WHERE t.line_id = i.line_id")
     finally:
         con.unregister("__ids")
-    return int(row[0]) if row else 0
+    return found
 
 
 def _bom_item_content(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
@@ -137,8 +140,14 @@ def import_ledger(
     sheet: str | int | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Progress | None = None,
+    classify: bool = True,
 ) -> StoredImport:
-    """Import a ledger file into the workspace (idempotent by checksum, atomic)."""
+    """Import a ledger file into the workspace (idempotent by checksum, atomic).
+
+    ``classify`` also stores each line's scope-map classification and mineral content (several rows per
+    line); without it only lines, quarantine and warnings are written, and classification is computed on
+    demand (``critmin ledger classify``).
+    """
     prepared = prepare(path, mapping, sheet)
     reader = prepared[0]
     existing = find_import(ws, reader.info.sha256)
@@ -154,7 +163,7 @@ def import_ledger(
         replaced = _delete_lines(con, old) if old.height else 0
         con.execute("DELETE FROM ledger_quarantine WHERE source_file = ?", [name])
         con.execute("DELETE FROM ledger_warnings WHERE source_file = ?", [name])
-        sink = _WorkspaceSink(ws, con, import_id)
+        sink = _WorkspaceSink(ws, con, import_id, classify=classify)
         result = run(prepared, chunk_rows=chunk_rows, sink=sink, progress=progress)
         replaced += sink.replaced
         con.execute(
@@ -287,12 +296,8 @@ def quarantine_rows(frame: pl.DataFrame) -> pl.DataFrame:
             decoded = pl.DataFrame()
         clash = [c for c in decoded.columns if c in ("source_file", "source_row", "critmin_issues")]
         decoded = decoded.drop(clash)
-        parts.append(
-            pl.concat(
-                [part.select(pl.lit(source_file).alias("source_file"), "source_row"), decoded, part.select("critmin_issues")],
-                how="horizontal",
-            )
-        )
+        head = part.select(pl.lit(source_file).alias("source_file"), "source_row")
+        parts.append(head.hstack(decoded.get_columns()).hstack(part.select("critmin_issues").get_columns()))
     return pl.concat(parts, how="diagonal")
 
 

@@ -179,7 +179,7 @@ class DuplicateTracker:
     """Remembers line ids and content hashes already loaded, across the chunks of one import."""
 
     def __init__(self) -> None:
-        self._ids = pl.DataFrame(schema={"line_id": pl.String, "first_row": pl.Int64, "first_hash": pl.UInt64})
+        self._ids = pl.DataFrame(schema={"id_key": pl.UInt64, "first_row": pl.Int64, "first_hash": pl.UInt64})
         self._hashes = pl.DataFrame(schema={"content_hash": pl.UInt64, "first_row": pl.Int64})
         self.duplicates = 0
 
@@ -205,19 +205,21 @@ class DuplicateTracker:
     def _check_ids(self, frame: pl.DataFrame) -> pl.DataFrame:
         if frame.height == 0:
             return empty_issues()
+        frame = frame.with_columns(pl.col("line_id").hash(seed=3).alias("id_key"))
         frame = frame.with_columns(
-            pl.col(ROW).first().over("line_id").alias("chunk_first"),
-            pl.col("content_hash").first().over("line_id").alias("chunk_hash"),
+            pl.col(ROW).first().over("id_key").alias("chunk_first"),
+            pl.col("content_hash").first().over("id_key").alias("chunk_hash"),
         )
-        earlier = pl.col("line_id").is_in(self._ids.get_column("line_id").implode())
-        repeats = frame.filter(earlier | (pl.col(ROW) != pl.col("chunk_first")))
-        fresh = frame.filter(~earlier & (pl.col(ROW) == pl.col("chunk_first"))).select(
-            "line_id", pl.col(ROW).alias("first_row"), pl.col("content_hash").alias("first_hash")
+        earlier = pl.col("id_key").is_in(self._ids.get_column("id_key").implode())
+        marked = frame.with_columns(earlier.alias("__earlier"))
+        fresh = marked.filter(~pl.col("__earlier") & (pl.col(ROW) == pl.col("chunk_first"))).select(
+            "id_key", pl.col(ROW).alias("first_row"), pl.col("content_hash").alias("first_hash")
         )
         self._ids = pl.concat([self._ids, fresh], how="vertical")
+        repeats = marked.filter(pl.col("__earlier") | (pl.col(ROW) != pl.col("chunk_first")))
         if repeats.height == 0:
             return empty_issues()
-        joined = repeats.join(self._ids, on="line_id", how="left")
+        joined = repeats.join(self._ids, on="id_key", how="left")
         same = pl.col("content_hash") == pl.col("first_hash")
         message_same = (
             pl.lit("Row ")

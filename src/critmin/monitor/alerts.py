@@ -4,8 +4,8 @@ An alert carries the document (title, type, date, agencies, link), what it menti
 countries, chapter 99 headings), the ledger lines it touches with their value over the trailing twelve months
 of the ledger, and — when the entry or the document is tied to a measure or scenario — the dollar change:
 annual duty on the ledger before and after the measure, and the lines that move most. Duty figures come from
-a :data:`DutyFn` (the duty engine, see :mod:`critmin.monitor.impact`); without one, alerts still report lines
-and values.
+a :class:`DutyModel` (the duty engine, see :mod:`critmin.monitor.impact`); without one, alerts still report
+lines and values.
 
 The alert is computed once, when it is created, and frozen in ``payload``: a digest read next month shows what
 the alert said when it was raised.
@@ -14,10 +14,10 @@ the alert said when it was raised.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import polars as pl
 
@@ -27,11 +27,29 @@ from critmin.monitor.watchlist import Watchlist
 
 TOP_LINES = 10
 
-DutyFn = Callable[[pl.DataFrame, str | None], pl.DataFrame]
-"""``(ledger lines in the canonical schema, measure id or None) -> frame(line_id, duty_usd)``.
 
-With ``None`` it gives the duty under the measures in force on each line's entry date; with a measure id, the
-duty with that measure (or scenario) added. The monitor calls it once per measure per run."""
+@dataclass(frozen=True)
+class MeasureChange:
+    """Duty per line without and with a measure or scenario, both evaluated as if entered on ``as_of``."""
+
+    measure_id: str
+    lines: pl.DataFrame  # line_id, duty_before_usd, duty_after_usd
+    as_of: date | None
+    title: str | None = None
+    note: str | None = None
+
+
+class DutyModel(Protocol):
+    """What the monitor needs from a duty engine (see :class:`critmin.monitor.impact.EngineDutyModel`)."""
+
+    def current(self, ledger: pl.DataFrame) -> pl.DataFrame:
+        """(line_id, duty_usd) under the measures in force on each line's entry date."""
+        ...
+
+    def change(self, ledger: pl.DataFrame, measure_id: str) -> MeasureChange:
+        """Duty without and with ``measure_id`` (a library measure or a scenario)."""
+        ...
+
 
 ALERT_COLUMNS: dict[str, pl.DataType] = {
     "alert_id": pl.String(),
@@ -62,7 +80,9 @@ class LedgerContext:
     current_duty: pl.DataFrame | None  # line_id, duty_usd
 
     @classmethod
-    def build(cls, ledger: pl.DataFrame | None, duty_fn: DutyFn | None, *, classify: bool = True) -> LedgerContext:
+    def build(
+        cls, ledger: pl.DataFrame | None, duty: DutyModel | None, *, classify: bool = True
+    ) -> LedgerContext:
         if ledger is None or ledger.height == 0:
             empty = pl.DataFrame(schema=LINE_SCHEMA)
             return cls(
@@ -73,17 +93,15 @@ class LedgerContext:
         if window is not None:
             recent = ledger.filter(pl.col("entry_date").is_between(window[0], window[1]))
         lines, minerals = ledger_lines(recent, classify=classify)
-        current = _duty(duty_fn, recent, None) if duty_fn else None
+        current = None
+        if duty is not None:
+            current = (
+                duty.current(recent)
+                .select(pl.col("line_id").cast(pl.String), pl.col("duty_usd").cast(pl.Float64))
+                .group_by("line_id")
+                .agg(pl.col("duty_usd").sum())
+            )
         return cls(lines, minerals, window, recent, current)
-
-
-def _duty(duty_fn: DutyFn, ledger: pl.DataFrame, measure: str | None) -> pl.DataFrame:
-    out = duty_fn(ledger, measure)
-    return (
-        out.select(pl.col("line_id").cast(pl.String), pl.col("duty_usd").cast(pl.Float64))
-        .group_by("line_id")
-        .agg(pl.col("duty_usd").sum())
-    )
 
 
 def build_alerts(
@@ -94,10 +112,10 @@ def build_alerts(
     *,
     run_id: str,
     now: datetime,
-    duty_fn: DutyFn | None = None,
+    duty: DutyModel | None = None,
     known_hts: pl.Series | None = None,
 ) -> pl.DataFrame:
-    """Alert rows (``ALERT_COLUMNS``) for (entry_id, document_number) pairs, all computed in frame operations."""
+    """Alert rows (``ALERT_COLUMNS``) for (entry_id, document_number) pairs, computed in frame operations."""
     if pairs.height == 0:
         return pl.DataFrame(schema=ALERT_COLUMNS)
     pairs = pairs.select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA)  # type: ignore[arg-type]
@@ -109,22 +127,26 @@ def build_alerts(
         .replace_strict(watchlist.documents, default=None, return_dtype=pl.String)
         .alias("doc_measure")
     ).with_columns(pl.coalesce("doc_measure", "measure_id").alias("measure_id"))
-    touched = touched_lines(measures, mentions, watchlist, context.lines, context.line_minerals)
-    detail = _line_detail(touched, context)
-    impacts = _measure_impacts(measures, context, duty_fn)
-
+    selection, touched = touched_lines(measures, mentions, watchlist, context.lines, context.line_minerals)
+    summary, top = _summarise(touched, context)
+    impacts = _measure_impacts(measures, context, duty)
     doc_rows = {row["document_number"]: row for row in docs.to_dicts()}
     mention_map = _mention_lists(mentions)
-    lines_by_alert = {key[0]: group for key, group in detail.partition_by("alert_id", as_dict=True).items()}
+    selection_of = dict(selection.iter_rows())
+    summaries = {row["selection"]: row for row in summary.to_dicts()}
+    tops = {
+        key[0]: _records(group.drop("selection"))
+        for key, group in top.partition_by("selection", as_dict=True).items()
+    }
     rows = []
     for pair in measures.to_dicts():
         doc = doc_rows.get(pair["document_number"], {"document_number": pair["document_number"]})
-        lines = lines_by_alert.get(pair["alert_id"])
+        key = selection_of.get(pair["alert_id"])
         impact = impacts.get(pair["measure_id"]) if pair["measure_id"] else None
+        exposure = _exposure(pair, context, summaries.get(key), tops.get(key, []))
         payload = _payload(
-            pair, doc, watchlist, mention_map.get(pair["document_number"], {}), lines, context, impact, now
+            pair, doc, watchlist, mention_map.get(pair["document_number"], {}), exposure, impact, now
         )
-        exposure = payload["exposure"]
         rows.append(
             {
                 "alert_id": pair["alert_id"],
@@ -146,60 +168,117 @@ def build_alerts(
     return pl.DataFrame(rows, schema=ALERT_COLUMNS)
 
 
-def _line_detail(touched: pl.DataFrame, context: LedgerContext) -> pl.DataFrame:
+def _summarise(touched: pl.DataFrame, context: LedgerContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per selection: line count, value, duty and lines from named countries; and its top lines by value."""
     detail = touched.join(context.lines, on="line_id", how="inner")
     if context.current_duty is not None:
-        detail = detail.join(
-            context.current_duty.rename({"duty_usd": "current_duty_usd"}), on="line_id", how="left"
-        )
+        duty = context.current_duty.rename({"duty_usd": "current_duty_usd"})
+        detail = detail.join(duty, on="line_id", how="left")
     else:
         detail = detail.with_columns(pl.lit(None, dtype=pl.Float64).alias("current_duty_usd"))
-    return detail.sort(["alert_id", "origin_mentioned", "customs_value_usd"], descending=[False, True, True])
+    summary = detail.group_by("selection").agg(
+        pl.len().alias("lines_touched"),
+        pl.col("customs_value_usd").fill_null(0).sum().alias("annual_value_usd"),
+        pl.col("current_duty_usd").fill_null(0).sum().alias("annual_duty_usd"),
+        pl.col("origin_mentioned").sum().alias("lines_from_mentioned_countries"),
+    )
+    top = (
+        detail.sort(
+            ["selection", "origin_mentioned", "customs_value_usd", "line_id"],
+            descending=[False, True, True, False],
+        )
+        .group_by("selection", maintain_order=True)
+        .head(TOP_LINES)
+        .select(
+            "selection",
+            "line_id",
+            "hts",
+            "country_origin",
+            "supplier",
+            "description",
+            "entry_date",
+            "customs_value_usd",
+            "current_duty_usd",
+            "via",
+            "origin_mentioned",
+        )
+    )
+    return summary, top
+
+
+def _exposure(
+    pair: Mapping[str, Any],
+    context: LedgerContext,
+    summary: Mapping[str, Any] | None,
+    top: list[dict[str, Any]],
+) -> dict[str, Any]:
+    found = summary or {}
+    duty = round(float(found.get("annual_duty_usd") or 0.0), 2) if context.current_duty is not None else None
+    return {
+        "basis": pair["basis"] if context.window else "no_ledger",
+        "window": list(context.window) if context.window else None,
+        "lines_touched": int(found.get("lines_touched") or 0),
+        "lines_from_mentioned_countries": int(found.get("lines_from_mentioned_countries") or 0),
+        "annual_value_usd": round(float(found.get("annual_value_usd") or 0.0), 2),
+        "annual_duty_usd": duty,
+        "top_lines": top,
+    }
 
 
 def _measure_impacts(
-    pairs: pl.DataFrame, context: LedgerContext, duty_fn: DutyFn | None
+    pairs: pl.DataFrame, context: LedgerContext, duty: DutyModel | None
 ) -> dict[str, dict[str, Any]]:
-    """Annual duty before/after each tied measure over the trailing-year ledger (one engine call each)."""
+    """Annual duty without/with each tied measure over the trailing-year ledger (two engine calls each)."""
     measures = sorted({m for m in pairs.get_column("measure_id").to_list() if m})
-    if not measures or duty_fn is None or context.current_duty is None or context.canonical.height == 0:
-        return {
-            m: {
-                "measure_id": m,
-                "duty_before_usd": None,
-                "duty_after_usd": None,
-                "change_usd": None,
-                "lines_affected": None,
-                "top_lines": [],
-                "note": "no ledger loaded" if context.canonical.height == 0 else "duty engine not available",
-            }
-            for m in measures
-        }
-    before = context.current_duty.rename({"duty_usd": "duty_before_usd"})
     out: dict[str, dict[str, Any]] = {}
     for measure in measures:
-        after = _duty(duty_fn, context.canonical, measure).rename({"duty_usd": "duty_after_usd"})
+        if context.canonical.height == 0 or duty is None:
+            note = "no ledger loaded" if context.canonical.height == 0 else "duty engine not available"
+            out[measure] = _impact(measure, None, None, None, [], None, None, note)
+            continue
+        change = duty.change(context.canonical, measure)
+        if change.note is not None and change.lines.height == 0:
+            out[measure] = _impact(measure, None, None, None, [], change.as_of, change.title, change.note)
+            continue
         joined = (
             context.lines.select("line_id", "hts", "country_origin", "supplier", "customs_value_usd")
-            .join(before, on="line_id", how="left")
-            .join(after, on="line_id", how="left")
+            .join(
+                change.lines.select("line_id", "duty_before_usd", "duty_after_usd"), on="line_id", how="left"
+            )
             .with_columns(pl.col("duty_before_usd").fill_null(0.0), pl.col("duty_after_usd").fill_null(0.0))
             .with_columns((pl.col("duty_after_usd") - pl.col("duty_before_usd")).alias("change_usd"))
         )
         moved = joined.filter(pl.col("change_usd").abs() > 0.005)
         top = moved.sort(pl.col("change_usd").abs(), descending=True).head(TOP_LINES)
-        total_before = float(joined.get_column("duty_before_usd").sum())
-        total_after = float(joined.get_column("duty_after_usd").sum())
-        out[measure] = {
-            "measure_id": measure,
-            "duty_before_usd": round(total_before, 2),
-            "duty_after_usd": round(total_after, 2),
-            "change_usd": round(total_after - total_before, 2),
-            "lines_affected": moved.height,
-            "top_lines": _records(top),
-            "note": None,
-        }
+        before = float(joined.get_column("duty_before_usd").sum())
+        after = float(joined.get_column("duty_after_usd").sum())
+        out[measure] = _impact(
+            measure, before, after, moved.height, _records(top), change.as_of, change.title, change.note
+        )
     return out
+
+
+def _impact(
+    measure: str,
+    before: float | None,
+    after: float | None,
+    affected: int | None,
+    top: list[dict[str, Any]],
+    as_of: date | None,
+    title: str | None,
+    note: str | None,
+) -> dict[str, Any]:
+    return {
+        "measure_id": measure,
+        "title": title,
+        "as_of": as_of.isoformat() if as_of else None,
+        "duty_before_usd": None if before is None else round(before, 2),
+        "duty_after_usd": None if after is None else round(after, 2),
+        "change_usd": None if before is None or after is None else round(after - before, 2),
+        "lines_affected": affected,
+        "top_lines": top,
+        "note": note,
+    }
 
 
 def _mention_lists(mentions: pl.DataFrame) -> dict[str, dict[str, list[str]]]:
@@ -222,35 +301,11 @@ def _payload(
     doc: Mapping[str, Any],
     watchlist: Watchlist,
     mentions: Mapping[str, list[str]],
-    lines: pl.DataFrame | None,
-    context: LedgerContext,
+    exposure: dict[str, Any],
     impact: dict[str, Any] | None,
     now: datetime,
 ) -> dict[str, Any]:
     entry = watchlist.entry(pair["entry_id"])
-    touched = 0 if lines is None else lines.height
-    value = 0.0 if lines is None else float(lines.get_column("customs_value_usd").fill_null(0).sum())
-    duty = None
-    if lines is not None and context.current_duty is not None:
-        duty = round(float(lines.get_column("current_duty_usd").fill_null(0).sum()), 2)
-    top = (
-        []
-        if lines is None
-        else _records(
-            lines.head(TOP_LINES).select(
-                "line_id",
-                "hts",
-                "country_origin",
-                "supplier",
-                "description",
-                "entry_date",
-                "customs_value_usd",
-                "current_duty_usd",
-                "via",
-                "origin_mentioned",
-            )
-        )
-    )
     return {
         "alert_id": pair["alert_id"],
         "entry": {"id": entry.id, "title": entry.title},
@@ -271,17 +326,7 @@ def _payload(
             "countries": mentions.get("country", []),
             "chapter99": mentions.get("chapter99", []),
         },
-        "exposure": {
-            "basis": pair["basis"] if context.window else "no_ledger",
-            "window": list(context.window) if context.window else None,
-            "lines_touched": touched,
-            "lines_from_mentioned_countries": 0
-            if lines is None
-            else int(lines.get_column("origin_mentioned").sum()),
-            "annual_value_usd": round(value, 2),
-            "annual_duty_usd": duty,
-            "top_lines": top,
-        },
+        "exposure": exposure,
         "impact": impact,
         "suppressed": bool(pair["suppressed"]),
         "created_at": now.isoformat(timespec="seconds"),

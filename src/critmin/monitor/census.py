@@ -37,7 +37,7 @@ GET_VARIABLES: tuple[str, ...] = (
     "GEN_QY1_MO",
     "UNIT_QY1",
 )
-"""Country, commodity, general-imports and imports-for-consumption value (USD), first quantity and its unit."""
+"""Country, commodity, general imports and imports for consumption (USD), first quantity and its unit."""
 
 IMPORTS_SCHEMA: dict[str, pl.DataType] = {
     "period": pl.Date(),  # first day of the month
@@ -45,6 +45,7 @@ IMPORTS_SCHEMA: dict[str, pl.DataType] = {
     "hts_level": pl.String(),  # HS2, HS4, HS6 or HS10
     "description": pl.String(),
     "cty_code": pl.String(),  # Census Schedule C code, e.g. 5700 (China)
+    "country": pl.String(),  # ISO 3166 alpha-3 (null for Census aggregates such as regions)
     "country_name": pl.String(),
     "general_value_usd": pl.Float64(),
     "consumption_value_usd": pl.Float64(),
@@ -69,6 +70,29 @@ def base_url_from_env() -> str:
     return os.environ.get(ENV_BASE_URL, PUBLIC_BASE_URL).rstrip("/")
 
 
+def census_country_codes() -> pl.DataFrame:
+    """(census_code, iso3) from the shipped country table, for joining Census rows to critmin countries."""
+    from critmin.refdata.countries import countries
+
+    return (
+        countries()
+        .select(pl.col("census_code").alias("cty_code"), pl.col("iso3").alias("country"))
+        .drop_nulls()
+    )
+
+
+def census_code(country: str) -> str:
+    """The Census Schedule C code of a country given as ISO3 or name (raises with suggestions if unknown)."""
+    from critmin.errors import UnknownCountryError
+    from critmin.refdata.countries import resolve
+
+    iso3 = resolve(country)
+    found = census_country_codes().filter(pl.col("country") == iso3)
+    if found.height == 0:
+        raise UnknownCountryError(country, [f"{iso3} has no Census Schedule C code"])
+    return str(found.item(0, "cty_code"))
+
+
 @dataclass(frozen=True)
 class ImportsQuery:
     """Monthly imports of one HTS code (2, 4, 6 or 10 digits), optionally from one country."""
@@ -82,7 +106,8 @@ class ImportsQuery:
         digits = "".join(ch for ch in self.hts if ch.isdigit())
         if len(digits) not in (2, 4, 6, 10):
             raise ValueError(
-                f"Census imports are published at HS2, HS4, HS6 or HS10; {self.hts!r} has {len(digits)} digits."
+                f"Census imports are published at HS2, HS4, HS6 or HS10; {self.hts!r} has {len(digits)} "
+                "digits."
             )
         for label, value in (("start", self.start), ("end", self.end)):
             if len(value) != 7 or value[4] != "-" or not (value[:4] + value[5:]).isdigit():
@@ -145,7 +170,8 @@ def parse_table(data: Any, *, url: str, level: str) -> pl.DataFrame:
     """Turn the API's header-plus-rows array into typed columns, checking the shape as it goes."""
     if not isinstance(data, list) or not data or not isinstance(data[0], list):
         raise MalformedResponseError(
-            f"{url} did not return the Census table format (a JSON array whose first element is the header row).",
+            f"{url} did not return the Census table format (a JSON array whose first element is the header "
+            "row).",
             url=url,
         )
     header = [str(name) for name in data[0]]
@@ -154,7 +180,8 @@ def parse_table(data: Any, *, url: str, level: str) -> pl.DataFrame:
     for index, row in enumerate(rows, start=2):
         if not isinstance(row, list) or len(row) != width:
             raise MalformedResponseError(
-                f"{url}: row {index} has {len(row) if isinstance(row, list) else 'no'} values, the header has {width}.",
+                f"{url}: row {index} has {len(row) if isinstance(row, list) else 'no'} values, the header "
+                f"has {width}.",
                 url=url,
             )
     positions: dict[str, int] = {}
@@ -179,7 +206,9 @@ def parse_table(data: Any, *, url: str, level: str) -> pl.DataFrame:
     bad = frame.filter(pl.col("period").is_null() | pl.col("general_value_usd").is_null())
     if bad.height:
         raise MalformedResponseError(
-            f"{url}: {bad.height} row(s) have an unreadable month or value (first: {bad.row(0, named=True)}).",
+            f"{url}: {bad.height} row(s) have an unreadable month or value (first: "
+            f"{bad.row(0, named=True)}).",
             url=url,
         )
+    frame = frame.join(census_country_codes(), on="cty_code", how="left")
     return frame.select(list(IMPORTS_SCHEMA)).sort(["period", "cty_code"])

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from functools import partial
 from typing import Any, Protocol
 
 import httpx
@@ -89,7 +90,8 @@ class WebhookChannel:
                 raise DeliveryError(f"Webhook {self.settings.url} failed: {exc}", channel=self.key) from exc
             if not response.is_success:
                 error = DeliveryError(
-                    f"Webhook {self.settings.url} answered HTTP {response.status_code} for alert {alert['alert_id']}.",
+                    f"Webhook {self.settings.url} answered HTTP {response.status_code} for alert "
+                    f"{alert['alert_id']}.",
                     channel=self.key,
                 )
                 error.retry_after = parse_retry_after(response.headers.get("Retry-After"))  # type: ignore[attr-defined]
@@ -132,7 +134,8 @@ class EmailChannel:
         missing = [n for n in names if not n or n not in os.environ]
         if missing:
             raise DeliveryError(
-                f"SMTP login needs environment variable(s) {', '.join(m or 'password_env' for m in missing)}.",
+                "SMTP login needs environment variable(s) "
+                f"{', '.join(m or 'password_env' for m in missing)}.",
                 channel=self.key,
             )
         return os.environ[names[0]], os.environ[names[1]]
@@ -186,7 +189,7 @@ def deliver_pending(
             continue
         batches = [pending] if channel.batch else [[alert] for alert in pending]
         for batch in batches:
-            attempts, error = _attempt(lambda b=batch: channel.send(b), policy, sleep, rand)  # type: ignore[misc]
+            attempts, error = _attempt(partial(channel.send, batch), policy, sleep, rand)
             for alert in batch:
                 store.record_delivery(
                     alert["alert_id"], channel.key, ok=error is None, attempts=attempts, error=error

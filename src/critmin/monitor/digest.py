@@ -49,7 +49,8 @@ def summary_line(alert: dict[str, Any]) -> str:
     elif exposure["lines_touched"]:
         window = exposure.get("window")
         period = f" in the 12 months to {window[1]}" if window else ""
-        text = f"Touches {exposure['lines_touched']} ledger line(s) worth {usd(exposure['annual_value_usd'])}{period}"
+        worth = usd(exposure["annual_value_usd"])
+        text = f"Touches {exposure['lines_touched']} ledger line(s) worth {worth}{period}"
         if exposure.get("annual_duty_usd") is not None:
             text += f", paying {usd(exposure['annual_duty_usd'])} duty"
         parts.append(text + ".")
@@ -59,7 +60,8 @@ def summary_line(alert: dict[str, Any]) -> str:
     if impact and impact.get("change_usd") is not None:
         parts.append(
             f"Under {impact['measure_id']}: annual duty {usd(impact['duty_before_usd'])} -> "
-            f"{usd(impact['duty_after_usd'])} ({signed_usd(impact['change_usd'])}) on {impact['lines_affected']} line(s)."
+            f"{usd(impact['duty_after_usd'])} ({signed_usd(impact['change_usd'])}) on "
+            f"{impact['lines_affected']} line(s)."
         )
     elif impact:
         parts.append(f"Tied to {impact['measure_id']} ({impact.get('note') or 'no figure'}).")
@@ -106,7 +108,8 @@ def render_markdown(alerts: Sequence[dict[str, Any]], *, since: date | None, gen
             out += ["| line | HTS | origin | value | duty | matched on |", "|---|---|---|---:|---:|---|"]
             for line in lines:
                 out.append(
-                    f"| {line['line_id']} | {line['hts']} | {line['country_origin']} | {usd(line['customs_value_usd'])} "
+                    f"| {line['line_id']} | {line['hts']} | {line['country_origin']} | "
+                    f"{usd(line['customs_value_usd'])} "
                     f"| {usd(line['current_duty_usd'])} | {', '.join(line['via'])} |"
                 )
             out.append("")
@@ -120,7 +123,8 @@ def render_markdown(alerts: Sequence[dict[str, Any]], *, since: date | None, gen
             ]
             for line in impact["top_lines"]:
                 out.append(
-                    f"| {line['line_id']} | {line['hts']} | {line['country_origin']} | {usd(line['duty_before_usd'])} "
+                    f"| {line['line_id']} | {line['hts']} | {line['country_origin']} | "
+                    f"{usd(line['duty_before_usd'])} "
                     f"| {usd(line['duty_after_usd'])} | {signed_usd(line['change_usd'])} |"
                 )
             out.append("")
@@ -133,17 +137,31 @@ _HTML = """<!doctype html>
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.25rem .5rem}
 td.num{text-align:right}.meta{color:#555}article{border-top:1px solid #ddd;padding-top:1rem}</style></head>
 <body><h1>critmin monitor digest</h1><p class="meta">{{ header }}</p>
-{% for a in alerts %}<article id="{{ a.alert_id }}">
-<h2>{{ a.document.title or a.document.document_number }}</h2>
-<p class="meta">{% if a.document.html_url %}<a href="{{ a.document.html_url }}">{{ a.document.document_number }}</a>{% else %}{{ a.document.document_number }}{% endif %}
-{% if a.document.type %} · {{ a.document.type }}{% endif %}{% if a.document.publication_date %} · published {{ a.document.publication_date }}{% endif %}
-{% if a.document.agencies %} · {{ a.document.agencies }}{% endif %} · watch: {{ a.entry.id }}</p>
+{% for a in alerts %}{% set d = a.document %}<article id="{{ a.alert_id }}">
+<h2>{{ d.title or d.document_number }}</h2>
+<p class="meta">
+{% if d.html_url %}<a href="{{ d.html_url }}">{{ d.document_number }}</a>
+{%- else %}{{ d.document_number }}{% endif %}
+{% if d.type %} · {{ d.type }}{% endif %}
+{% if d.publication_date %} · published {{ d.publication_date }}{% endif %}
+{% if d.agencies %} · {{ d.agencies }}{% endif %} · watch: {{ a.entry.id }}</p>
 <p class="summary">{{ summary(a) }}</p>
-{% if a.exposure.top_lines %}<table><thead><tr><th>line</th><th>HTS</th><th>origin</th><th>value</th><th>duty</th><th>matched on</th></tr></thead><tbody>
-{% for l in a.exposure.top_lines %}<tr><td>{{ l.line_id }}</td><td>{{ l.hts }}</td><td>{{ l.country_origin }}</td><td class="num">{{ usd(l.customs_value_usd) }}</td><td class="num">{{ usd(l.current_duty_usd) }}</td><td>{{ l.via | join(", ") }}</td></tr>
+{% if a.exposure.top_lines %}<table><thead><tr>
+<th>line</th><th>HTS</th><th>origin</th><th>value</th><th>duty</th><th>matched on</th>
+</tr></thead><tbody>
+{% for l in a.exposure.top_lines %}<tr>
+<td>{{ l.line_id }}</td><td>{{ l.hts }}</td><td>{{ l.country_origin }}</td>
+<td class="num">{{ usd(l.customs_value_usd) }}</td><td class="num">{{ usd(l.current_duty_usd) }}</td>
+<td>{{ l.via | join(", ") }}</td></tr>
 {% endfor %}</tbody></table>{% endif %}
-{% if a.impact and a.impact.top_lines %}<table><caption>Largest changes under {{ a.impact.measure_id }}</caption><thead><tr><th>line</th><th>HTS</th><th>origin</th><th>before</th><th>after</th><th>change</th></tr></thead><tbody>
-{% for l in a.impact.top_lines %}<tr><td>{{ l.line_id }}</td><td>{{ l.hts }}</td><td>{{ l.country_origin }}</td><td class="num">{{ usd(l.duty_before_usd) }}</td><td class="num">{{ usd(l.duty_after_usd) }}</td><td class="num">{{ signed(l.change_usd) }}</td></tr>
+{% if a.impact and a.impact.top_lines %}<table>
+<caption>Largest changes under {{ a.impact.measure_id }}</caption>
+<thead><tr><th>line</th><th>HTS</th><th>origin</th><th>before</th><th>after</th><th>change</th></tr></thead>
+<tbody>
+{% for l in a.impact.top_lines %}<tr>
+<td>{{ l.line_id }}</td><td>{{ l.hts }}</td><td>{{ l.country_origin }}</td>
+<td class="num">{{ usd(l.duty_before_usd) }}</td><td class="num">{{ usd(l.duty_after_usd) }}</td>
+<td class="num">{{ signed(l.change_usd) }}</td></tr>
 {% endfor %}</tbody></table>{% endif %}
 </article>{% endfor %}
 </body></html>

@@ -128,30 +128,85 @@ def touched_lines(
     watchlist: Watchlist,
     lines: pl.DataFrame,
     line_minerals: pl.DataFrame,
-) -> pl.DataFrame:
-    """(alert_id, line_id, via: list[str], origin_mentioned) for pairs already run through classify_pairs."""
-    _, scope, countries = entry_frames(watchlist)
-    doc_criteria = mentions.rename({"document_number": "key"})
-    by_doc = product_matches(doc_criteria, lines, line_minerals)
-    by_country = country_matches(doc_criteria.filter(pl.col("kind") == "country"), lines)
-    by_scope = product_matches(scope, lines, line_minerals)
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Lines touched, computed once per distinct *selection* rather than once per alert.
 
-    a = pairs.filter(pl.col("basis") == "document").join(by_doc, left_on="document_number", right_on="key")
-    b_all = pairs.filter(pl.col("basis") == "document_countries").join(
-        by_country, left_on="document_number", right_on="key"
+    Pairs that select lines the same way (same basis, same named products and countries, same entry scope and
+    country filter) share a ``selection`` key, so a thousand notices naming the same code cost one join.
+    Returns ``(alert_id, selection)`` and ``(selection, line_id, via: list[str], origin_mentioned)``.
+    """
+    _, scope, countries = entry_frames(watchlist)
+    docs = mentions.group_by("document_number").agg(
+        pl.concat_str("kind", pl.lit(":"), "value")
+        .filter(pl.col("kind").is_in(["hts", "mineral"]))
+        .unique()
+        .sort()
+        .str.join(",")
+        .alias("products"),
+        pl.col("value").filter(pl.col("kind") == "country").unique().sort().str.join(",").alias("named"),
     )
+    entry_countries = countries.group_by("entry_id").agg(
+        pl.col("iso3").unique().sort().str.join(",").alias("ec")
+    )
+    uses_scope = (pl.col("basis") == "watchlist") | (
+        (pl.col("basis") == "document_countries") & pl.col("has_scope")
+    )
+    keyed = (
+        pairs.join(docs, on="document_number", how="left")
+        .join(entry_countries, on="entry_id", how="left")
+        .with_columns(
+            pl.concat_str(
+                [
+                    pl.col("basis"),
+                    pl.when(pl.col("basis") == "document").then(pl.col("products")).otherwise(pl.lit("")),
+                    pl.col("named").fill_null(""),
+                    pl.when(uses_scope).then(pl.col("entry_id")).otherwise(pl.lit("")),
+                    pl.when(pl.col("has_countries")).then(pl.col("ec")).otherwise(pl.lit("")),
+                ],
+                separator="|",
+            ).alias("selection")
+        )
+    )
+    selections = keyed.group_by("selection").agg(
+        pl.col("basis").first(),
+        pl.col("document_number").first().alias("doc"),
+        pl.col("entry_id").first().alias("entry"),
+        pl.col("has_scope").first(),
+        pl.col("has_countries").first(),
+    )
+    doc_criteria = selections.select("selection", "doc").join(
+        mentions, left_on="doc", right_on="document_number"
+    )
+    by_doc = product_matches(
+        doc_criteria.filter(pl.col("kind").is_in(["hts", "mineral"])).select(
+            pl.col("selection").alias("key"), "kind", "value"
+        ),
+        lines,
+        line_minerals,
+    )
+    by_country = country_matches(
+        doc_criteria.filter(pl.col("kind") == "country").select(pl.col("selection").alias("key"), "value"),
+        lines,
+    )
+    in_scope = product_matches(scope, lines, line_minerals).select(
+        pl.col("key").alias("entry"), "line_id", "via"
+    )
+
+    def of(basis: str) -> pl.DataFrame:
+        return selections.filter(pl.col("basis") == basis)
+
+    a = of("document").join(by_doc, left_on="selection", right_on="key")
+    b_all = of("document_countries").join(by_country, left_on="selection", right_on="key")
     b = pl.concat(
         [
             b_all.filter(~pl.col("has_scope")),
             b_all.filter(pl.col("has_scope")).join(
-                by_scope.select(pl.col("key").alias("entry_id"), "line_id"),
-                on=["entry_id", "line_id"],
-                how="semi",
+                in_scope.select("entry", "line_id"), on=["entry", "line_id"], how="semi"
             ),
         ]
     )
-    c = pairs.filter(pl.col("basis") == "watchlist").join(by_scope, left_on="entry_id", right_on="key")
-    cols = ["alert_id", "entry_id", "document_number", "has_countries", "line_id", "via"]
+    c = of("watchlist").join(in_scope, on="entry")
+    cols = ["selection", "entry", "has_countries", "line_id", "via"]
     touched = pl.concat([a.select(cols), b.select(cols), c.select(cols)]).join(
         lines.select("line_id", "country_origin"), on="line_id"
     )
@@ -159,20 +214,19 @@ def touched_lines(
         [
             touched.filter(~pl.col("has_countries")),
             touched.filter(pl.col("has_countries")).join(
-                countries, left_on=["entry_id", "country_origin"], right_on=["entry_id", "iso3"], how="semi"
+                countries, left_on=["entry", "country_origin"], right_on=["entry_id", "iso3"], how="semi"
             ),
         ]
     )
-    origin_named = by_country.select(pl.col("key").alias("document_number"), "line_id").unique()
-    return (
-        touched.group_by("alert_id", "document_number", "line_id")
+    origin_named = by_country.select(pl.col("key").alias("selection"), "line_id").unique()
+    touched = (
+        touched.group_by("selection", "line_id")
         .agg(pl.col("via").unique().sort())
         .join(
             origin_named.with_columns(pl.lit(True).alias("origin_mentioned")),
-            on=["document_number", "line_id"],
+            on=["selection", "line_id"],
             how="left",
         )
         .with_columns(pl.col("origin_mentioned").fill_null(False))
-        .select("alert_id", "line_id", "via", "origin_mentioned")
-        .sort("alert_id", "line_id")
     )
+    return keyed.select("alert_id", "selection"), touched

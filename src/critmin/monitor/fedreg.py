@@ -2,8 +2,8 @@
 
 No key is needed. The base URL comes from ``CRITMIN_FEDREG_URL`` (default
 ``https://www.federalregister.gov/api/v1``) so tests and air-gapped users can point it at a mirror; links the
-API returns (``next_page_url``, ``raw_text_url``) name the public host, so they are rebased onto the configured
-base before being followed, and a mirror never leaks requests to the internet.
+API returns (``next_page_url``, ``raw_text_url``) name the public host, so they are rebased onto the
+configured base before being followed, and a mirror never leaks requests to the internet.
 
 Paging follows ``next_page_url`` exactly as the API gives it. The API has two quirks handled here: a search
 with no hits has ``count: 0`` and no ``results`` key at all, and a misbehaving server (or mirror) can send a
@@ -230,22 +230,37 @@ class FederalRegisterClient:
     ) -> Iterator[Page]:
         """Follow ``next_page_url`` from ``start_url`` until the last page (or ``max_pages``).
 
-        A ``next_page_url`` that was already read raises :class:`PagingLoopError` instead of looping.
+        Two guards stop a server that pages forever, each raising :class:`PagingLoopError` after the pages
+        already read were handed over: a ``next_page_url`` already read in this iteration, and two pages in a
+        row that bring no document not already seen (a page repeated under new URLs). A single repeated page
+        is passed on: its documents are deduplicated downstream.
         """
-        seen: set[str] = set()
+        seen_urls: set[str] = set()
+        seen_docs: set[str] = set()
+        stale = 0
         url: str | None = start_url
         number = start_number
         while url is not None:
             key = canonical_url(url)
-            if key in seen:
+            if key in seen_urls:
                 raise PagingLoopError(
-                    f"The Federal Register API sent page {number} back to {url}, a page already read in this run; "
+                    f"The Federal Register API sent page {number} back to {url}, a page already read; "
                     "stopped following next_page_url to avoid a loop.",
                     url=url,
                 )
-            seen.add(key)
+            seen_urls.add(key)
             page = self.fetch_page(url, number)
+            fresh = set(page.document_numbers) - seen_docs
+            stale = 0 if fresh or not page.results else stale + 1
+            seen_docs |= fresh
             yield page
+            if stale >= 2:
+                raise PagingLoopError(
+                    f"The Federal Register API sent {stale} pages in a row (up to page {number}, {url}) "
+                    "holding "
+                    "only documents already read; stopped following next_page_url.",
+                    url=url,
+                )
             if max_pages is not None and number - start_number + 1 >= max_pages:
                 return
             url = page.next_url
@@ -282,10 +297,16 @@ class FederalRegisterClient:
 
 
 def canonical_url(url: str) -> str:
-    """A URL with its query parameters sorted, so the same page reached two ways compares equal."""
+    """A URL reduced to what selects a page, so the same page reached two ways compares equal.
+
+    Query parameters are sorted; the API's defaults (``format=json``, ``page=1``) and the ``.json`` suffix
+    of the path, which the API treats as the same request, are dropped.
+    """
     parts = urlsplit(url)
-    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
-    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path.rstrip("/"), query, ""))
+    defaults = {("format", "json"), ("page", "1")}
+    query = urlencode(sorted(p for p in parse_qsl(parts.query, keep_blank_values=True) if p not in defaults))
+    path = parts.path.rstrip("/").removesuffix(".json")
+    return urlunsplit((parts.scheme, parts.netloc.lower(), path, query, ""))
 
 
 def _parse_page(result: FetchResult, number: int, rebase: Any) -> Page:
@@ -293,7 +314,8 @@ def _parse_page(result: FetchResult, number: int, rebase: Any) -> Page:
     url = result.url
     if not isinstance(data, dict):
         raise MalformedResponseError(
-            f"{url} returned JSON of type {type(data).__name__}; a search page is an object with count/results.",
+            f"{url} returned JSON of type {type(data).__name__}; a search page is an object with "
+            "count/results.",
             url=url,
         )
     if "errors" in data and "results" not in data:

@@ -170,7 +170,8 @@ class JsonClient:
                     )
                     if wait is not None and wait > self.retry.max_retry_after:
                         raise FeedHTTPError(
-                            f"{shown} answered HTTP {status} and asks to wait {wait:.0f} s (Retry-After), longer "
+                            f"{shown} answered HTTP {status} and asks to wait {wait:.0f} s (Retry-After), "
+                            "longer "
                             f"than the {self.retry.max_retry_after:.0f} s critmin waits; run again later.",
                             url=shown,
                             status=status,
@@ -202,7 +203,7 @@ class JsonClient:
                 )
                 self._sleep(delay)
         assert last_error is not None
-        raise type(last_error)(**_error_kwargs(last_error, self.retry.attempts))
+        raise type(last_error)(**_error_kwargs(last_error, self.retry.attempts)) from last_error
 
 
 def _error_kwargs(error: FeedError, attempts: int) -> dict[str, Any]:

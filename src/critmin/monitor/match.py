@@ -84,7 +84,9 @@ _DOTTED_HTS = (
     r"(?:^|[^\d$.])(?:(?i:cfr|part|parts|section|sec\.|§|§§)\s*)?"
     r"\d{4}\.\d{2}(?:\.\d{2}\.\d{2}|\.\d{4}|\.\d{2})?\b"
 )
-_KEYWORD_HTS = r"(?i)\b(?:sub)?headings?\s+(?:no\.\s*)?\d{4}(?:\d{2}){0,3}\b|\bHTS(?:US)?\s+(?:no\.\s*)?\d{4}(?:\d{2}){0,3}\b"
+_KEYWORD_HTS = (
+    r"(?i)\b(?:(?:sub)?headings?|HTS(?:US)?)\s+(?:(?:no\.|number)\s*)?\d{4}(?:\.?\d{2}){0,3}(?:\.?\d{2})?\b"
+)
 _NOT_HTS_PREFIX = re.compile(r"(?i)cfr|part|section|sec\.|§")
 
 
@@ -254,7 +256,7 @@ def extract_mentions(docs: pl.DataFrame, *, known_hts: pl.Series | None = None) 
 def _found(texts: pl.DataFrame, pattern: str) -> pl.DataFrame:
     return (
         texts.select(pl.col("document_number"), pl.col("text").str.extract_all(pattern).alias("term"))
-        .explode("term")
+        .explode("term", empty_as_null=True)
         .drop_nulls("term")
     )
 

@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import polars as pl
 
-from critmin.monitor.alerts import DutyFn, LedgerContext, build_alerts, payloads
+from critmin.monitor.alerts import DutyModel, LedgerContext, build_alerts, payloads
 from critmin.monitor.deliver import Channel, DeliveryReport, deliver_pending
 from critmin.monitor.digest import atom_feed, write_atomic
 from critmin.monitor.errors import FeedError, PagingLoopError
@@ -76,7 +77,7 @@ def run_monitor(
     *,
     client: FederalRegisterClient,
     ledger: pl.DataFrame | None = None,
-    duty_fn: DutyFn | None = None,
+    duty: DutyModel | None = None,
     channels: Sequence[Channel] = (),
     max_pages: int | None = None,
     classify: bool = True,
@@ -90,7 +91,7 @@ def run_monitor(
     try:
         for query in watchlist.queries():
             report.queries.append(_fetch_query(store, client, watchlist, query, report, max_pages))
-        new, suppressed = _raise_alerts(store, watchlist, ledger, duty_fn, report.run_id, classify)
+        new, suppressed = _raise_alerts(store, watchlist, ledger, duty, report.run_id, classify)
         report.alerts_new, report.alerts_suppressed = new, suppressed
         if channels:
             report.delivery = deliver_pending(store, channels, retry=delivery_retry, sleep=sleep, rand=rand)
@@ -163,7 +164,8 @@ def _fetch_query(
 def _check_pass(check: PassCheck, query: WatchQuery, report: RunReport) -> None:
     if not check.verified:
         report.warnings.append(
-            f"{query.label}: the API announced {check.expected} document(s) but {check.distinct} distinct ones "
+            f"{query.label}: the API announced {check.expected} document(s) but {check.distinct} distinct "
+            "ones "
             "were read; the next run reads the same range again."
         )
 
@@ -187,7 +189,7 @@ def _raise_alerts(
     store: MonitorStore,
     watchlist: Watchlist,
     ledger: pl.DataFrame | None,
-    duty_fn: DutyFn | None,
+    duty: DutyModel | None,
     run_id: str,
     classify: bool,
 ) -> tuple[int, int]:
@@ -197,7 +199,7 @@ def _raise_alerts(
     if pending.height == 0:
         return 0, 0
     documents = store.documents(numbers=pending.get_column("document_number").unique().to_list())
-    context = LedgerContext.build(ledger, duty_fn, classify=classify)
+    context = LedgerContext.build(ledger, duty, classify=classify)
     alerts = build_alerts(
         pending,
         documents,
@@ -205,11 +207,31 @@ def _raise_alerts(
         context,
         run_id=run_id,
         now=datetime.now(UTC).replace(tzinfo=None),
-        duty_fn=duty_fn,
+        duty=duty,
         known_hts=schedule_prefixes(),
     )
     counts = store.insert_alerts(alerts)
     return counts["active"], counts["suppressed"]
+
+
+def load_ledger(
+    workspace: Workspace, path: Path | None = None, *, mapping: Path | None = None
+) -> pl.DataFrame | None:
+    """The ledger alerts are priced on: a ledger file when given (read by the ledger ingester, quarantined
+    rows left out), else the ledger imported into the workspace; None when there is none."""
+    if path is not None:
+        from critmin.ledger.ingest import ingest
+
+        return ingest(path, mapping=mapping).lines
+    try:
+        from critmin.ledger.store import lines
+    except ImportError:
+        return None
+    try:
+        frame = lines(workspace)
+    except duckdb.CatalogException:  # a workspace made before the ledger tables existed
+        return None
+    return frame if frame.height else None
 
 
 def write_feed(store: MonitorStore, path: Path, *, title: str) -> Path:

@@ -130,8 +130,14 @@ class MonitorStore:
     def start_run(self, watchlist: str) -> str:
         run_id = f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         with self.ws.transaction() as con:
+            # A run still marked running belongs to a process that died: the workspace admits one writer.
             con.execute(
-                "INSERT INTO monitor_runs (run_id, started_at, status, watchlist) VALUES (?, ?, 'running', ?)",
+                "UPDATE monitor_runs SET status = 'interrupted', error = 'the process ended before the run "
+                "finished; the next run resumed from the stored cursors' WHERE status = 'running'"
+            )
+            con.execute(
+                "INSERT INTO monitor_runs (run_id, started_at, status, watchlist) VALUES (?, ?, 'running', "
+                "?)",
                 [run_id, utcnow(), watchlist],
             )
         return run_id
@@ -141,7 +147,8 @@ class MonitorStore:
     ) -> None:
         with self.ws.transaction() as con:
             con.execute(
-                "UPDATE monitor_runs SET finished_at = ?, status = ?, pages = ?, documents_new = ?, alerts_new = ?, "
+                "UPDATE monitor_runs SET finished_at = ?, status = ?, pages = ?, documents_new = ?, "
+                "alerts_new = ?, "
                 "deliveries = ?, warnings = ?, error = ? WHERE run_id = ?",
                 [
                     utcnow(),
@@ -159,7 +166,8 @@ class MonitorStore:
     def runs(self, limit: int = 20) -> pl.DataFrame:
         with self.ws.connect() as con:
             return con.execute(
-                "SELECT run_id, started_at, finished_at, status, pages, documents_new, alerts_new, deliveries, error "
+                "SELECT run_id, started_at, finished_at, status, pages, documents_new, alerts_new, "
+                "deliveries, error "
                 "FROM monitor_runs ORDER BY started_at DESC LIMIT ?",
                 [limit],
             ).pl()
@@ -230,7 +238,8 @@ class MonitorStore:
             finished = _finish_pass(con, query.key, now)
             detail = note if finished.verified else f"{note} {_shortfall(finished)}"
             con.execute(
-                "INSERT INTO monitor_fetches (run_id, query_key, page_number, url, fetched_at, attempts, bytes, "
+                "INSERT INTO monitor_fetches (run_id, query_key, page_number, url, fetched_at, attempts, "
+                "bytes, "
                 "count_reported, results, new_documents, note) VALUES (?, ?, 0, ?, ?, 0, 0, NULL, 0, 0, ?)",
                 [run_id, query.key, url, now, detail],
             )
@@ -293,7 +302,7 @@ class MonitorStore:
     def insert_alerts(self, alerts: pl.DataFrame) -> dict[str, int]:
         """Insert new alerts in one transaction; returns how many were new, by status (active/suppressed).
 
-        An alert already stored (same entry and document) is left as it is, so re-running never duplicates one.
+        An alert already stored (same entry and document) is left as it is: re-running never duplicates one.
         """
         counts = {"active": 0, "suppressed": 0}
         if alerts.height == 0:
@@ -339,7 +348,8 @@ class MonitorStore:
         """Alerts with no 'delivered' row for ``channel``, oldest first."""
         with self.ws.connect() as con:
             return con.execute(
-                "SELECT a.* FROM monitor_alerts a WHERE a.status = 'active' AND NOT EXISTS (SELECT 1 FROM monitor_deliveries d "
+                "SELECT a.* FROM monitor_alerts a WHERE a.status = 'active' AND NOT EXISTS (SELECT 1 FROM "
+                "monitor_deliveries d "
                 "WHERE d.alert_id = a.alert_id AND d.channel = ? AND d.status = 'delivered') "
                 "ORDER BY a.created_at, a.alert_id",
                 [channel],
@@ -354,7 +364,8 @@ class MonitorStore:
                 "INSERT INTO monitor_deliveries (alert_id, channel, status, attempts, first_attempt_at, "
                 "last_attempt_at, delivered_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (alert_id, channel) DO UPDATE SET status = excluded.status, "
-                "attempts = monitor_deliveries.attempts + excluded.attempts, last_attempt_at = excluded.last_attempt_at, "
+                "attempts = monitor_deliveries.attempts + excluded.attempts, last_attempt_at = "
+                "excluded.last_attempt_at, "
                 "delivered_at = excluded.delivered_at, last_error = excluded.last_error",
                 [
                     alert_id,
@@ -382,7 +393,8 @@ def _upsert_documents(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime
     """Insert new documents; for known ones refresh last_seen_at and, when the published version arrives,
     replace the public-inspection record with it (a published record is never overwritten by a PI one)."""
     published_wins = [
-        f"{col} = CASE WHEN excluded.endpoint = 'documents' OR monitor_documents.endpoint = 'public_inspection' "
+        f"{col} = CASE WHEN excluded.endpoint = 'documents' OR monitor_documents.endpoint = "
+        "'public_inspection' "
         f"THEN excluded.{col} ELSE monitor_documents.{col} END"
         for col in (
             "endpoint",
@@ -398,9 +410,11 @@ def _upsert_documents(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime
         )
     ]
     con.execute(
-        "INSERT INTO monitor_documents (document_number, endpoint, title, doc_type, abstract, publication_date, "
+        "INSERT INTO monitor_documents (document_number, endpoint, title, doc_type, abstract, "
+        "publication_date, "
         "agencies, html_url, pdf_url, citation, full_text, raw, first_seen_at, last_seen_at, first_run_id) "
-        "SELECT document_number, endpoint, title, doc_type, abstract, publication_date, agencies, html_url, pdf_url, "
+        "SELECT document_number, endpoint, title, doc_type, abstract, publication_date, agencies, html_url, "
+        "pdf_url, "
         "citation, full_text, raw, ?, ?, ? FROM page_docs "
         "ON CONFLICT (document_number) DO UPDATE SET last_seen_at = excluded.last_seen_at, "
         "full_text = coalesce(excluded.full_text, monitor_documents.full_text), " + ", ".join(published_wins),
@@ -409,25 +423,46 @@ def _upsert_documents(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime
 
 
 def _log_fetch(
-    con: duckdb.DuckDBPyConnection, run_id: str, key: str, page: Page, new: int, now: datetime, *, note: str | None
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    key: str,
+    page: Page,
+    new: int,
+    now: datetime,
+    *,
+    note: str | None,
 ) -> None:
     con.execute(
         "INSERT INTO monitor_fetches (run_id, query_key, page_number, url, fetched_at, attempts, bytes, "
         "count_reported, results, new_documents, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, key, page.number, page.url, now, page.attempts, page.bytes, page.count, len(page.results), new, note],
+        [
+            run_id,
+            key,
+            page.number,
+            page.url,
+            now,
+            page.attempts,
+            page.bytes,
+            page.count,
+            len(page.results),
+            new,
+            note,
+        ],
     )
 
 
 def _note_last_fetch(con: duckdb.DuckDBPyConnection, key: str, note: str) -> None:
     con.execute(
-        "UPDATE monitor_fetches SET note = ? WHERE id = (SELECT max(id) FROM monitor_fetches WHERE query_key = ?)",
+        "UPDATE monitor_fetches SET note = ? WHERE id = (SELECT max(id) FROM monitor_fetches WHERE "
+        "query_key = ?)",
         [note, key],
     )
 
 
 def _shortfall(check: PassCheck) -> str:
     return (
-        f"Pass incomplete: the API announced {check.expected} document(s), {check.distinct} distinct were read; "
+        f"Pass incomplete: the API announced {check.expected} document(s), {check.distinct} distinct were "
+        "read; "
         "the next run reads the same range again."
     )
 
@@ -447,7 +482,8 @@ def _advance_cursor(
     ).fetchone()
     pass_high, started, expected = row if row and not first else (None, now, expected_documents(page))
     con.execute(
-        "INSERT INTO monitor_cursors (query_key, entry_id, endpoint, label, next_url, next_page, pass_started_at, "
+        "INSERT INTO monitor_cursors (query_key, entry_id, endpoint, label, next_url, next_page, "
+        "pass_started_at, "
         "pass_expected, pass_high_water, pages_read, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) "
         "ON CONFLICT (query_key) DO UPDATE SET next_url = excluded.next_url, next_page = excluded.next_page, "
         "pass_started_at = excluded.pass_started_at, pass_expected = excluded.pass_expected, "

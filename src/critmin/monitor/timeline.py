@@ -17,6 +17,7 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from critmin.monitor._yaml import load as load_yaml
 from critmin.monitor.errors import EventsFileError
 
 Reliability = Literal["P", "P-copy", "L", "N", "A", "R", "user"]
@@ -133,13 +134,13 @@ def _parse(data: Any, source: str, origin: Literal["shipped", "user"]) -> list[E
 
 def shipped_events() -> list[Event]:
     text = resources.files("critmin.monitor").joinpath("events.yaml").read_text("utf-8")
-    return _parse(yaml.safe_load(text), "critmin/monitor/events.yaml", "shipped")
+    return _parse(load_yaml(text), "critmin/monitor/events.yaml", "shipped")
 
 
 def load_events_file(path: Path) -> list[Event]:
     """A user's events; sources are optional (an internal deadline has none) and tagged ``user``."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = load_yaml(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise EventsFileError(f"Cannot read events file {path}: {exc.strerror}.") from None
     except yaml.YAMLError as exc:

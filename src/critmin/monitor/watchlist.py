@@ -39,6 +39,8 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from critmin.errors import ReferenceDataError
+from critmin.monitor._yaml import load as load_yaml
 from critmin.monitor.errors import WatchlistError
 from critmin.monitor.fedreg import DocumentQuery, DocumentType, Endpoint, PublicInspectionQuery
 from critmin.monitor.match import vocabulary
@@ -60,13 +62,13 @@ def normalise_hts_prefix(value: str) -> str:
 
 
 def resolve_country(value: str) -> str:
-    """ISO3 for a country given as code or name, via ``critmin.refdata.countries`` when it is available."""
+    """ISO3 for a country code or name, via ``critmin.refdata.countries`` (pycountry if not built)."""
     try:
-        from critmin.refdata import countries
-    except ImportError:
-        countries = None  # type: ignore[assignment]
-    if countries is not None:
-        return countries.resolve(value)
+        from critmin.refdata.countries import resolve
+
+        return resolve(value)
+    except (ImportError, ReferenceDataError):
+        pass
     import pycountry
 
     try:
@@ -162,7 +164,8 @@ class Entry(BaseModel):
         bad = [slug for slug in value if not _AGENCY_SLUG.match(slug)]
         if bad:
             raise ValueError(
-                f"agencies are Federal Register slugs such as industry-and-security-bureau; not slugs: {', '.join(bad)}"
+                "agencies are Federal Register slugs such as industry-and-security-bureau; not slugs: "
+                f"{', '.join(bad)}"
             )
         return value
 
@@ -204,14 +207,15 @@ class Entry(BaseModel):
     def _something_to_ask(self) -> Entry:
         if not (self.terms or self.agencies or self.document_types):
             raise ValueError(
-                "an entry needs at least one of terms, agencies or document_types, or it would ask the Federal "
+                "an entry needs at least one of terms, agencies or document_types, or it would ask the "
+                "Federal "
                 "Register for every document"
             )
         if self.require_mention and not (self.hts or self.minerals or self.countries):
             raise ValueError("require_mention needs hts, minerals or countries to look for")
         return self
 
-    def queries(self, since: date | None) -> list[WatchQuery]:
+    def queries(self, since: date | None, page_size: int = 100) -> list[WatchQuery]:
         """The Federal Register queries this entry runs (one per term)."""
         terms: list[str | None] = list(self.terms) or [None]
         return [
@@ -222,6 +226,7 @@ class Entry(BaseModel):
                 agencies=tuple(self.agencies),
                 types=tuple(str(t) for t in self.document_types),
                 since=since,
+                page_size=page_size,
             )
             for term in terms
         ]
@@ -234,6 +239,7 @@ class Watchlist(BaseModel):
     since: date | None = None
     public_inspection: bool = True
     full_text: bool = False
+    page_size: int = Field(default=100, ge=1, le=1000)
     entries: Annotated[list[Entry], Field(min_length=1)]
     documents: dict[str, str] = Field(default_factory=dict)
     deliver: Delivery = Field(default_factory=Delivery)
@@ -255,7 +261,7 @@ class Watchlist(BaseModel):
     def queries(self) -> list[WatchQuery]:
         out: list[WatchQuery] = []
         for entry in self.entries:
-            out += entry.queries(self.since)
+            out += entry.queries(self.since, self.page_size)
             if self.public_inspection:
                 out += [
                     WatchQuery(
@@ -265,8 +271,9 @@ class Watchlist(BaseModel):
                         agencies=q.agencies,
                         types=q.types,
                         since=None,
+                        page_size=self.page_size,
                     )
-                    for q in entry.queries(None)
+                    for q in entry.queries(None, self.page_size)
                 ]
         return out
 
@@ -282,6 +289,7 @@ class WatchQuery(BaseModel):
     agencies: tuple[str, ...]
     types: tuple[str, ...]
     since: date | None
+    page_size: int = 100
 
     @property
     def key(self) -> str:
@@ -301,11 +309,17 @@ class WatchQuery(BaseModel):
 
     def document_query(self, published_gte: date | None) -> DocumentQuery:
         return DocumentQuery(
-            term=self.term, agencies=self.agencies, types=self.types, published_gte=published_gte
+            term=self.term,
+            agencies=self.agencies,
+            types=self.types,
+            published_gte=published_gte,
+            per_page=self.page_size,
         )
 
     def public_inspection_query(self) -> PublicInspectionQuery:
-        return PublicInspectionQuery(term=self.term, agencies=self.agencies, types=self.types)
+        return PublicInspectionQuery(
+            term=self.term, agencies=self.agencies, types=self.types, per_page=self.page_size
+        )
 
 
 def parse_watchlist(data: Any, *, source: str = "<watchlist>") -> Watchlist:
@@ -324,12 +338,16 @@ def load_watchlist(path: Path) -> Watchlist:
     except OSError as exc:
         raise WatchlistError(f"Cannot read watchlist {path}: {exc.strerror}.") from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise WatchlistError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)}).") from None
-    return parse_watchlist(data, source=str(path))
+    watchlist = parse_watchlist(data, source=str(path))
+    atom = watchlist.deliver.atom
+    if atom is not None and not atom.is_absolute():  # relative to the watchlist file, like any config
+        watchlist.deliver.atom = Path(path).parent / atom
+    return watchlist
 
 
 def _describe(exc: ValidationError, data: dict[str, Any], source: str) -> str:

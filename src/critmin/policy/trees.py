@@ -110,6 +110,43 @@ class Node(_Strict):
         return self
 
 
+class PriceUncertainty(_Strict):
+    """How market prices move in a simulation (lognormal, monthly steps, correlated across minerals)."""
+
+    scale: float = Field(1.0, ge=0, description="multiplies every volatility; 0 holds prices at the ledger's")
+    volatility: dict[str, float] = Field(
+        default_factory=dict, description="annual sd of the log price by mineral id, replacing the estimate"
+    )
+    default_volatility: float | None = Field(
+        None, ge=0, description="for minerals without a shipped price series; null = median of the estimates"
+    )
+    correlation: Literal["data"] | float = Field(
+        "data", description="'data' = shrunk sample correlation of shipped prices; a number = every pair"
+    )
+    shrinkage: float = Field(0.5, ge=0, le=1, description="weight on the pairwise sample correlations")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> PriceUncertainty:
+        bad = sorted(k for k, v in self.volatility.items() if v < 0)
+        if bad:
+            raise ValueError(f"volatility must be >= 0 (check {', '.join(bad)})")
+        if not isinstance(self.correlation, str) and not -1 < self.correlation < 1:
+            raise ValueError("a single correlation must lie strictly between -1 and 1")
+        return self
+
+
+class VolumeUncertainty(_Strict):
+    """How import volumes differ from the ledger's year: lognormal, one level per mineral, mean 1."""
+
+    sd: float = Field(0.1, ge=0, description="sd of the log volume of each mineral")
+    common_share: float = Field(0.5, ge=0, le=1, description="share of the log variance common to all minerals")
+
+
+class Uncertainty(_Strict):
+    prices: PriceUncertainty = Field(default_factory=PriceUncertainty)
+    volumes: VolumeUncertainty = Field(default_factory=VolumeUncertainty)
+
+
 class Tree(_Strict):
     id: str
     title: str
@@ -117,6 +154,7 @@ class Tree(_Strict):
     start: dt.date = Field(description="first day of the simulated year")
     months: int = Field(12, ge=1, le=120)
     root: Node
+    uncertainty: Uncertainty = Field(default_factory=Uncertainty)
 
 
 class TreeFile(_Strict):
@@ -177,17 +215,22 @@ def _check_scenarios(node: Node, loc: tuple[int | str, ...], path: str, doc: Any
         try:
             scenario_path = _scenario_path(node.scenario)
             spec = ScenarioFile.model_validate(read_yaml(scenario_path).data).scenario
-            unknown = sorted(set(node.params) - set(spec.parameters))
-            for name in unknown:
+            for name in sorted(node.params):
+                message = _parameter_problem(name, {k: p.value for k, p in spec.parameters.items()})
+                if message is None:
+                    continue
                 problems.append(
                     Problem(
                         path,
                         doc.line_of((*loc, "params", name)),
                         f"{_dotted(loc)}.params.{name}",
-                        f"scenario `{node.scenario}` has no parameter `{name}`.",
-                        f"use one of: {', '.join(sorted(spec.parameters)) or 'none'}.",
+                        f"scenario `{node.scenario}` {message}.",
+                        f"use one of: {', '.join(sorted(spec.parameters)) or 'none'}"
+                        " (dotted names reach into a mapping, e.g. reference_prices.ndpr_oxide).",
                     )
                 )
+            if not problems:
+                problems.extend(_check_values(node, loc, path, doc, set(spec.parameters)))
         except PolicyError as exc:
             problems.extend(
                 Problem(path, doc.line_of((*loc, "scenario")), f"{_dotted(loc)}.scenario", p.message, p.fix)
@@ -206,6 +249,74 @@ def _check_scenarios(node: Node, loc: tuple[int | str, ...], path: str, doc: Any
     for i, child in enumerate(node.children):
         problems.extend(_check_scenarios(child, (*loc, "children", i), path, doc))
     return problems
+
+
+def _check_values(node: Node, loc: tuple[int | str, ...], path: str, doc: Any, declared: set[str]) -> list[Problem]:
+    """Load the branch's scenario with its parameters at their central values, at the low and high ends of
+    every distribution, and at each value of every choice, so that a rate that can be drawn negative, a
+    share above 1 or a scenario naming an unknown measure is reported here, against the tree's line."""
+    from critmin.policy.loader import load_scenario
+    from critmin.policy.params import Override
+
+    assert node.scenario is not None
+    central = {k: (v.values[0] if isinstance(v, Choice) else mean_of(v)) for k, v in node.params.items()}
+    if node.date is not None and "start_date" in declared:
+        central.setdefault("start_date", node.date)
+    settings: list[tuple[str, dict[str, Any]]] = [("central", central)]
+    numeric = {k: v for k, v in node.params.items() if is_distribution(v) and not isinstance(v, Choice)}
+    if numeric:
+        for label, q in (("lowest", 0.0), ("highest", 1.0)):
+            settings.append((label, central | {k: _extreme(v, q) for k, v in numeric.items()}))
+    for k, v in node.params.items():
+        if isinstance(v, Choice):
+            settings += [(f"choice {k}={value!r}", central | {k: value}) for value in v.values[1:]]
+    problems: list[Problem] = []
+    where = (*loc, "params") if node.params else (*loc, "scenario")
+    for label, values in settings:
+        try:
+            load_scenario(node.scenario, [Override(k, v, f"{k}={v}") for k, v in values.items()])
+        except PolicyError as exc:
+            problems.extend(
+                Problem(
+                    path,
+                    doc.line_of(where),
+                    f"{_dotted(loc)}.params" if node.params else f"{_dotted(loc)}.scenario",
+                    f"with the branch's parameters at their {label} values, scenario `{node.scenario}` is "
+                    f"invalid: {p.message}",
+                    p.fix,
+                )
+                for p in exc.problems
+            )
+            break
+    return problems
+
+
+def _extreme(value: Any, q: float) -> float:
+    """The lowest (q=0) or highest (q=1) value draws can take; an unbounded tail gives +-inf."""
+    if isinstance(value, Lognormal):
+        return value.median * math.exp(value.sigma * (-8.0 if q == 0 else 8.0))
+    if isinstance(value, Normal):
+        bound = value.low if q == 0 else value.high
+        return bound if bound is not None else (-math.inf if q == 0 else math.inf)
+    return quantile_of(value, q)
+
+
+def _parameter_problem(name: str, defaults: dict[str, Any]) -> str | None:
+    """Why a tree parameter name does not fit the scenario (None when it does).
+
+    A dotted name such as ``reference_prices.ndpr_oxide`` sets one entry of a mapping-valued parameter, so a
+    tree can put a distribution on one floor level while the others keep the scenario's values.
+    """
+    head, *rest = name.split(".")
+    if head not in defaults:
+        return f"has no parameter `{head}`"
+    target = defaults[head]
+    for i, step in enumerate(rest):
+        if not isinstance(target, dict) or step not in target:
+            reached = ".".join([head, *rest[:i]])
+            return f"has no entry `{step}` in parameter `{reached}`"
+        target = target[step]
+    return None
 
 
 def _dotted(loc: tuple[int | str, ...]) -> str:
@@ -266,6 +377,64 @@ def sample(value: Any, rng: np.random.Generator, n: int) -> NDArray[Any]:
         index = rng.choice(len(value.values), size=n, p=value.weights)
         return np.asarray(value.values, dtype=object)[index]
     return np.full(n, value, dtype=object if not isinstance(value, int | float) else np.float64)
+
+
+def mean_of(value: Any) -> Any:
+    """The mean of a numeric distribution (a fixed value is its own mean; a choice gives its weighted mean
+    when its values are numbers). Used as the central value of a parameter."""
+    if isinstance(value, Uniform):
+        return (value.low + value.high) / 2
+    if isinstance(value, Triangular):
+        return (value.low + value.mode + value.high) / 3
+    if isinstance(value, Normal):
+        return _clipped_normal_mean(value)
+    if isinstance(value, Lognormal):
+        return value.median * math.exp(value.sigma**2 / 2)
+    if isinstance(value, Choice):
+        weights = value.weights or [1 / len(value.values)] * len(value.values)
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in value.values):
+            return math.fsum(w * float(v) for w, v in zip(weights, value.values, strict=True))
+        raise ValueError("a choice between non-numeric values has no mean")
+    return value
+
+
+def quantile_of(value: Any, q: float) -> float:
+    """The ``q`` quantile of a numeric distribution (draws of ``sample`` have this quantile function)."""
+    from scipy import stats
+
+    if isinstance(value, Uniform):
+        return value.low + q * (value.high - value.low)
+    if isinstance(value, Triangular):
+        width = value.high - value.low
+        return float(stats.triang.ppf(q, (value.mode - value.low) / width, loc=value.low, scale=width))
+    if isinstance(value, Normal):
+        x = float(stats.norm.ppf(q, value.mean, value.sd))
+        low = value.low if value.low is not None else -math.inf
+        high = value.high if value.high is not None else math.inf
+        return min(max(x, low), high)
+    if isinstance(value, Lognormal):
+        return value.median * math.exp(value.sigma * float(stats.norm.ppf(q)))
+    if isinstance(value, Choice):
+        raise ValueError("a choice has no continuous quantile; evaluate each value instead")
+    return float(value)
+
+
+def _clipped_normal_mean(value: Normal) -> float:
+    """E[clip(X, low, high)] for X ~ N(mean, sd): ``sample`` clips draws, so the bounds carry mass."""
+    from scipy import stats
+
+    mu, sd = value.mean, value.sd
+    a = -math.inf if value.low is None else (value.low - mu) / sd
+    b = math.inf if value.high is None else (value.high - mu) / sd
+    cdf_a, cdf_b = float(stats.norm.cdf(a)), float(stats.norm.cdf(b))
+    pdf_a = 0.0 if math.isinf(a) else float(stats.norm.pdf(a))
+    pdf_b = 0.0 if math.isinf(b) else float(stats.norm.pdf(b))
+    total = mu * (cdf_b - cdf_a) + sd * (pdf_a - pdf_b)
+    if value.low is not None:
+        total += value.low * cdf_a
+    if value.high is not None:
+        total += value.high * (1 - cdf_b)
+    return total
 
 
 def shipped_trees() -> list[str]:

@@ -2,43 +2,38 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
 from pathlib import Path
-from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi import Depends, FastAPI, Form, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
 
-from critmin import __version__, refdata
+from critmin import __version__
+from critmin.errors import CritminError
+from critmin.web.render import HERE, render
+from critmin.web.routes.api import api_router
+from critmin.web.routes.pages import pages_router
 from critmin.web.security import (
     TOKEN_COOKIE,
     CSRFCookieMiddleware,
     SecurityHeadersMiddleware,
+    StreamedBodyLimit,
     TokenMiddleware,
     UploadLimitMiddleware,
     csrf_guard,
-    csrf_token,
     tokens_match,
 )
 from critmin.web.settings import WebSettings
+from critmin.web.state import Dashboard
 
-HERE = Path(__file__).resolve().parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.globals["csrf_token"] = csrf_token
-templates.env.globals["version"] = __version__
-
-PAGES = (
-    ("overview", "Overview", "/"),
-    ("ledger", "Ledger", "/ledger"),
-    ("exposure", "Exposure", "/exposure"),
-    ("scenarios", "Scenarios", "/scenarios"),
-    ("risk", "Risk", "/risk"),
-    ("monitor", "Monitor", "/monitor"),
-    ("sourcing", "Sourcing", "/sourcing"),
-    ("investment", "Investment", "/investment"),
-)
-templates.env.globals["pages"] = PAGES
+log = logging.getLogger(__name__)
 
 
 def _plotly_js() -> Path:
@@ -47,45 +42,85 @@ def _plotly_js() -> Path:
     return Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 
 
-def render(request: Request, template: str, page: str, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(request, template, {"page": page, **context})
+def _world_topology() -> Path:
+    """Plotly's world outline, shipped with critmin so maps draw without the network."""
+    return Path(str(resources.files("critmin.views").joinpath("assets/world_110m.json")))
 
 
-def api_router() -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["api"])
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
 
-    @router.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
 
-    @router.get("/datasets")
-    def datasets() -> list[dict[str, Any]]:
-        """Shipped reference datasets with their provenance."""
-        return [r.as_dict() for r in refdata.read_manifest()]
-
-    return router
+def _error_response(request: Request, status: int, detail: str) -> Response:
+    if _is_api(request):
+        return JSONResponse({"detail": detail}, status_code=status)
+    return render(request, "error.html", "error", status_code=status, status=status, detail=detail)
 
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:
     settings = settings or WebSettings()
+    dashboard = Dashboard(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        dashboard.close()
+
     app = FastAPI(
         title="critmin",
         version=__version__,
-        description="Exposure of an import ledger to U.S. critical-minerals trade policy, with sources.",
+        description=(
+            "Exposure of an import ledger to U.S. critical-minerals trade policy, with sources. Every view "
+            "takes `ledger` (an import id; default the latest), `as_of` (the report date; default today) "
+            "and, where it depends on one, `scenario` (a shipped scenario id; default the measures in force)."
+        ),
         dependencies=[Depends(csrf_guard)],
+        lifespan=lifespan,
     )
     app.state.settings = settings
-    # Starlette runs the last-added middleware first: limits, then token, then the CSRF cookie, then headers.
+    app.state.dashboard = dashboard
+    # Starlette runs the last-added middleware first: body counting, declared-size limit, token, the CSRF
+    # cookie, then headers.
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(CSRFCookieMiddleware)
     app.add_middleware(TokenMiddleware, token=settings.token)
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(StreamedBodyLimit, max_bytes=settings.max_upload_bytes)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api_router())
+    app.include_router(pages_router())
+
+    @app.exception_handler(CritminError)
+    async def critmin_error(request: Request, exc: CritminError) -> Response:
+        return _error_response(request, 400, str(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if _is_api(request):
+            return await http_exception_handler(request, exc)
+        return _error_response(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if _is_api(request):
+            return await request_validation_exception_handler(request, exc)
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return render(
+            request,
+            "error.html",
+            "error",
+            status_code=422,
+            status=422,
+            detail=f"The address has a value critmin cannot use ({problems}).",
+        )
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:
         return FileResponse(_plotly_js(), media_type="text/javascript")
+
+    @app.get("/vendor/topojson/world_110m.json", include_in_schema=False)
+    def world_topology() -> FileResponse:
+        return FileResponse(_world_topology(), media_type="application/json")
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_form(request: Request) -> HTMLResponse:
@@ -101,10 +136,5 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
         return response
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def overview(request: Request) -> HTMLResponse:
-        records = refdata.read_manifest()
-        return render(request, "overview.html", "overview", datasets=records)
 
     return app

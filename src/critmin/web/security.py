@@ -14,6 +14,7 @@ from fastapi import HTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSRF_COOKIE = "critmin_csrf"
 CSRF_FIELD = "csrf_token"
@@ -72,6 +73,40 @@ class UploadLimitMiddleware(BaseHTTPMiddleware):
                 status_code=413,
             )
         return await call_next(request)
+
+
+class StreamedBodyLimit:
+    """Counts body bytes as they arrive and stops the request once they pass the limit.
+
+    :class:`UploadLimitMiddleware` trusts the declared length; this one does not, so a body that is larger
+    than it claimed (or a server that does not enforce the framing) is cut off before it is spooled to disk.
+    Pure ASGI, because it must wrap ``receive`` itself.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        seen = 0
+        limit = self.max_bytes
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise HTTPException(
+                        413,
+                        f"Upload too large: more than {limit:,} bytes arrived; the limit is {limit:,} bytes.",
+                    )
+            return message
+
+        await self.app(scope, counted, send)
 
 
 class TokenMiddleware(BaseHTTPMiddleware):

@@ -24,6 +24,12 @@ class WebSettings:
     token: str | None = None
     workspace: Path | None = None
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    # What each ledger's analysis includes (see critmin.views.analysis.analyse): Monte Carlo draws, and the
+    # shipped sourcing problem and projects shown on the Sourcing and Investment pages.
+    draws: int = 2000
+    sourcing_problem: str | None = "ndfeb_magnets"
+    projects: tuple[str, ...] = ("lioh_refinery", "ndpr_separation")
+    analyses_cached: int = 4
 
     @classmethod
     def from_env(

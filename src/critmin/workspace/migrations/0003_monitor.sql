@@ -26,7 +26,7 @@ CREATE TABLE monitor_runs (
     run_id VARCHAR PRIMARY KEY,
     started_at TIMESTAMP NOT NULL,
     finished_at TIMESTAMP,
-    status VARCHAR NOT NULL,              -- running | complete | failed
+    status VARCHAR NOT NULL,              -- running | complete | partial | failed | interrupted
     watchlist VARCHAR,
     pages INTEGER,
     documents_new INTEGER,

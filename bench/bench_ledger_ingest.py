@@ -1,0 +1,134 @@
+"""Benchmark: ingest and validate a generated import ledger, next to plain CSV readers of the same file.
+
+Every case runs in its own fresh Python process, so its peak resident memory (``VmHWM``) is its own.
+Baselines, measured in the same run on the same file:
+
+* ``polars.read_csv`` — a plain typed read of the whole file into memory (no validation);
+* ``pyarrow.csv.read_csv`` — the same with pyarrow;
+* ``python + imports`` — an interpreter that only imports polars, pyarrow and critmin (the memory floor
+  every case pays; imports are outside the timed part of every case).
+
+critmin cases: ``ingest -> parquet`` streams chunks to Parquet parts (constant memory); ``ingest -> memory``
+keeps the canonical ledger as one in-memory frame; ``import -> workspace`` writes into a DuckDB workspace
+in one transaction (what ``critmin ledger import`` does). Each validates every row (HTS against the
+schedule, countries, units, dates, values, duplicates) and classifies nothing else.
+
+Usage: ``python bench/bench_ledger_ingest.py --size small`` (seconds; run by the test suite) or
+``--size full`` (1,000,000 lines).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SIZES = {"small": 20_000, "full": 1_000_000}
+
+_CASES: dict[str, tuple[str, str]] = {
+    # name: (setup, not timed; work, timed)
+    "python + imports": ("import polars, pyarrow, critmin.ledger.ingest", "pass"),
+    "polars.read_csv": ("import polars as pl", "pl.read_csv(PATH)"),
+    "pyarrow.csv.read_csv": ("import pyarrow.csv as pc", "pc.read_csv(PATH)"),
+    "critmin ingest -> parquet": (
+        "from critmin.ledger.ingest import ingest, ParquetSink",
+        "r = ingest(PATH, sink=ParquetSink(OUT / 'parts')); COUNTS.update(r.summary())",
+    ),
+    "critmin ingest -> memory": (
+        "from critmin.ledger.ingest import ingest",
+        "r = ingest(PATH); COUNTS.update(r.summary())",
+    ),
+    "critmin import -> workspace": (
+        "from critmin.workspace import Workspace; from critmin.ledger.store import import_ledger",
+        "ws = Workspace.open(OUT / 'ws.duckdb', create=True); s = import_ledger(ws, PATH); ws.close(); "
+        "COUNTS.update(s.summary())",
+    ),
+}
+
+_RUNNER = """
+import json, resource, sys, time
+from pathlib import Path
+PATH = Path(sys.argv[1]); OUT = Path(sys.argv[2]); COUNTS = {{}}
+{setup}
+start = time.perf_counter()
+{work}
+elapsed = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+try:  # ru_maxrss survives exec on Linux (it would report the parent's peak); VmHWM is this process's own
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            peak = int(line.split()[1]) / 1024
+except OSError:
+    pass
+print(json.dumps({{"seconds": elapsed, "peak_mb": peak, "counts": COUNTS}}, default=str))
+"""
+
+
+def make_ledger(path: Path, rows: int) -> float:
+    """Write the benchmark ledger (defense-prime profile, seed 1, with the planted errors), in a child
+    process so this one stays small."""
+    code = (
+        "import sys; from pathlib import Path; from critmin.ledger.samples import generate_ledger, write_ledger; "
+        "write_ledger(generate_ledger('defense-prime', int(sys.argv[2]), seed=1, with_errors=True), Path(sys.argv[1]))"
+    )
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(path), str(rows)], check=True)
+    return time.perf_counter() - started
+
+
+def run_case(setup: str, timed: str, path: Path, work: Path) -> dict[str, object]:
+    code = _RUNNER.format(setup=setup, work=timed)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path), str(work)], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark case failed:\n{done.stderr}")
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    args = parser.parse_args(argv)
+    rows = SIZES[args.size]
+    with tempfile.TemporaryDirectory(prefix="critmin-bench-") as tmp:
+        root = Path(tmp)
+        path = root / "ledger.csv"
+        made = make_ledger(path, rows)
+        size_mb = path.stat().st_size / 1e6
+        print(f"Ledger: {rows:,} lines + planted errors, {size_mb:.1f} MB CSV (generated in {made:.1f} s)")
+        results: dict[str, dict[str, object]] = {}
+        for name, (setup, timed) in _CASES.items():
+            work = root / name.replace(" ", "_").replace(">", "").replace(".", "_")
+            work.mkdir()
+            results[name] = run_case(setup, timed, path, work)
+        base = float(results["polars.read_csv"]["seconds"])  # type: ignore[arg-type]
+        print()
+        print(f"{'case':<30}{'seconds':>10}{'rows/s':>14}{'peak RSS MB':>14}{'x polars.read_csv':>20}")
+        for name, result in results.items():
+            seconds = float(result["seconds"])  # type: ignore[arg-type]
+            peak = float(result["peak_mb"])  # type: ignore[arg-type]
+            if name == "python + imports":
+                print(f"{name:<30}{'-':>10}{'-':>14}{peak:>14,.0f}{'-':>20}")
+                continue
+            rate = rows / seconds if seconds > 0 else float("nan")
+            ratio = seconds / base if base > 0 else float("nan")
+            print(f"{name:<30}{seconds:>10.2f}{rate:>14,.0f}{peak:>14,.0f}{ratio:>20.2f}")
+        counts = results["critmin ingest -> memory"]["counts"]
+        assert isinstance(counts, dict)
+        print()
+        print(
+            f"critmin counts: rows_in={counts['rows_in']:,} loaded={counts['rows_loaded']:,} "
+            f"quarantined={counts['rows_quarantined']:,} (loaded + quarantined == rows_in: "
+            f"{counts['rows_loaded'] + counts['rows_quarantined'] == counts['rows_in']})"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

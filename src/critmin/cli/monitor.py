@@ -1,0 +1,333 @@
+"""`critmin monitor ...` (Federal Register watch, alerts, digests) and `critmin timeline` (legal calendar).
+
+Commands parse options, call :mod:`critmin.monitor` and render. Exit codes: 0 done; 1 a run finished with
+failed queries or deliveries (it resumes next time) or another critmin error; 2 bad input (watchlist, dates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import polars as pl
+import typer
+
+from critmin.cli.output import Format, console, err_console, print_frame, print_json
+from critmin.cli.workspace import WorkspaceOption, open_workspace
+from critmin.errors import CritminError, InputError
+
+app = typer.Typer(
+    help="Follow the Federal Register: watchlists, stored documents, alerts in dollars, digests.",
+    no_args_is_help=True,
+)
+watchlist_app = typer.Typer(help="Check watchlist files.", no_args_is_help=True)
+app.add_typer(watchlist_app, name="watchlist")
+
+
+class DigestFormatOption(StrEnum):
+    md = "md"
+    html = "html"
+    json = "json"
+
+
+WatchlistOption = Annotated[
+    Path,
+    typer.Option("--watchlist", "-w", help="Watchlist YAML file (see docs/monitor.md).", show_default=False),
+]
+SinceOption = Annotated[str | None, typer.Option("--since", help="Only from this day (YYYY-MM-DD).")]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{option} {value!r}: write the date as YYYY-MM-DD, e.g. 2026-07-13."
+        ) from exc
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except duckdb.CatalogException as exc:
+        err_console.print(
+            "[red]This workspace has no monitor tables yet: run `critmin monitor run` (or `critmin workspace "
+            "migrate`) first.[/red]",
+            highlight=False,
+        )
+        raise typer.Exit(1) from exc
+    except InputError as exc:
+        err_console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from exc
+    except CritminError as exc:
+        err_console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(1) from exc
+
+
+@app.command("run")
+def run(
+    watchlist: WatchlistOption,
+    workspace: WorkspaceOption = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option("--ledger", help="Price alerts on this ledger file instead of the workspace's."),
+    ] = None,
+    mapping: Annotated[Path | None, typer.Option("--map", help="Header mapping file for --ledger.")] = None,
+    max_pages: Annotated[
+        int | None,
+        typer.Option("--max-pages", min=1, help="Read at most N pages per query (the rest next run)."),
+    ] = None,
+    deliver: Annotated[
+        bool, typer.Option("--deliver/--no-deliver", help="Send webhook/e-mail alerts.")
+    ] = True,
+    duty: Annotated[bool, typer.Option("--duty/--no-duty", help="Price alerts with the duty engine.")] = True,
+    today: Annotated[str | None, typer.Option("--today", help="Evaluate measures as of this day.")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Fetch new Federal Register documents for every watch entry, store them, raise alerts and deliver them.
+
+    Example: critmin monitor run --watchlist watch.yaml --ledger imports.csv
+    """
+    from critmin.monitor.deliver import channels_from
+    from critmin.monitor.fedreg import FederalRegisterClient
+    from critmin.monitor.impact import EngineDutyModel
+    from critmin.monitor.runner import load_ledger, run_monitor
+    from critmin.monitor.watchlist import load_watchlist
+
+    as_of = _date(today, "--today")
+    with _errors():
+        spec = load_watchlist(watchlist)
+        with open_workspace(workspace, create=True) as ws, FederalRegisterClient() as client:
+            frame = load_ledger(ws, ledger, mapping=mapping)
+            report = run_monitor(
+                ws,
+                spec,
+                client=client,
+                ledger=frame,
+                duty=EngineDutyModel(today=as_of) if duty and frame is not None else None,
+                channels=channels_from(spec.deliver) if deliver else (),
+                max_pages=max_pages,
+            )
+    rows = [
+        {
+            "query": q.label,
+            "resumed": q.resumed,
+            "pages": q.pages,
+            "results": q.results,
+            "new_documents": q.new_documents,
+            "complete": q.complete,
+            "error": q.error,
+        }
+        for q in report.queries
+    ]
+    if fmt is Format.json:
+        print_json(
+            {
+                "run_id": report.run_id,
+                "status": report.status,
+                "queries": rows,
+                "alerts_new": report.alerts_new,
+                "alerts_suppressed": report.alerts_suppressed,
+                "delivered": report.delivery.delivered,
+                "delivery_failed": report.delivery.failed,
+                "warnings": report.warnings,
+                "atom": str(report.atom_path) if report.atom_path else None,
+            }
+        )
+    else:
+        print_frame(pl.DataFrame(rows), fmt, title=f"monitor run {report.run_id}: {report.status}")
+        if fmt is Format.table:
+            console.print(
+                f"{report.documents_new} new document(s), {report.alerts_new} new alert(s)"
+                f" ({report.alerts_suppressed} suppressed), {report.delivery.delivered} delivered"
+                f"{f', {report.delivery.failed} delivery failure(s)' if report.delivery.failed else ''}."
+            )
+            for warning in report.warnings:
+                err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    for error in report.errors:
+        err_console.print(f"[red]{error}[/red]", highlight=False)
+    if report.status != "complete":
+        raise typer.Exit(1)
+
+
+@app.command("digest")
+def digest(
+    workspace: WorkspaceOption = None,
+    since: SinceOption = None,
+    fmt: Annotated[DigestFormatOption, typer.Option("--format", "-f", help="md, html or json.")] = (
+        DigestFormatOption.md
+    ),
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """The alerts raised so far (or since a day), as Markdown, HTML or JSON.
+
+    Example: critmin monitor digest --since 2026-11-01 --format html --out digest.html
+    """
+    from critmin.monitor.alerts import payloads
+    from critmin.monitor.digest import DigestFormat, render, write_atomic
+    from critmin.monitor.store import MonitorStore
+
+    start = _date(since, "--since")
+    with _errors(), open_workspace(workspace, read_only=True) as ws:
+        alerts = payloads(MonitorStore(ws).alerts(since=start))
+    text = render(alerts, DigestFormat(fmt.value), since=start)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        write_atomic(out, text.encode("utf-8"))
+        console.print(f"Wrote {len(alerts)} alert(s) to {out}.")
+
+
+@app.command("feed")
+def feed(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Atom file to write.", show_default=False)],
+    workspace: WorkspaceOption = None,
+    title: Annotated[str, typer.Option("--title", help="Feed title.")] = "critmin policy alerts",
+) -> None:
+    """Write every alert as an Atom feed file (for feed readers and intranet pages)."""
+    from critmin.monitor.runner import write_feed
+    from critmin.monitor.store import MonitorStore
+
+    with _errors(), open_workspace(workspace, read_only=True) as ws:
+        write_feed(MonitorStore(ws), out, title=title)
+    console.print(f"Wrote {out}.")
+
+
+@app.command("documents")
+def documents(
+    workspace: WorkspaceOption = None,
+    since: SinceOption = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most N documents.")] = 50,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Documents stored by monitor runs, newest first."""
+    from critmin.monitor.store import MonitorStore
+
+    with _errors(), open_workspace(workspace, read_only=True) as ws:
+        frame = MonitorStore(ws).documents(since=_date(since, "--since"))
+    shown = frame.select(
+        "document_number", "publication_date", "doc_type", "title", "agencies", "endpoint", "html_url"
+    ).head(limit)
+    print_frame(shown, fmt, title=f"{frame.height} stored document(s)")
+
+
+@app.command("runs")
+def runs(workspace: WorkspaceOption = None, fmt: FormatOption = Format.table) -> None:
+    """Recent monitor runs and where each watched query's cursor stands."""
+    from critmin.monitor.store import MonitorStore
+
+    with _errors(), open_workspace(workspace, read_only=True) as ws:
+        store = MonitorStore(ws)
+        history, cursors = store.runs(), store.cursors()
+    if fmt is Format.json:
+        print_json({"runs": history.to_dicts(), "cursors": cursors.to_dicts()})
+        return
+    print_frame(history, fmt, title="monitor runs")
+    print_frame(
+        cursors.select("label", "next_page", "high_water", "pages_read", "passes_completed", "updated_at"),
+        fmt,
+        title="cursors",
+    )
+
+
+@app.command("imports")
+def imports(
+    hts: Annotated[
+        str, typer.Argument(help="HTS code at 2, 4, 6 or 10 digits (dots allowed).", show_default=False)
+    ],
+    start: Annotated[str, typer.Option("--from", help="First month, YYYY-MM.", show_default=False)],
+    end: Annotated[str, typer.Option("--to", help="Last month, YYYY-MM.", show_default=False)],
+    country: Annotated[str | None, typer.Option("--country", help="Origin country (ISO3 or name).")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """U.S. monthly imports of an HTS code from the Census Bureau trade API (national context).
+
+    Example: critmin monitor imports 8505.11.0070 --from 2025-01 --to 2025-12 --country CHN
+    """
+    from critmin.monitor.census import CensusTradeClient, ImportsQuery, census_code
+
+    with _errors():
+        try:
+            query = ImportsQuery(
+                hts=hts, start=start, end=end, cty_code=census_code(country) if country else None
+            )
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        with CensusTradeClient() as client:
+            frame = client.imports(query)
+    print_frame(frame, fmt, title=f"U.S. imports of {query.hts}, {start} to {end}")
+
+
+@watchlist_app.command("validate")
+def watchlist_validate(
+    file: Annotated[Path, typer.Argument(help="Watchlist YAML file.", show_default=False)],
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Check a watchlist: every problem with its place in the file, and the queries it will run."""
+    from critmin.monitor.impact import unknown_measures
+    from critmin.monitor.watchlist import load_watchlist
+
+    with _errors():
+        spec = load_watchlist(file)
+        measures = sorted({e.measure for e in spec.entries if e.measure} | set(spec.documents.values()))
+        unknown = unknown_measures(measures, base=file.parent)
+    queries = [{"entry": q.entry_id, "endpoint": str(q.endpoint), "query": q.label} for q in spec.queries()]
+    if fmt is Format.json:
+        print_json({"valid": not unknown, "name": spec.name, "queries": queries, "unknown_measures": unknown})
+    else:
+        print_frame(
+            pl.DataFrame(queries), fmt, title=f"{file}: {len(spec.entries)} entr(ies), {len(queries)} queries"
+        )
+    if unknown:
+        err_console.print(
+            f"[red]{file}: unknown measure or scenario id(s): {', '.join(unknown)}. Use a measure id from "
+            "`critmin policy list`, a scenario from `critmin policy scenarios`, or the path of a scenario "
+            "file.[/red]",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+
+
+def timeline_command(
+    upcoming: Annotated[
+        bool, typer.Option("--upcoming", help="Only what is still ahead (and open windows).")
+    ] = False,
+    today: Annotated[
+        str | None, typer.Option("--today", help="Count down from this day (YYYY-MM-DD).")
+    ] = None,
+    events: Annotated[
+        list[Path] | None, typer.Option("--events", help="Your own events file(s) (YAML); repeatable.")
+    ] = None,
+    topic: Annotated[str | None, typer.Option("--topic", help="Only this topic, e.g. pcmdp_232.")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Dated events and deadlines of PCMDP policy with countdowns, each with its source.
+
+    Example: critmin timeline --upcoming --today 2026-06-01
+    """
+    from critmin.monitor.timeline import all_events, timeline
+
+    day = _date(today, "--today") or datetime.now(UTC).date()
+    with _errors():
+        frame = timeline(all_events(events), today=day, upcoming=upcoming)
+    if topic:
+        frame = frame.filter(pl.col("topic") == topic)
+    if fmt is Format.table:
+        frame = frame.select("date", "end_date", "countdown", "title", "reliability")
+    print_frame(frame, fmt, title=f"timeline as of {day.isoformat()}")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="monitor")
+    root.command("timeline")(timeline_command)

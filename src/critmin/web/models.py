@@ -1,0 +1,140 @@
+"""Response models of the JSON API; they are what the OpenAPI schema publishes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+Scalar = str | int | float | bool | None
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+
+
+class ErrorOut(BaseModel):
+    detail: str = Field(description="what went wrong and how to fix it")
+
+
+class Column(BaseModel):
+    name: str
+    type: str = Field(description="Polars data type of the column")
+
+
+class Table(BaseModel):
+    """A result table: column names and types, then one object per row."""
+
+    columns: list[Column]
+    rows: list[dict[str, Scalar | list[Scalar]]]
+    total_rows: int = Field(description="rows in the full table (``rows`` may be a first page)")
+
+
+class FigureOut(BaseModel):
+    """A Plotly figure: pass ``data`` and ``layout`` to ``Plotly.newPlot``."""
+
+    data: list[dict[str, Any]]
+    layout: dict[str, Any]
+
+
+class Dataset(BaseModel):
+    id: str
+    title: str
+    source: str
+    licence: str
+    vintage: str
+    retrieved: str
+    description: str
+    file: str
+    sha256: str
+    rows: int
+    columns: list[dict[str, str]]
+    raw_inputs: list[dict[str, str]]
+
+
+class LedgerOut(BaseModel):
+    import_id: int
+    label: str = Field(description="the file name the user gave (for display only)")
+    source_file: str
+    format: str
+    rows_in: int
+    rows_loaded: int
+    rows_quarantined: int
+    rows_blank: int
+    duplicates: int
+    imported_at: str
+    sha256: str
+
+
+class ImportOut(BaseModel):
+    status: str = Field(description="imported, or unchanged when this exact file was imported before")
+    ledger: LedgerOut
+    issue_counts: dict[str, int]
+    quarantine: Table
+
+
+class Selection(BaseModel):
+    """What a view was computed for."""
+
+    ledger: int
+    as_of: date
+    scenario: str | None = None
+
+
+class ScenarioOut(BaseModel):
+    id: str
+    title: str
+    description: str
+    eval_date: date = Field(description="the date every line is evaluated on under this scenario")
+    baseline: bool
+    duty: float = Field(description="duty on the whole ledger, USD")
+
+
+class ScenariosOut(BaseModel):
+    selection: Selection
+    scenarios: list[ScenarioOut]
+
+
+class TableOut(BaseModel):
+    selection: Selection
+    table: Table
+
+
+class TablesOut(BaseModel):
+    selection: Selection
+    tables: dict[str, Table]
+
+
+class RiskOut(BaseModel):
+    selection: Selection
+    concentration: Table
+    partner_shares: Table
+    dfars_flags: Table
+    dfars_summary: dict[str, float]
+    geopolrisk: Table
+    assumptions: list[str]
+
+
+class SourcingOut(BaseModel):
+    """The optimised supply mix of the configured sourcing problem (null fields when none is configured)."""
+
+    selection: Selection
+    summary: dict[str, Scalar] | None
+    mix: Table | None
+    binding: Table | None
+
+
+class InvestmentOut(BaseModel):
+    selection: Selection
+    results: Table | None
+    branches: Table | None
+
+
+class MonitorOut(BaseModel):
+    selection: Selection
+    deadlines: Table = Field(description="upcoming and ongoing events on the report date")
+    timeline: Table = Field(description="every event of the legal calendar, past and future")
+    alerts: Table = Field(description="alerts stored in the workspace by `critmin monitor run`")
+    documents: Table = Field(description="Federal Register documents stored in the workspace")

@@ -1,0 +1,39 @@
+"""The Jinja2 environment shared by every page: templates, number filters and globals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from critmin import __version__
+from critmin.views.formatting import FILTERS
+from critmin.web.security import csrf_token
+
+HERE = Path(__file__).resolve().parent
+
+PAGES = (
+    ("overview", "Overview", "/"),
+    ("ledger", "Ledger", "/ledger"),
+    ("exposure", "Exposure", "/exposure"),
+    ("scenarios", "Scenarios", "/scenarios"),
+    ("risk", "Risk", "/risk"),
+    ("monitor", "Monitor", "/monitor"),
+    ("sourcing", "Sourcing", "/sourcing"),
+    ("investment", "Investment", "/investment"),
+)
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.globals["csrf_token"] = csrf_token
+templates.env.globals["version"] = __version__
+templates.env.globals["pages"] = PAGES
+templates.env.filters.update(FILTERS)
+
+
+def render(
+    request: Request, template: str, page: str, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    return templates.TemplateResponse(request, template, {"page": page, **context}, status_code=status_code)

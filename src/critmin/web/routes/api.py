@@ -1,0 +1,241 @@
+"""The JSON API under ``/api/v1``: one endpoint per view, each a thin call into :mod:`critmin.web.queries`."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+
+from critmin import __version__, refdata
+from critmin.web import models as m
+from critmin.web import queries
+from critmin.web.catalog import SPECS, FigureName, figure_json
+from critmin.web.deps import dashboard, require_selection
+from critmin.web.ingest import import_upload
+from critmin.web.present import table
+from critmin.web.queries import Selection
+from critmin.web.state import SAMPLE_LEDGERS, Dashboard, ImportOutcome, LedgerRecord, UnknownLedgerError
+
+By = Literal["mineral", "origin", "supplier", "hts", "measure"]
+SampleName = Enum("SampleName", {name: name for name in SAMPLE_LEDGERS}, type=str)  # type: ignore[misc]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {
+        "model": m.ErrorOut,
+        "description": "the input cannot be used; the message says why and how to fix it",
+    },
+    404: {"model": m.ErrorOut, "description": "no such ledger import (or no ledger imported yet)"},
+}
+UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: ERRORS[400],
+    403: {
+        "model": m.ErrorOut,
+        "description": "a form post without the CSRF token or an Authorization header",
+    },
+    413: {"model": m.ErrorOut, "description": "the file is larger than the server's upload limit"},
+}
+
+SelectionDep = Annotated[Selection, Depends(require_selection)]
+DashboardDep = Annotated[Dashboard, Depends(dashboard)]
+
+
+def echo(sel: Selection) -> m.Selection:
+    return m.Selection(ledger=sel.record.import_id, as_of=sel.as_of, scenario=sel.scenario)
+
+
+def ledger_out(record: LedgerRecord) -> m.LedgerOut:
+    return m.LedgerOut(**record.__dict__)
+
+
+def import_out(dash: Dashboard, outcome: ImportOutcome) -> m.ImportOut:
+    return m.ImportOut(
+        status=outcome.status,
+        ledger=ledger_out(outcome.record),
+        issue_counts=outcome.issue_counts,
+        quarantine=table(dash.quarantine(outcome.record)),
+    )
+
+
+def _record(dash: Dashboard, import_id: int) -> LedgerRecord:
+    try:
+        record = dash.ledger(import_id)
+    except UnknownLedgerError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    assert record is not None
+    return record
+
+
+def api_router() -> APIRouter:
+    import critmin.views as v
+    from critmin.views.risk import risk_assumptions
+
+    router = APIRouter(prefix="/api/v1", tags=["api"])
+    ImportId = Annotated[int, Path(ge=1, le=2**62, description="ledger import id")]
+
+    @router.get("/health")
+    def health() -> m.Health:
+        return m.Health(status="ok", version=__version__)
+
+    @router.get("/datasets")
+    def datasets() -> list[m.Dataset]:
+        """Shipped reference datasets with their provenance."""
+        return [m.Dataset(**r.as_dict()) for r in refdata.read_manifest()]
+
+    # ------------------------------------------------------------------------------------------ ledgers
+    @router.get("/ledgers")
+    def ledgers(dash: DashboardDep) -> list[m.LedgerOut]:
+        """Every ledger imported into the workspace, oldest first."""
+        return [ledger_out(r) for r in dash.ledgers()]
+
+    @router.post("/ledgers", responses=UPLOAD_ERRORS)
+    async def upload_ledger(
+        request: Request, file: Annotated[UploadFile, File(description="CSV, TSV, Excel (.xlsx) or Parquet")]
+    ) -> m.ImportOut:
+        """Import a ledger file: every row is loaded or quarantined; quarantined rows come with reasons."""
+        dash = dashboard(request)
+        outcome = await import_upload(dash, file)
+        return await run_in_threadpool(import_out, dash, outcome)
+
+    @router.post("/ledgers/samples/{name}", responses=ERRORS)
+    def import_sample(dash: DashboardDep, name: Annotated[SampleName, Path()]) -> m.ImportOut:
+        """Import one of the shipped sample ledgers (illustrative companies)."""
+        return import_out(dash, dash.import_sample(name.value))
+
+    @router.get("/ledgers/{import_id}", responses=ERRORS)
+    def ledger(dash: DashboardDep, import_id: ImportId) -> m.LedgerOut:
+        return ledger_out(_record(dash, import_id))
+
+    @router.get("/ledgers/{import_id}/quarantine", responses=ERRORS)
+    def quarantine(dash: DashboardDep, import_id: ImportId) -> m.Table:
+        """Rows that were not loaded: source row, columns, issue codes, messages and the original cells."""
+        return table(dash.quarantine(_record(dash, import_id)))
+
+    @router.get("/ledgers/{import_id}/lines", responses=ERRORS)
+    def lines(
+        dash: DashboardDep,
+        import_id: ImportId,
+        offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> m.Table:
+        """The canonical lines of an import, a page at a time (``total_rows`` is the whole import)."""
+        frame = dash.lines(_record(dash, import_id).import_id)
+        page = table(frame.slice(offset, limit))
+        return m.Table(columns=page.columns, rows=page.rows, total_rows=frame.height)
+
+    # ------------------------------------------------------------------------------------------- views
+    @router.get("/scenarios", responses=ERRORS)
+    def scenario_runs(dash: DashboardDep, sel: SelectionDep) -> m.ScenariosOut:
+        """The runs of the analysis: duty in force on the report date, then each shipped scenario."""
+        runs = queries.view(
+            dash,
+            sel,
+            "runs",
+            lambda a: [
+                m.ScenarioOut(
+                    id=r.id,
+                    title=r.title,
+                    description=r.description,
+                    eval_date=r.eval_date,
+                    baseline=r.baseline,
+                    duty=r.duty,
+                )
+                for r in a.runs
+            ],
+        )
+        return m.ScenariosOut(selection=echo(sel), scenarios=runs)
+
+    @router.get("/scenarios/comparison", responses=ERRORS)
+    def scenario_comparison(dash: DashboardDep, sel: SelectionDep) -> m.TableOut:
+        """Duty on the ledger and per year under each scenario, and the change against today."""
+        frame = queries.view(dash, sel, "scenario_comparison", v.scenario_comparison)
+        return m.TableOut(selection=echo(sel), table=table(frame))
+
+    @router.get("/exposure", responses=ERRORS)
+    def exposure_by(dash: DashboardDep, sel: SelectionDep, by: By = "mineral") -> m.TableOut:
+        """Duty under the chosen scenario (default: in force) by mineral, origin, supplier, HTS or measure."""
+        frame = queries.view(dash, sel, "exposure", v.exposure, by, sel.scenario)
+        return m.TableOut(selection=echo(sel), table=table(frame))
+
+    @router.get("/flows", responses=ERRORS)
+    def flows(dash: DashboardDep, sel: SelectionDep) -> m.TableOut:
+        """Customs value and duty from each origin through each mineral to each product heading."""
+        frame = queries.view(dash, sel, "flows", v.flows, sel.scenario)
+        return m.TableOut(selection=echo(sel), table=table(frame))
+
+    @router.get("/import-sources", responses=ERRORS)
+    def import_sources(dash: DashboardDep, sel: SelectionDep) -> m.TableOut:
+        """Value and duty by origin with its FEOC and agreement-partner standing on the report date."""
+        frame = queries.view(dash, sel, "import_sources", v.import_sources)
+        return m.TableOut(selection=echo(sel), table=table(frame))
+
+    @router.get("/risk", responses=ERRORS)
+    def risk_view(dash: DashboardDep, sel: SelectionDep) -> m.RiskOut:
+        """Concentration of purchases, FEOC and partner shares, DFARS flags and company GeoPolRisk."""
+        return m.RiskOut(
+            selection=echo(sel),
+            concentration=table(queries.view(dash, sel, "concentration", v.concentration)),
+            partner_shares=table(queries.view(dash, sel, "partner_shares", v.partner_shares)),
+            dfars_flags=table(queries.view(dash, sel, "dfars_flags", v.dfars_flags)),
+            dfars_summary={
+                k: float(x) for k, x in queries.view(dash, sel, "dfars_summary", v.dfars_summary).items()
+            },
+            geopolrisk=table(queries.view(dash, sel, "geopolrisk", v.geopolrisk)),
+            assumptions=queries.view(dash, sel, "risk_assumptions", risk_assumptions),
+        )
+
+    @router.get("/monitor", responses=ERRORS)
+    def monitor(dash: DashboardDep, sel: SelectionDep) -> m.MonitorOut:
+        """The legal calendar on the report date and what `critmin monitor run` stored in the workspace."""
+        from critmin.web.monitoring import alerts, documents, full_timeline
+
+        return m.MonitorOut(
+            selection=echo(sel),
+            deadlines=table(queries.view(dash, sel, "deadlines", v.deadlines, None)),
+            timeline=table(full_timeline(dash, sel.as_of)),
+            alerts=table(alerts(dash)),
+            documents=table(documents(dash)),
+        )
+
+    @router.get("/sourcing", responses=ERRORS)
+    def sourcing(dash: DashboardDep, sel: SelectionDep) -> m.SourcingOut:
+        """The optimised supply mix for the configured sourcing problem, with binding constraints."""
+        summary = queries.view(dash, sel, "sourcing_summary", v.sourcing_summary)
+        mix = queries.view(dash, sel, "sourcing_results", v.sourcing_results)
+        binding = queries.view(dash, sel, "sourcing_binding", v.sourcing_binding)
+        return m.SourcingOut(
+            selection=echo(sel),
+            summary=None if summary is None else {k: _scalar(v) for k, v in summary.items()},
+            mix=None if mix is None else table(mix),
+            binding=None if binding is None else table(binding),
+        )
+
+    @router.get("/investment", responses=ERRORS)
+    def investment(dash: DashboardDep, sel: SelectionDep) -> m.InvestmentOut:
+        """NPV, IRR, payback and break-even floor of the configured projects, and NPV by policy branch."""
+        results = queries.view(dash, sel, "investment_results", v.investment_results)
+        branches = queries.view(dash, sel, "investment_branches", v.investment_branches)
+        return m.InvestmentOut(
+            selection=echo(sel),
+            results=None if results is None else table(results),
+            branches=None if branches is None else table(branches),
+        )
+
+    @router.get("/figures/{name}", responses=ERRORS)
+    def figure(dash: DashboardDep, sel: SelectionDep, name: FigureName, by: By = "mineral") -> m.FigureOut:
+        """A chart as Plotly JSON (``data`` and ``layout``); draw it with ``Plotly.newPlot``."""
+        text = figure_json(dash, sel, name, by)
+        if text is None:
+            raise HTTPException(404, f"No {SPECS[name].title.lower()} for this analysis.")
+        parsed = json.loads(text)
+        return m.FigureOut(data=parsed["data"], layout=parsed["layout"])
+
+    return router
+
+
+def _scalar(value: object) -> m.Scalar:
+    from critmin.web.present import scalar
+
+    return scalar(value)

@@ -1,0 +1,449 @@
+"""The eight dashboard pages, rendered on the server from the same cached views as the JSON API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from critmin import refdata
+from critmin.web import queries
+from critmin.web.catalog import FigureName, figure_json
+from critmin.web.deps import ScenarioId, dashboard, find_selection
+from critmin.web.ingest import import_upload
+from critmin.web.present import html_table
+from critmin.web.queries import Selection
+from critmin.web.render import render
+from critmin.web.state import SAMPLE_LEDGERS, Dashboard, LedgerRecord
+
+By = Literal["mineral", "origin", "supplier", "hts", "measure"]
+BY_LABELS: dict[str, str] = {
+    "mineral": "Mineral",
+    "origin": "Country of origin",
+    "supplier": "Supplier",
+    "hts": "HTS code",
+    "measure": "Measure",
+}
+
+
+@cache
+def scenario_titles() -> dict[str, str]:
+    """Shipped scenario id -> title, for the scenario chooser (the baseline is offered as 'in force')."""
+    from critmin.policy.loader import shipped_scenarios
+    from critmin.views.analysis import BASELINE_SCENARIO
+
+    return {s.id: s.title for s in shipped_scenarios() if s.id != BASELINE_SCENARIO}
+
+
+@dataclass
+class PageContext:
+    """What every page's selection bar needs, and the selection itself (None until a ledger exists)."""
+
+    dash: Dashboard
+    sel: Selection | None
+    ledgers: list[LedgerRecord]
+    as_of_chosen: date | None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def query(self) -> str:
+        """The selection as a query string, so navigation keeps it."""
+        params: dict[str, str] = {}
+        if self.sel is not None:
+            params["ledger"] = str(self.sel.record.import_id)
+            if self.as_of_chosen is not None:
+                params["as_of"] = self.as_of_chosen.isoformat()
+            if self.sel.scenario:
+                params["scenario"] = self.sel.scenario
+        return urlencode(params)
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "sel": self.sel,
+            "ledgers": self.ledgers,
+            "as_of_chosen": self.as_of_chosen,
+            "query": self.query,
+            "scenario_titles": scenario_titles(),
+            "samples": SAMPLE_LEDGERS,
+            "max_upload_bytes": self.dash.settings.max_upload_bytes,
+        }
+
+
+@dataclass
+class PageQuery:
+    """The selection as a page receives it: plain text, because an HTML form sends empty fields as ''."""
+
+    ledger: str | None = None
+    as_of: str | None = None
+    scenario: str | None = None
+
+    def parsed(self) -> tuple[int | None, date | None, ScenarioId | None]:
+        ledger = as_of = scenario = None
+        try:
+            if self.ledger:
+                ledger = int(self.ledger)
+            if self.as_of:
+                as_of = date.fromisoformat(self.as_of)
+            if self.scenario:
+                scenario = ScenarioId(self.scenario)
+        except ValueError as exc:
+            known = ", ".join(s.value for s in ScenarioId)
+            raise HTTPException(
+                422,
+                f"Cannot use ledger={self.ledger!r}, as_of={self.as_of!r}, scenario={self.scenario!r}: "
+                f"the ledger is an import number, the date is YYYY-MM-DD and the scenario one of {known}.",
+            ) from exc
+        return ledger, as_of, scenario
+
+
+def page_context(request: Request, q: PageQuery) -> PageContext:
+    dash = dashboard(request)
+    ledger, as_of, scenario = q.parsed()
+    sel = find_selection(dash, ledger, as_of, scenario)
+    return PageContext(dash, sel, dash.ledgers() if sel is not None else [], as_of)
+
+
+def show(
+    request: Request, template: str, page: str, ctx: PageContext, status: int = 200, **values: Any
+) -> Response:
+    return render(request, template, page, status_code=status, **ctx.values(), **values)
+
+
+def pages_router() -> APIRouter:
+    import critmin.views as v
+    from critmin.views.risk import risk_assumptions
+
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/", response_class=HTMLResponse)
+    def overview(request: Request, q: Annotated[PageQuery, Depends()]) -> Response:
+        ctx = page_context(request, q)
+        datasets = refdata.read_manifest()
+        if ctx.sel is None:
+            return show(request, "welcome.html", "overview", ctx, datasets=datasets)
+        dash, sel = ctx.dash, ctx.sel
+        return show(
+            request,
+            "overview.html",
+            "overview",
+            ctx,
+            datasets=datasets,
+            summary=queries.view(dash, sel, "executive_summary", v.executive_summary),
+            deadlines=queries.html(dash, sel, "deadlines", v.deadlines, 5, title="Next on the calendar"),
+            charts={"scenarios": figure_json(dash, sel, FigureName.scenarios)},
+        )
+
+    @router.get("/ledger", response_class=HTMLResponse)
+    def ledger_page(
+        request: Request,
+        q: Annotated[PageQuery, Depends()],
+        status: Annotated[Literal["imported", "unchanged"] | None, Query()] = None,
+    ) -> Response:
+        ctx = page_context(request, q)
+        return ledger_view(request, ctx, status=status)
+
+    @router.post("/ledger", response_class=HTMLResponse)
+    async def upload(request: Request, file: Annotated[UploadFile, File()]) -> Response:
+        dash = dashboard(request)
+        try:
+            outcome = await import_upload(dash, file)
+        except HTTPException as exc:
+            ctx = page_context(request, PageQuery())
+            return ledger_view(request, ctx, error=str(exc.detail), status_code=exc.status_code)
+        return RedirectResponse(
+            f"/ledger?ledger={outcome.record.import_id}&status={outcome.status}", status_code=303
+        )
+
+    @router.post("/ledger/sample", response_class=HTMLResponse)
+    def import_sample(request: Request, name: Annotated[str, Form()]) -> Response:
+        dash = dashboard(request)
+        if name not in SAMPLE_LEDGERS:
+            ctx = page_context(request, PageQuery())
+            return ledger_view(request, ctx, error=f"No sample ledger {name!r}.", status_code=400)
+        outcome = dash.import_sample(name)
+        return RedirectResponse(
+            f"/ledger?ledger={outcome.record.import_id}&status={outcome.status}", status_code=303
+        )
+
+    @router.get("/exposure", response_class=HTMLResponse)
+    def exposure_page(
+        request: Request,
+        q: Annotated[PageQuery, Depends()],
+        by: By = "mineral",
+    ) -> Response:
+        ctx = page_context(request, q)
+        if ctx.sel is None:
+            return show(request, "empty.html", "exposure", ctx)
+        dash, sel = ctx.dash, ctx.sel
+        run = queries.view(dash, sel, "run", lambda a, s: a.run(s), sel.scenario)
+        totals = queries.view(dash, sel, "run_totals", lambda a, s: a.run(s).result.totals(), sel.scenario)
+        factor = queries.view(dash, sel, "annual_factor", lambda a: a.period.annual_factor)
+        return show(
+            request,
+            "exposure.html",
+            "exposure",
+            ctx,
+            by=by,
+            by_labels=BY_LABELS,
+            run=run,
+            totals=totals,
+            annual_factor=factor,
+            table=queries.html(
+                dash,
+                sel,
+                "exposure",
+                v.exposure,
+                by,
+                sel.scenario,
+                title=f"Duty by {BY_LABELS[by].lower()}",
+                api="/api/v1/exposure",
+            ),
+            sources=queries.html(
+                dash,
+                sel,
+                "import_sources",
+                v.import_sources,
+                title="Import sources",
+                api="/api/v1/import-sources",
+            ),
+            charts={
+                "exposure": figure_json(dash, sel, FigureName.exposure, by),
+                "sankey": figure_json(dash, sel, FigureName.sankey),
+                "world_map": figure_json(dash, sel, FigureName.world_map),
+            },
+        )
+
+    @router.get("/scenarios", response_class=HTMLResponse)
+    def scenarios_page(request: Request, q: Annotated[PageQuery, Depends()]) -> Response:
+        ctx = page_context(request, q)
+        if ctx.sel is None:
+            return show(request, "empty.html", "scenarios", ctx)
+        dash, sel = ctx.dash, ctx.sel
+        has_simulation = queries.view(dash, sel, "has_simulation", lambda a: a.simulation is not None)
+        return show(
+            request,
+            "scenarios.html",
+            "scenarios",
+            ctx,
+            comparison=queries.html(
+                dash,
+                sel,
+                "scenario_comparison",
+                v.scenario_comparison,
+                title="Duty by scenario",
+                api="/api/v1/scenarios/comparison",
+            ),
+            has_simulation=has_simulation,
+            sim_summary=queries.html(
+                dash,
+                sel,
+                "simulation_summary",
+                v.simulation_summary,
+                title="Distribution of duty over the simulated year",
+            ),
+            branches=queries.html(
+                dash,
+                sel,
+                "simulation_branches",
+                v.simulation_branches,
+                title="Expected duty by branch of the tree",
+            ),
+            tornado=queries.html(dash, sel, "tornado", v.tornado, title="Sensitivity (tornado)"),
+            charts={
+                "scenarios": figure_json(dash, sel, FigureName.scenarios),
+                **(
+                    {
+                        "distribution": figure_json(dash, sel, FigureName.distribution),
+                        "fan_chart": figure_json(dash, sel, FigureName.fan_chart),
+                        "tornado": figure_json(dash, sel, FigureName.tornado),
+                    }
+                    if has_simulation
+                    else {}
+                ),
+            },
+        )
+
+    @router.get("/risk", response_class=HTMLResponse)
+    def risk_page(request: Request, q: Annotated[PageQuery, Depends()]) -> Response:
+        ctx = page_context(request, q)
+        if ctx.sel is None:
+            return show(request, "empty.html", "risk", ctx)
+        dash, sel = ctx.dash, ctx.sel
+        return show(
+            request,
+            "risk.html",
+            "risk",
+            ctx,
+            dfars=queries.view(dash, sel, "dfars_summary", v.dfars_summary),
+            assumptions=queries.view(dash, sel, "risk_assumptions", risk_assumptions),
+            tables=[
+                queries.html(
+                    dash,
+                    sel,
+                    "partner_shares",
+                    v.partner_shares,
+                    title="FEOC and agreement-partner shares by mineral",
+                    api="/api/v1/risk",
+                ),
+                queries.html(
+                    dash,
+                    sel,
+                    "concentration",
+                    v.concentration,
+                    title="Concentration of purchases by origin (HHI)",
+                    api="/api/v1/risk",
+                ),
+                queries.html(
+                    dash,
+                    sel,
+                    "dfars_flags",
+                    v.dfars_flags,
+                    title="DFARS 252.225-7052 flags",
+                    api="/api/v1/risk",
+                ),
+                queries.html(
+                    dash, sel, "geopolrisk", v.geopolrisk, title="Company-mode GeoPolRisk", api="/api/v1/risk"
+                ),
+            ],
+            charts={"shares": figure_json(dash, sel, FigureName.shares)},
+        )
+
+    @router.get("/monitor", response_class=HTMLResponse)
+    def monitor_page(request: Request, q: Annotated[PageQuery, Depends()]) -> Response:
+        from critmin.web.monitoring import alerts, documents, full_timeline
+
+        ctx = page_context(request, q)
+        dash = ctx.dash
+        today = ctx.sel.as_of if ctx.sel is not None else (ctx.as_of_chosen or date.today())
+        deadlines = (
+            queries.html(
+                dash,
+                ctx.sel,
+                "deadlines",
+                v.deadlines,
+                None,
+                title="Upcoming deadlines",
+                api="/api/v1/monitor",
+            )
+            if ctx.sel is not None
+            else None
+        )
+        return show(
+            request,
+            "monitor.html",
+            "monitor",
+            ctx,
+            today=today,
+            deadlines=deadlines,
+            timeline=html_table(full_timeline(dash, today), "timeline", "The legal calendar", limit=500),
+            alerts=html_table(alerts(dash), "alerts", "Alerts stored by critmin monitor run"),
+            documents=html_table(documents(dash), "documents", "Federal Register documents in the workspace"),
+        )
+
+    @router.get("/sourcing", response_class=HTMLResponse)
+    def sourcing_page(request: Request, q: Annotated[PageQuery, Depends()]) -> Response:
+        ctx = page_context(request, q)
+        if ctx.sel is None:
+            return show(request, "empty.html", "sourcing", ctx)
+        dash, sel = ctx.dash, ctx.sel
+        return show(
+            request,
+            "sourcing.html",
+            "sourcing",
+            ctx,
+            summary=queries.view(dash, sel, "sourcing_summary", v.sourcing_summary),
+            mix=queries.html(
+                dash,
+                sel,
+                "sourcing_results",
+                v.sourcing_results,
+                title="Optimised supply mix",
+                api="/api/v1/sourcing",
+            ),
+            binding=queries.html(
+                dash,
+                sel,
+                "sourcing_binding",
+                v.sourcing_binding,
+                title="Binding constraints and shadow prices",
+                api="/api/v1/sourcing",
+            ),
+            charts={"sourcing": figure_json(dash, sel, FigureName.sourcing)},
+        )
+
+    @router.get("/investment", response_class=HTMLResponse)
+    def investment_page(request: Request, q: Annotated[PageQuery, Depends()]) -> Response:
+        ctx = page_context(request, q)
+        if ctx.sel is None:
+            return show(request, "empty.html", "investment", ctx)
+        dash, sel = ctx.dash, ctx.sel
+        return show(
+            request,
+            "investment.html",
+            "investment",
+            ctx,
+            results=queries.html(
+                dash,
+                sel,
+                "investment_results",
+                v.investment_results,
+                title="Project appraisal",
+                api="/api/v1/investment",
+            ),
+            branches=queries.html(
+                dash,
+                sel,
+                "investment_branches",
+                v.investment_branches,
+                title="NPV by policy branch",
+                api="/api/v1/investment",
+            ),
+            charts={"investment": figure_json(dash, sel, FigureName.investment)},
+        )
+
+    return router
+
+
+def ledger_view(
+    request: Request,
+    ctx: PageContext,
+    *,
+    status: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The Ledger page: upload form, the chosen import's counts, its quarantined rows and first lines."""
+    dash, sel = ctx.dash, ctx.sel
+    quarantine = lines = None
+    if sel is not None:
+        frame = dash.quarantine(sel.record)
+        quarantine = html_table(
+            frame,
+            "quarantine",
+            "Quarantined rows",
+            limit=500,
+            api=f"/api/v1/ledgers/{sel.record.import_id}/quarantine",
+        )
+        lines = html_table(
+            dash.lines(sel.record.import_id),
+            "lines",
+            "Lines (first 100)",
+            limit=100,
+            api=f"/api/v1/ledgers/{sel.record.import_id}/lines",
+        )
+    return show(
+        request,
+        "ledger.html",
+        "ledger",
+        ctx,
+        status_code,
+        import_status=status,
+        error=error,
+        quarantine=quarantine,
+        lines=lines,
+    )
