@@ -72,8 +72,10 @@ def make_ledger(path: Path, rows: int) -> float:
     """Write the benchmark ledger (defense-prime profile, seed 1, with the planted errors), in a child
     process so this one stays small."""
     code = (
-        "import sys; from pathlib import Path; from critmin.ledger.samples import generate_ledger, write_ledger; "
-        "write_ledger(generate_ledger('defense-prime', int(sys.argv[2]), seed=1, with_errors=True), Path(sys.argv[1]))"
+        "import sys; from pathlib import Path; "
+        "from critmin.ledger.samples import generate_ledger, write_ledger; "
+        "frame = generate_ledger('defense-prime', int(sys.argv[2]), seed=1, with_errors=True); "
+        "write_ledger(frame, Path(sys.argv[1]))"
     )
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", code, str(path), str(rows)], check=True)

@@ -131,6 +131,7 @@ class Oracle:
         mass = 0.0
         val = 0.0
         found = False
+        priced = False
         for mineral in minerals:
             best = None
             for f in self.factors:
@@ -144,14 +145,20 @@ class Oracle:
                 return None, None
             mass += best[case] * qkg
             if mineral in self.price:
+                priced = True
                 val += best[case] * qkg * self.price[mineral]
         if not found:
             return None, None
-        return mass, val
+        return mass, (val if priced else None)
 
 
 def _prefix_hit(hts: str | None, prefixes: Iterable[str]) -> bool:
     return hts is not None and any(hts.startswith(p) for p in prefixes)
+
+
+@cache
+def _members(group: str, day: date) -> frozenset[str]:
+    return groups.members(group, day)
 
 
 def _member(country: str | None, countries: Sequence[str], group_ids: Sequence[str], day: date) -> bool:
@@ -159,7 +166,7 @@ def _member(country: str | None, countries: Sequence[str], group_ids: Sequence[s
         return False
     if country in countries:
         return True
-    return any(country in groups.members(g, day) for g in group_ids)
+    return any(country in _members(g, day) for g in group_ids)
 
 
 def _period(day: date, period: str) -> str:

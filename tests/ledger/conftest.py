@@ -9,17 +9,54 @@ from typing import Any
 
 import pytest
 
-HEADER = ["Entry No.", "Entry Date", "HTS Number", "Description", "COO", "Supplier", "Quantity", "UOM", "Entered Value"]
+HEADER = [
+    "Entry No.",
+    "Entry Date",
+    "HTS Number",
+    "Description",
+    "COO",
+    "Supplier",
+    "Quantity",
+    "UOM",
+    "Entered Value",
+]
 
 GOOD_ROWS: list[list[str]] = [
-    ["E-1", "03/14/2025", "8505.11.00.70", "NdFeB magnets N52", "CN", "Ningbo Eastmag", "100", "KG", "6,500.00"],
+    [
+        "E-1",
+        "03/14/2025",
+        "8505.11.00.70",
+        "NdFeB magnets N52",
+        "CN",
+        "Ningbo Eastmag",
+        "100",
+        "KG",
+        "6,500.00",
+    ],
     ["E-2", "2025-04-01", "8112.92.10.00", "Gallium 6N", "Japan", "Toyama Materials", "5", "kg", "4250.50"],
-    ["E-3", "14-Mar-2025", "8101.10.00.00", "Tungsten powder", "DEU", "Goslar Refraktär", "2,000", "lbs", "$150,000"],
+    [
+        "E-3",
+        "14-Mar-2025",
+        "8101.10.00.00",
+        "Tungsten powder",
+        "DEU",
+        "Goslar Refraktär",
+        "2,000",
+        "lbs",
+        "$150,000",
+    ],
 ]
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]], *, delimiter: str = ",",
-              encoding: str = "utf-8", preamble: Sequence[str] = ()) -> Path:
+def write_csv(
+    path: Path,
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+    preamble: Sequence[str] = (),
+) -> Path:
     """A delimited file; fields containing the delimiter or quotes are quoted the way Excel does."""
 
     def cell(value: str) -> str:
@@ -58,15 +95,35 @@ def good_csv(tmp_path: Path) -> Path:
 def excel_rows() -> list[list[Any]]:
     """The good rows as a spreadsheet holds them: numbers as numbers, dates as dates."""
     return [
-        ["E-1", datetime(2025, 3, 14), 8505110070, "NdFeB magnets N52", "CN", "Ningbo Eastmag", 100, "KG", 6500.0],
-        ["E-2", date(2025, 4, 1), "8112.92.10.00", "Gallium 6N", "Japan", "Toyama Materials", 5, "kg", 4250.5],
+        [
+            "E-1",
+            datetime(2025, 3, 14),
+            8505110070,
+            "NdFeB magnets N52",
+            "CN",
+            "Ningbo Eastmag",
+            100,
+            "KG",
+            6500.0,
+        ],
+        [
+            "E-2",
+            date(2025, 4, 1),
+            "8112.92.10.00",
+            "Gallium 6N",
+            "Japan",
+            "Toyama Materials",
+            5,
+            "kg",
+            4250.5,
+        ],
         ["E-3", 45730, "8101.10.00.00", "Tungsten powder", "DEU", "Goslar Refraktär", 2000, "lbs", 150000],
     ]
 
 
 @pytest.fixture
 def csv_file() -> Any:
-    """``csv_file(path, header, rows, delimiter=",", encoding="utf-8", preamble=())`` writes a delimited file."""
+    """``csv_file(path, header, rows, delimiter=",", encoding="utf-8", preamble=())`` writes a CSV."""
     return write_csv
 
 

@@ -12,7 +12,18 @@ from critmin.errors import InputError
 from critmin.ledger.bom import read_bom
 from critmin.ledger.samples import LEDGER_SAMPLES_DIR
 
-HEADER = ["Parent", "Component", "Qty per parent", "UOM", "HTS", "Origin", "Unit weight", "Mineral", "Content low", "Content high"]
+HEADER = [
+    "Parent",
+    "Component",
+    "Qty per parent",
+    "UOM",
+    "HTS",
+    "Origin",
+    "Unit weight",
+    "Mineral",
+    "Content low",
+    "Content high",
+]
 ROWS = [
     ["ACT-100", "MOTOR-7", "2", "EA", "8501.31.40.00", "JP", "", "", "", ""],
     ["MOTOR-7", "MAG-N52", "8", "pcs", "8505.11.00.70", "CN", "0.012", "", "", ""],
@@ -47,14 +58,28 @@ def test_chain_is_queryable(tmp_path: Path, csv_file: Any) -> None:
     chain = result.explosion.filter(pl.col("mineral_id") == "neodymium").row(0, named=True)
     assert chain["path"] == "ACT-100 > MOTOR-7 > MAG-N52"
     assert (chain["item"], chain["item_hts"], chain["item_origin"], chain["qty_per_root"]) == (
-        "MAG-N52", "8505110070", "CHN", 16.0
+        "MAG-N52",
+        "8505110070",
+        "CHN",
+        16.0,
     )
     per_unit = result.per_unit.filter((pl.col("item") == "MOTOR-7") & (pl.col("mineral_id") == "aluminum"))
     assert per_unit.item(0, "kg_central") == pytest.approx(0.6)
 
 
 def test_indented_levels_give_the_same_tree(tmp_path: Path, csv_file: Any) -> None:
-    header = ["Level", "Part", "Qty", "UOM", "HTS", "Origin", "Unit weight", "Mineral", "Content low", "Content high"]
+    header = [
+        "Level",
+        "Part",
+        "Qty",
+        "UOM",
+        "HTS",
+        "Origin",
+        "Unit weight",
+        "Mineral",
+        "Content low",
+        "Content high",
+    ]
     rows = [
         ["0", "ACT-100", "1", "EA", "", "", "", "", "", ""],
         [".1", "MOTOR-7", "2", "EA", "8501.31.40.00", "JP", "", "", "", ""],
@@ -73,17 +98,24 @@ def test_indented_levels_give_the_same_tree(tmp_path: Path, csv_file: Any) -> No
 
 
 def test_cycle_is_refused(tmp_path: Path, csv_file: Any) -> None:
-    rows = [["A", "B", "1", "EA", "", "", "", "", "", ""], ["B", "C", "1", "EA", "", "", "", "", "", ""],
-            ["C", "B", "1", "EA", "", "", "", "", "", ""], ["ROOT", "A", "1", "EA", "", "", "", "", "", ""]]
+    rows = [
+        ["A", "B", "1", "EA", "", "", "", "", "", ""],
+        ["B", "C", "1", "EA", "", "", "", "", "", ""],
+        ["C", "B", "1", "EA", "", "", "", "", "", ""],
+        ["ROOT", "A", "1", "EA", "", "", "", "", "", ""],
+    ]
     with pytest.raises(InputError, match="cycle"):
         read_bom(csv_file(tmp_path / "cycle.csv", HEADER, rows))
 
 
 def test_bad_rows_are_reported_and_left_out(tmp_path: Path, csv_file: Any) -> None:
-    rows = [*ROWS, ["MOTOR-7", "SCREW", "-4", "EA", "", "", "", "", "", ""],
-            ["HOUSING", "", "5", "EA", "", "", "", "aluminum", "", ""],
-            ["HOUSING", "", "5", "kg", "", "", "", "unobtainium", "", ""],
-            ["MOTOR-7", "NUT", "2", "BOX", "", "", "", "", "", ""]]
+    rows = [
+        *ROWS,
+        ["MOTOR-7", "SCREW", "-4", "EA", "", "", "", "", "", ""],
+        ["HOUSING", "", "5", "EA", "", "", "", "aluminum", "", ""],
+        ["HOUSING", "", "5", "kg", "", "", "", "unobtainium", "", ""],
+        ["MOTOR-7", "NUT", "2", "BOX", "", "", "", "", "", ""],
+    ]
     result = read_bom(csv_file(tmp_path / "bad.csv", HEADER, rows))
     codes = dict(zip(result.issues.get_column("source_row"), result.issues.get_column("code"), strict=True))
     assert codes == {7: "bom_qty_invalid", 8: "bom_content_unit", 9: "mineral_unknown", 10: "unit_unknown"}

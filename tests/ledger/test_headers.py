@@ -9,7 +9,14 @@ import pytest
 
 from critmin.errors import InputError
 from critmin.ledger.bom import BOM_FIELDS
-from critmin.ledger.headers import MappingSpec, detect_header_row, load_mapping, map_headers, match_header, parse_header
+from critmin.ledger.headers import (
+    MappingSpec,
+    detect_header_row,
+    load_mapping,
+    map_headers,
+    match_header,
+    parse_header,
+)
 from critmin.ledger.ingest import ingest
 
 RECOGNISED = [
@@ -127,7 +134,12 @@ def test_mapping_file_errors_name_the_problem(tmp_path: Path) -> None:
 
 
 def test_header_row_detection() -> None:
-    rows = [["Report"], [None], ["Entry Date", "HTS", "COO", "Value"], ["2025-01-01", "8505110070", "CN", "1"]]
+    rows = [
+        ["Report"],
+        [None],
+        ["Entry Date", "HTS", "COO", "Value"],
+        ["2025-01-01", "8505110070", "CN", "1"],
+    ]
     assert detect_header_row(rows) == 2
     assert detect_header_row(rows, MappingSpec(header_row=1)) == 0
 

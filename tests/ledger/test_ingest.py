@@ -13,7 +13,17 @@ from critmin.ledger.samples import LEDGER_SAMPLES_DIR
 from critmin.ledger.validate import CODES
 
 BASE = ["E-1", "03/14/2025", "8505.11.00.70", "NdFeB magnets", "CN", "Ningbo Eastmag", "100", "KG", "6500"]
-HEADER = ["Entry No.", "Entry Date", "HTS Number", "Description", "COO", "Supplier", "Quantity", "UOM", "Entered Value"]
+HEADER = [
+    "Entry No.",
+    "Entry Date",
+    "HTS Number",
+    "Description",
+    "COO",
+    "Supplier",
+    "Quantity",
+    "UOM",
+    "Entered Value",
+]
 COLUMN = {name: i for i, name in enumerate(HEADER)}
 
 # (header to change, bad value, expected code)
@@ -56,7 +66,7 @@ def test_each_rule(tmp_path: Path, csv_file: Any, header: str, value: str, code:
     assert "Fix: " + CODES[code].fix in issue["message"]
     assert issue["source_file"] == "rule.csv"
     # the original cells travel with the quarantined row, for fixing and re-import
-    assert f'"Entry No.":"E-2"' in issue["raw"]
+    assert '"Entry No.":"E-2"' in issue["raw"]
 
 
 def test_messages_carry_suggestions(tmp_path: Path, csv_file: Any) -> None:
@@ -75,7 +85,9 @@ def test_warnings_leave_the_line_loaded(tmp_path: Path, csv_file: Any) -> None:
     counted[0], counted[2], counted[7] = "E-3", "8112.92.10.00", "PCS"
     result = ingest(csv_file(tmp_path / "warn.csv", HEADER, [zero, mangled, counted]))
     assert result.rows_loaded == 3
-    codes = dict(zip(result.warnings.get_column("source_row"), result.warnings.get_column("code"), strict=True))
+    codes = dict(
+        zip(result.warnings.get_column("source_row"), result.warnings.get_column("code"), strict=True)
+    )
     assert codes == {2: "value_zero", 3: "hts_repaired", 4: "unit_mismatch"}
     assert "HTS 8112.92.10.00 is reported in kg; this line gives no." in result.warnings.filter(
         pl.col("code") == "unit_mismatch"
@@ -91,7 +103,10 @@ def test_required_column_missing_quarantines_every_row(tmp_path: Path, csv_file:
 
 
 def test_duplicates_within_and_across_chunks(tmp_path: Path, csv_file: Any) -> None:
-    rows = [[f"E-{i}", "03/14/2025", "8505.11.00.70", "m", "CN", "S", str(10 + i), "KG", str(100 + i)] for i in range(9)]
+    rows = [
+        [f"E-{i}", "03/14/2025", "8505.11.00.70", "m", "CN", "S", str(10 + i), "KG", str(100 + i)]
+        for i in range(9)
+    ]
     rows.append(list(rows[1]))  # row 11 repeats row 3 (in another chunk with chunk_rows=4)
     rows.append(list(rows[9]))  # row 12 repeats row 11, itself a repeat
     result = ingest(csv_file(tmp_path / "dups.csv", HEADER, rows), chunk_rows=4)
@@ -108,7 +123,9 @@ def test_line_id_reused_for_different_data(tmp_path: Path, csv_file: Any) -> Non
     same_id[7] = "99"
     result = ingest(csv_file(tmp_path / "ids.csv", header, [first, same_id]))
     assert result.quarantine.get_column("code").to_list() == ["line_id_duplicate"]
-    assert "Line id 'L-1' was already used on row 2 for different data." in result.quarantine.item(0, "message")
+    assert "Line id 'L-1' was already used on row 2 for different data." in result.quarantine.item(
+        0, "message"
+    )
 
 
 def test_lines_from_entry_and_line_numbers(tmp_path: Path, csv_file: Any) -> None:
@@ -134,17 +151,35 @@ def test_content_columns(tmp_path: Path, csv_file: Any) -> None:
     wire[2], wire[3] = "7408.19.00.30", "Copper wire"
     heavy = list(wire)
     heavy[0] = "E-2"
-    result = ingest(csv_file(tmp_path / "cu.csv", header, [[*wire, "99.5", "1,094.50"], [*heavy, "150", "10"]]))
+    result = ingest(
+        csv_file(tmp_path / "cu.csv", header, [[*wire, "99.5", "1,094.50"], [*heavy, "150", "10"]])
+    )
     line = result.lines.row(0, named=True)
-    assert (line["content_mineral"], line["content_kg"], line["content_value_usd"]) == ("copper", 99.5, 1094.5)
+    assert (line["content_mineral"], line["content_kg"], line["content_value_usd"]) == (
+        "copper",
+        99.5,
+        1094.5,
+    )
     assert result.quarantine.get_column("code").to_list() == ["content_exceeds_quantity"]
 
 
 def test_counts_add_up_on_every_sample_and_planted_errors_are_found() -> None:
-    expected = {"hts_unknown", "country_unknown", "value_invalid", "date_missing", "duplicate_line", "unit_unknown",
-                "value_negative", "preference_unknown", "date_invalid"}
-    for name, rows_in in [("defense_prime_ledger.csv", 201), ("battery_maker_ledger.csv", 201),
-                          ("magnet_maker_ledger.csv", 151)]:
+    expected = {
+        "hts_unknown",
+        "country_unknown",
+        "value_invalid",
+        "date_missing",
+        "duplicate_line",
+        "unit_unknown",
+        "value_negative",
+        "preference_unknown",
+        "date_invalid",
+    }
+    for name, rows_in in [
+        ("defense_prime_ledger.csv", 201),
+        ("battery_maker_ledger.csv", 201),
+        ("magnet_maker_ledger.csv", 151),
+    ]:
         result = ingest(LEDGER_SAMPLES_DIR / name)
         assert result.rows_in == rows_in
         assert result.rows_quarantined == 9

@@ -42,7 +42,11 @@ def test_numbers() -> None:
 
 
 def test_decimal_comma_setting() -> None:
-    assert parse_number(pl.Series(["1.234,5", "12,75", "1.5"]), decimal_comma=True).to_list() == [1234.5, 12.75, 15.0]
+    assert parse_number(pl.Series(["1.234,5", "12,75", "1.5"]), decimal_comma=True).to_list() == [
+        1234.5,
+        12.75,
+        15.0,
+    ]
 
 
 def test_currency_named_in_value() -> None:
@@ -105,18 +109,48 @@ def test_units_through_pint() -> None:
     assert table["g"]["to_base"] == 0.001
     assert table["doz"] == {"unit": "doz", "dimension": "count", "to_base": 12.0}
     assert to_kg_factor("no") is None
-    for spelling, code in [("KGS", "kg"), ("Kilograms", "kg"), ("KGM", "kg"), ("MT", "t"), ("LBS", "lb"),
-                           ("ozt", "troy_oz"), ("Troy Oz", "troy_oz"), ("No.", "no"), ("PCS", "no"), ("EA", "no"),
-                           ("m²", "m2"), ("CBM", "m3")]:
+    for spelling, code in [
+        ("KGS", "kg"),
+        ("Kilograms", "kg"),
+        ("KGM", "kg"),
+        ("MT", "t"),
+        ("LBS", "lb"),
+        ("ozt", "troy_oz"),
+        ("Troy Oz", "troy_oz"),
+        ("No.", "no"),
+        ("PCS", "no"),
+        ("EA", "no"),
+        ("m²", "m2"),
+        ("CBM", "m3"),
+    ]:
         assert canonical_unit(spelling) == code, spelling
     looked = resolve_units(pl.Series(["CTN", "kg"]), {"CTN": "no"}).sort("raw")
     assert looked.get_column("unit").to_list() == ["no", "kg"]
 
 
 def test_hts_repair_and_schedule_status() -> None:
-    got = {row["raw"]: row for row in resolve_hts(pl.Series(["8112.921", "8505.11.00.70", "8505.11.00.80", "8505 11 00 70",
-                                                             "85051100", "8112.92.10", "85-05", "505110070"])).to_dicts()}
-    assert (got["8112.921"]["hts"], got["8112.921"]["status"], got["8112.921"]["repaired"]) == ("8112921000", "valid", True)
+    got = {
+        row["raw"]: row
+        for row in resolve_hts(
+            pl.Series(
+                [
+                    "8112.921",
+                    "8505.11.00.70",
+                    "8505.11.00.80",
+                    "8505 11 00 70",
+                    "85051100",
+                    "8112.92.10",
+                    "85-05",
+                    "505110070",
+                ]
+            )
+        ).to_dicts()
+    }
+    assert (got["8112.921"]["hts"], got["8112.921"]["status"], got["8112.921"]["repaired"]) == (
+        "8112921000",
+        "valid",
+        True,
+    )
     assert got["8505.11.00.70"]["status"] == "valid"
     assert got["8505 11 00 70"]["hts"] == "8505110070"
     assert got["8505.11.00.80"]["status"] == "unknown"
@@ -128,8 +162,12 @@ def test_hts_repair_and_schedule_status() -> None:
 
 
 def test_preference_programmes() -> None:
-    got = {row["raw"]: (row["program"], row["known"]) for row in resolve_programs(
-        pl.Series(["S", "USMCA", "korus", "AU FTA", "A+", "N/A", "none", "NAFTA", "ZZ"])).to_dicts()}
+    got = {
+        row["raw"]: (row["program"], row["known"])
+        for row in resolve_programs(
+            pl.Series(["S", "USMCA", "korus", "AU FTA", "A+", "N/A", "none", "NAFTA", "ZZ"])
+        ).to_dicts()
+    }
     assert got["S"] == ("S", True)
     assert got["USMCA"] == ("S", True)
     assert got["korus"] == ("KR", True)
@@ -141,8 +179,19 @@ def test_preference_programmes() -> None:
     assert got["ZZ"] == (None, False)
 
 
-@pytest.mark.parametrize(("text", "mineral"), [("Cu", "copper"), ("Copper", "copper"), ("Aluminium", "aluminum"),
-                                               ("W", "tungsten"), ("Wolfram", "tungsten"), ("rare earth oxides", "rare_earths"),
-                                               ("PGMs", "platinum_group_metals"), ("Nd", "neodymium"), ("xyz", None)])
+@pytest.mark.parametrize(
+    ("text", "mineral"),
+    [
+        ("Cu", "copper"),
+        ("Copper", "copper"),
+        ("Aluminium", "aluminum"),
+        ("W", "tungsten"),
+        ("Wolfram", "tungsten"),
+        ("rare earth oxides", "rare_earths"),
+        ("PGMs", "platinum_group_metals"),
+        ("Nd", "neodymium"),
+        ("xyz", None),
+    ],
+)
 def test_minerals(text: str, mineral: str | None) -> None:
     assert mineral_from_text(text) == mineral

@@ -20,9 +20,34 @@ from critmin.ledger.ingest import ingest
 HEADER = ["Entry Date", "HTS", "COO", "Value", "Qty", "UOM", "Line ID"]
 
 cell = st.one_of(
-    st.sampled_from(["2025-03-14", "03/14/2025", "8505.11.00.70", "8112.921", "CN", "Chinaa", "1,234.50", "-5",
-                     "kg", "BOX", "", " ", "N/A", "45730", "TBD", "L-1", "L-2", '"', "a,b", "12 kg"]),
-    st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=12),
+    st.sampled_from(
+        [
+            "2025-03-14",
+            "03/14/2025",
+            "8505.11.00.70",
+            "8112.921",
+            "CN",
+            "Chinaa",
+            "1,234.50",
+            "-5",
+            "kg",
+            "BOX",
+            "",
+            " ",
+            "N/A",
+            "45730",
+            "TBD",
+            "L-1",
+            "L-2",
+            '"',
+            "a,b",
+            "12 kg",
+            "x\ny",
+            "\t",
+        ]
+    ),
+    # a bare carriage return is a line break to every CSV reader; writers quote it only sometimes
+    st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00\r"), max_size=12),
 )
 row = st.lists(cell, min_size=0, max_size=9)
 
@@ -31,7 +56,7 @@ def _records(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text, newline="")))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(row, min_size=0, max_size=25), chunk=st.sampled_from([3, 7, 1000]))
 def test_every_row_is_loaded_or_quarantined(rows: list[list[str]], chunk: int) -> None:
     buffer = io.StringIO()
@@ -52,7 +77,7 @@ def test_every_row_is_loaded_or_quarantined(rows: list[list[str]], chunk: int) -
     assert len(quarantined) == result.rows_quarantined
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(data=st.binary(max_size=400))
 def test_arbitrary_bytes_never_crash(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:

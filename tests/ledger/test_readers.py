@@ -37,7 +37,9 @@ def _check_good(lines: pl.DataFrame) -> None:
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16"])
-def test_csv_encodings(tmp_path: Path, csv_file: Any, header: list[str], rows: list[list[str]], encoding: str) -> None:
+def test_csv_encodings(
+    tmp_path: Path, csv_file: Any, header: list[str], rows: list[list[str]], encoding: str
+) -> None:
     path = csv_file(tmp_path / f"ledger-{encoding}.csv", header, rows, encoding=encoding)
     result = ingest(path)
     expected = {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "cp1252": "cp1252", "utf-16": "utf-16"}[encoding]
@@ -46,7 +48,9 @@ def test_csv_encodings(tmp_path: Path, csv_file: Any, header: list[str], rows: l
     _check_good(result.lines)
 
 
-def test_latin1_bytes_undefined_in_cp1252(tmp_path: Path, csv_file: Any, header: list[str], rows: list[list[str]]) -> None:
+def test_latin1_bytes_undefined_in_cp1252(
+    tmp_path: Path, csv_file: Any, header: list[str], rows: list[list[str]]
+) -> None:
     """Byte 0x81 has no Windows-1252 character, so the file is read as Latin-1 and nothing is lost."""
     rows[0][5] = "Ningbo\x81Eastmag"
     path = csv_file(tmp_path / "latin1.csv", header, rows, encoding="latin-1")
@@ -55,15 +59,21 @@ def test_latin1_bytes_undefined_in_cp1252(tmp_path: Path, csv_file: Any, header:
     assert _by_entry(result.lines)["E-1"]["supplier"] == "Ningbo\x81Eastmag"
 
 
-@pytest.mark.parametrize(("delimiter", "suffix"), [("\t", ".tsv"), ("\t", ".txt"), (";", ".csv"), ("|", ".csv")])
-def test_delimiters(tmp_path: Path, csv_file: Any, header: list[str], rows: list[list[str]], delimiter: str, suffix: str) -> None:
+@pytest.mark.parametrize(
+    ("delimiter", "suffix"), [("\t", ".tsv"), ("\t", ".txt"), (";", ".csv"), ("|", ".csv")]
+)
+def test_delimiters(
+    tmp_path: Path, csv_file: Any, header: list[str], rows: list[list[str]], delimiter: str, suffix: str
+) -> None:
     path = csv_file(tmp_path / f"ledger{suffix}", header, rows, delimiter=delimiter)
     result = ingest(path)
     assert result.source.delimiter == delimiter
     _check_good(result.lines)
 
 
-def test_header_below_a_report_banner(tmp_path: Path, csv_file: Any, header: list[str], rows: list[list[str]]) -> None:
+def test_header_below_a_report_banner(
+    tmp_path: Path, csv_file: Any, header: list[str], rows: list[list[str]]
+) -> None:
     preamble = ["ACME Customs Brokerage - Entry Line Report", "Generated 2026-01-05,,,", ""]
     path = csv_file(tmp_path / "banner.csv", header, rows, preamble=preamble)
     result = ingest(path)
@@ -72,7 +82,9 @@ def test_header_below_a_report_banner(tmp_path: Path, csv_file: Any, header: lis
     _check_good(result.lines)
 
 
-def test_multiline_cell_is_one_row_and_numbering_continues(tmp_path: Path, csv_file: Any, header: list[str], rows: list[list[str]]) -> None:
+def test_multiline_cell_is_one_row_and_numbering_continues(
+    tmp_path: Path, csv_file: Any, header: list[str], rows: list[list[str]]
+) -> None:
     rows[0][3] = "NdFeB magnets\nN52, nickel coated"
     rows.insert(1, ["E-9", "03/15/2025", "8505.11.00.70", "too", "many", "fields", "here", "x", "1", "2"])
     path = csv_file(tmp_path / "multi.csv", header, rows)
@@ -85,7 +97,9 @@ def test_multiline_cell_is_one_row_and_numbering_continues(tmp_path: Path, csv_f
     assert "10 fields but the header has 9" in bad.item(0, "message")
 
 
-def test_excel_sheet_by_detection_name_and_number(tmp_path: Path, xlsx_file: Any, header: list[str], xl_rows: list[list[Any]]) -> None:
+def test_excel_sheet_by_detection_name_and_number(
+    tmp_path: Path, xlsx_file: Any, header: list[str], xl_rows: list[list[Any]]
+) -> None:
     notes = [["Import ledger workbook"], ["prepared by trade compliance"]]
     data = [["Q1 2025 entries"], [], header, *xl_rows, ["  ", ""], [" "]]
     path = xlsx_file(tmp_path / "book.xlsx", {"Notes": notes, "Entries": data})
@@ -101,7 +115,9 @@ def test_excel_sheet_by_detection_name_and_number(tmp_path: Path, xlsx_file: Any
         ingest(path, sheet="Ledger")
 
 
-def test_excel_cell_beyond_header_is_quarantined(tmp_path: Path, xlsx_file: Any, header: list[str], xl_rows: list[list[Any]]) -> None:
+def test_excel_cell_beyond_header_is_quarantined(
+    tmp_path: Path, xlsx_file: Any, header: list[str], xl_rows: list[list[Any]]
+) -> None:
     xl_rows[1] = [*xl_rows[1], "stray note"]
     path = xlsx_file(tmp_path / "stray.xlsx", {"Sheet1": [header, *xl_rows]})
     result = ingest(path)
@@ -138,11 +154,11 @@ def test_files_that_cannot_be_read(tmp_path: Path) -> None:
         open_source(empty)
     old = tmp_path / "ledger.xls"
     old.write_bytes(b"\xd0\xcf\x11\xe0")
-    with pytest.raises(InputError, match="save it as .xlsx or CSV"):
+    with pytest.raises(InputError, match=r"save it as \.xlsx or CSV"):
         open_source(old)
     with pytest.raises(InputError, match="no such file"):
         open_source(tmp_path / "missing.csv")
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"not a zip")
-    with pytest.raises(InputError, match="not a readable .xlsx"):
+    with pytest.raises(InputError, match=r"not a readable \.xlsx"):
         open_source(broken)

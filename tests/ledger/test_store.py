@@ -110,7 +110,9 @@ def test_bom_content_reaches_ledger_lines(ws: Workspace) -> None:
     lines = store.lines(ws)
     cells = lines.filter(pl.col("part_number") == "CELL-PRISM-NMC").head(1)
     line_id, pieces = cells.item(0, "line_id"), cells.item(0, "quantity")
-    nickel = content.filter((pl.col("line_id") == line_id) & (pl.col("mineral_id") == "nickel")).row(0, named=True)
+    nickel = content.filter((pl.col("line_id") == line_id) & (pl.col("mineral_id") == "nickel")).row(
+        0, named=True
+    )
     # one cell: 0.52 kg NMC811 x 0.4827 kg Ni/kg = 0.251004 kg nickel
     assert nickel["content_kg_central"] == pytest.approx(pieces * 0.52 * 0.4827)
     assert nickel["content_source"] == "bom"
@@ -120,4 +122,6 @@ def test_bom_content_reaches_ledger_lines(ws: Workspace) -> None:
             "SELECT path, item_hts, kg_central FROM bom_explosion WHERE mineral_id = 'cobalt' ORDER BY path"
         ).fetchall()
     # 8 modules x 12 cells x 0.52 kg CAM x 0.0606 kg Co/kg = 3.025152 kg cobalt per pack
-    assert chain == [("PACK-96S > MOD-12S > CELL-PRISM-NMC > CAM-NMC811 > cobalt", "3824993910", pytest.approx(3.025152))]
+    assert chain == [
+        ("PACK-96S > MOD-12S > CELL-PRISM-NMC > CAM-NMC811 > cobalt", "3824993910", pytest.approx(3.025152))
+    ]

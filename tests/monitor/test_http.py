@@ -64,8 +64,8 @@ def test_retry_after_too_long_is_reported_not_waited(server: Any, no_sleep: Any,
 
 def test_timeout_then_success(server: Any, no_sleep: Any, kit: Any) -> None:
     server.route(DOC, kit.Reply(200, kit.recorded("current-document.json")))
-    server.fault(DOC, kit.Reply(200, kit.recorded("current-document.json"), delay=0.6))
-    result = client(no_sleep, timeout=0.2).get_json(server.url + DOC)
+    server.fault(DOC, kit.Reply(200, kit.recorded("current-document.json"), delay=1.5))
+    result = client(no_sleep, timeout=0.5).get_json(server.url + DOC)
     assert result.attempts == 2 and len(no_sleep.calls) == 1
 
 

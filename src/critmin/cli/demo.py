@@ -1,4 +1,4 @@
-"""`critmin demo`: the main job end to end on the shipped sample data."""
+"""`critmin demo`: the main job end to end on the shipped sample defense prime."""
 
 from __future__ import annotations
 
@@ -6,21 +6,38 @@ from pathlib import Path
 
 import typer
 
-from critmin.cli.output import console, frame_table
-from critmin.demo import run_demo
+from critmin.cli.output import console, err_console, frame_table
+from critmin.cli.policy import parse_date
+from critmin.errors import CritminError
 
 
 def demo(
     out: Path = typer.Option(Path("demo-output"), "--out", "-o", help="directory for the demo's outputs"),
+    as_of: str | None = typer.Option(None, "--as-of", help="report date, YYYY-MM-DD (default: today)"),
+    draws: int = typer.Option(2000, "--draws", "-n", min=0, help="Monte Carlo draws (0 = no simulation)"),
+    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="also print report.pdf with headless Chromium"),
 ) -> None:
-    """Run the main job on the shipped sample defense prime and write the outputs to --out."""
-    with console.status("running the demo") as status:
-        result = run_demo(out, progress=lambda step: status.update(step))
+    """Import the sample defense prime, evaluate it in force and under the PCMDP scenarios, assess risk,
+    simulate the scenario tree and write the report (HTML, Excel, PDF) to --out."""
+    from critmin.demo import run_demo
+
+    try:
+        with console.status("running the demo") as status:
+            result = run_demo(
+                out, progress=lambda step: status.update(step), as_of=parse_date(as_of), draws=draws, pdf=pdf
+            )
+    except CritminError as exc:
+        err_console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(1) from exc
     for title, frame in result.tables:
         console.print(frame_table(frame, title))
-    console.print(f"\n[bold green]Demo written to {result.out_dir.resolve()}[/bold green]")
+    console.print(
+        f"\n[bold green]Demo written to {result.out_dir.resolve()}[/bold green] in {result.seconds:.0f} s"
+    )
     for path in result.files:
         console.print(f"  {path}")
+    if result.report.html is not None:
+        console.print(f"\nOpen the report: {result.report.html.resolve().as_uri()}")
 
 
 def register(app: typer.Typer) -> None:

@@ -19,10 +19,14 @@ from critmin.cli.output import Format, console, err_console, print_frame, print_
 from critmin.cli.workspace import WorkspaceOption, open_workspace
 from critmin.errors import CritminError, InputError
 
-app = typer.Typer(help="Import, validate and classify import ledgers and bills of materials.", no_args_is_help=True)
+app = typer.Typer(
+    help="Import, validate and classify import ledgers and bills of materials.", no_args_is_help=True
+)
 sample_app = typer.Typer(help="Synthetic sample data (illustrative companies).", no_args_is_help=True)
 
-FileArg = Annotated[Path, typer.Argument(help="Ledger file: CSV, TSV, Excel (.xlsx) or Parquet.", show_default=False)]
+FileArg = Annotated[
+    Path, typer.Argument(help="Ledger file: CSV, TSV, Excel (.xlsx) or Parquet.", show_default=False)
+]
 MapOption = Annotated[
     Path | None, typer.Option("--map", help="Mapping file (YAML) for headers critmin does not recognise.")
 ]
@@ -92,8 +96,10 @@ def _print_counts(summary: dict[str, Any]) -> None:
     console.print(
         f"[bold]{summary['file']}[/bold]: {summary['rows_in']} rows read, {summary['rows_loaded']} loaded, "
         f"{summary['rows_quarantined']} quarantined, {summary['rows_blank']} blank rows skipped "
-        f"({summary['format']}, encoding {summary['encoding'] or '-'}, header on row {summary['header_row'] or '-'}"
-        f"{', sheet ' + summary['sheet'] if summary.get('sheet') else ''}; dates read as {summary['date_order']}, "
+        f"({summary['format']}, encoding {summary['encoding'] or '-'}, "
+        f"header on row {summary['header_row'] or '-'}"
+        f"{', sheet ' + summary['sheet'] if summary.get('sheet') else ''}; "
+        f"slash dates read as {summary['date_order']}, "
         f"{summary['date_order_basis']})."
     )
     if summary["issue_counts"]:
@@ -166,7 +172,14 @@ def show(
         print_frame(imports.drop("file_sha256"), fmt, title="Imports")
         print_frame(
             frame.select(
-                "line_id", "entry_date", "hts", "country_origin", "quantity", "unit", "customs_value_usd", "supplier"
+                "line_id",
+                "entry_date",
+                "hts",
+                "country_origin",
+                "quantity",
+                "unit",
+                "customs_value_usd",
+                "supplier",
             ),
             fmt,
             title="Ledger lines",
@@ -178,7 +191,9 @@ def show(
 @app.command("quarantine")
 def quarantine(
     workspace: WorkspaceOption = None,
-    out: Path | None = typer.Option(None, "--out", help="Write the quarantined rows here (.csv, .xlsx, .parquet)."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the quarantined rows here (.csv, .xlsx, .parquet)."
+    ),
     source_file: str | None = typer.Option(None, "--file", help="Only rows from this source file name."),
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -201,7 +216,9 @@ def quarantine(
 
 
 @app.command("mapping")
-def mapping_(file: FileArg, mapping: MapOption = None, sheet: SheetOption = None, fmt: FormatOption = Format.table) -> None:
+def mapping_(
+    file: FileArg, mapping: MapOption = None, sheet: SheetOption = None, fmt: FormatOption = Format.table
+) -> None:
     """Show which of the file's columns feeds which ledger field (and what is unused or missing)."""
     from critmin.ledger.ingest import prepare
 
@@ -223,7 +240,9 @@ def mapping_(file: FileArg, mapping: MapOption = None, sheet: SheetOption = None
 
 @app.command("classify")
 def classify(
-    file: Annotated[Path | None, typer.Argument(help="Ledger file; omit to classify the workspace ledger.")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="Ledger file; omit to classify the workspace ledger.")
+    ] = None,
     mapping: MapOption = None,
     sheet: SheetOption = None,
     bom: Path | None = typer.Option(None, "--bom", help="A BOM file whose part numbers give line content."),
@@ -263,14 +282,18 @@ def classify(
         title="Lines x minerals (first 200)",
     )
     if report.baskets.height:
-        print_frame(report.baskets.head(50), fmt, title="Basket codes (several minerals possible; not guessed)")
+        print_frame(
+            report.baskets.head(50), fmt, title="Basket codes (several minerals possible; not guessed)"
+        )
     if report.unmapped.height:
         print_frame(report.unmapped.head(50), fmt, title="Unmapped lines (no scope-map prefix)")
 
 
 @app.command("bom")
 def bom_(
-    file: Annotated[Path, typer.Argument(help="BOM file (parent/component rows or an indented level column).")],
+    file: Annotated[
+        Path, typer.Argument(help="BOM file (parent/component rows or an indented level column).")
+    ],
     mapping: MapOption = None,
     sheet: SheetOption = None,
     store_it: bool = typer.Option(False, "--store", help="Also store it in the workspace."),
@@ -290,9 +313,14 @@ def bom_(
 
             with open_workspace(workspace, create=True) as ws:
                 stored = import_bom(ws, file, mapping=mapping, sheet=_sheet(sheet))
-            result = stored.result if stored.result is not None else read_bom(file, mapping=mapping, sheet=_sheet(sheet))
+            result = (
+                stored.result
+                if stored.result is not None
+                else read_bom(file, mapping=mapping, sheet=_sheet(sheet))
+            )
             err_console.print(
-                f"BOM {stored.status} (bom {stored.bom_id}); content of {stored.lines_updated} ledger lines updated."
+                f"BOM {stored.status} (bom {stored.bom_id}); "
+                f"content of {stored.lines_updated} ledger lines updated."
             )
         else:
             result = read_bom(file, mapping=mapping, sheet=_sheet(sheet))
@@ -309,22 +337,32 @@ def bom_(
     if fmt is Format.table:
         s = result.summary()
         console.print(
-            f"[bold]{file.name}[/bold]: {s['rows_in']} rows, {s['rows_quarantined']} not used; finished goods: "
+            f"[bold]{file.name}[/bold]: {s['rows_in']} rows, {s['rows_quarantined']} not used; "
+            "finished goods: "
             f"{', '.join(s['finished_goods']) or '-'}."
         )
         unresolved = result.unresolved()
         if unresolved.height and view == "totals":
-            console.print(f"[yellow]{unresolved.height} leaf parts have no content source (see --view explosion).[/yellow]")
+            console.print(
+                f"[yellow]{unresolved.height} leaf parts have no content source "
+                "(see --view explosion).[/yellow]"
+            )
     print_frame(frame, fmt, title=f"BOM {view}")
 
 
 @sample_app.command("ledger")
 def sample_ledger(
-    company: str = typer.Option("defense-prime", "--company", help="defense-prime, battery-maker or magnet-maker."),
+    company: str = typer.Option(
+        "defense-prime", "--company", help="defense-prime, battery-maker or magnet-maker."
+    ),
     rows: int = typer.Option(200, "--rows", help="Number of ledger lines."),
     seed: int = typer.Option(1, "--seed", help="Random seed (same seed, same file)."),
-    with_errors: bool = typer.Option(False, "--with-errors", help="Plant the ten typical mistakes (see README)."),
-    out: Path = typer.Option(Path("sample-ledger.csv"), "--out", help="Output file (.csv, .tsv, .xlsx, .parquet)."),
+    with_errors: bool = typer.Option(
+        False, "--with-errors", help="Plant the ten typical mistakes (see README)."
+    ),
+    out: Path = typer.Option(
+        Path("sample-ledger.csv"), "--out", help="Output file (.csv, .tsv, .xlsx, .parquet)."
+    ),
 ) -> None:
     """Write a synthetic, deterministic import ledger of any size.
 

@@ -14,19 +14,29 @@ from critmin.views import DEFAULT_DRAWS, DEFAULT_SEED, DEFAULT_TREE
 
 
 def report(
-    file: Annotated[Path, typer.Argument(help="Ledger file: CSV, TSV, Excel or Parquet.", show_default=False)],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for report.html, report.xlsx, report.pdf.")],
+    file: Annotated[
+        Path, typer.Argument(help="Ledger file: CSV, TSV, Excel or Parquet.", show_default=False)
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Directory for report.html, report.xlsx, report.pdf.")
+    ],
     scenario: Annotated[
         list[str] | None,
-        typer.Option("--scenario", "-s", help="Scenario id or file to compare with today (repeat; default: all shipped)."),
+        typer.Option(
+            "--scenario",
+            "-s",
+            help="Scenario id or file to compare with today (repeat; default: all shipped).",
+        ),
     ] = None,
     tree: Annotated[
         str, typer.Option("--tree", help="Scenario tree id or file for the Monte Carlo; 'none' to skip.")
     ] = DEFAULT_TREE,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Report date, YYYY-MM-DD (default: today).")] = None,
-    draws: Annotated[int, typer.Option("--draws", "-n", min=0, help="Monte Carlo draws (0 = no simulation).")] = (
-        DEFAULT_DRAWS
-    ),
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Report date, YYYY-MM-DD (default: today).")
+    ] = None,
+    draws: Annotated[
+        int, typer.Option("--draws", "-n", min=0, help="Monte Carlo draws (0 = no simulation).")
+    ] = (DEFAULT_DRAWS),
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same report.")] = (
         DEFAULT_SEED
     ),
@@ -34,9 +44,12 @@ def report(
         Path | None, typer.Option("--sourcing", help="Sourcing problem file to optimise (docs/optimize.md).")
     ] = None,
     project: Annotated[
-        list[Path] | None, typer.Option("--project", help="Project file to appraise (docs/invest.md; repeat).")
+        list[Path] | None,
+        typer.Option("--project", help="Project file to appraise (docs/invest.md; repeat)."),
     ] = None,
-    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also print report.pdf with headless Chromium.")] = True,
+    pdf: Annotated[
+        bool, typer.Option("--pdf/--no-pdf", help="Also print report.pdf with headless Chromium.")
+    ] = True,
 ) -> None:
     """Write a self-contained HTML report, an Excel workbook and a PDF of a ledger's exposure and risk.
 

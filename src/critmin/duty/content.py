@@ -84,7 +84,7 @@ def factor_columns(
     if factors.is_empty() or dim.is_empty():
         return empty
     if spec.minerals == "classified":
-        pairs = dim.select("hts", "_minerals").explode("_minerals").rename({"_minerals": "mineral_id"})
+        pairs = dim.select("hts", "_minerals").explode("_minerals", empty_as_null=True).rename({"_minerals": "mineral_id"})
         pairs = pairs.filter(pl.col("mineral_id").is_not_null() & pl.col("hts").is_not_null())
     else:
         pairs = dim.select("hts").filter(pl.col("hts").is_not_null()).join(

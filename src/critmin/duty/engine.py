@@ -266,14 +266,14 @@ def _value_base(measure: Measure, content: ContentExprs | None, claimed: bool) -
         why = "needs the value of the content: give content_value_usd (or content_kg), or a content factor must exist"
     elif measure.basis is Basis.non_content_value:
         assert content is not None
-        raw = {c: pl.max_horizontal(v - content.value[c], pl.lit(0.0)) for c in CASES}
+        raw = {c: (v - content.value[c]).clip(lower_bound=0.0) for c in CASES}
         why = "needs the content value to split off the rest: give content_value_usd, or a content factor must exist"
     else:
         raw = dict.fromkeys(CASES, v)
         why = "needs the customs value"
     if not claimed:
         return raw, why
-    return {c: pl.max_horizontal(raw[c] - pl.col(f"_claimed_{c}"), pl.lit(0.0)) for c in CASES}, why
+    return {c: (raw[c] - pl.col(f"_claimed_{c}")).clip(lower_bound=0.0) for c in CASES}, why
 
 
 def _charge(measure: Measure, index: int, bases: Bases, rate: object) -> Charge:
@@ -481,7 +481,7 @@ def evaluate(
             sub = base.select(_line_columns(m, fast))[part_rows]
             wanted = _dim_columns(m, i, plan, fast)
             if wanted:
-                sub = pl.concat([sub, dim.select(wanted)[ctx.hts_key[part_rows]]], how="horizontal")
+                sub = sub.hstack(dim.select(wanted)[ctx.hts_key[part_rows]])
             if isinstance(m.rate, ScheduleRate) and m.rate.column == "special":
                 sub = _join_special(sub, refs)
             if m.quota is not None:
@@ -536,12 +536,12 @@ def evaluate(
     keyed_dim = dim.select("_mineral", "_stage")
     per_line = keyed_dim.vstack(pl.DataFrame({"_mineral": [None], "_stage": [None]}, schema=keyed_dim.schema))
     per_line = per_line[ctx.hts_key]
-    lines = pl.concat([
-        base.select("line_id", "entry_date", pl.col(DATE).alias("eval_date"), "hts", "country_origin", "supplier"),
-        per_line.select(pl.col("_mineral").alias("mineral_id"), pl.col("_stage").alias("stage")),
-        base.select("customs_value_usd"),
-        totals,
-    ], how="horizontal")
+    lines = (
+        base.select("line_id", "entry_date", pl.col(DATE).alias("eval_date"), "hts", "country_origin", "supplier")
+        .hstack(per_line.select(pl.col("_mineral").alias("mineral_id"), pl.col("_stage").alias("stage")))
+        .hstack(base.select("customs_value_usd"))
+        .hstack(totals)
+    )
     fill = pl.concat(fills, how="vertical") if fills else empty_fill()
     notes = _notes(measure_set, base)
     if plan.needs_classification and refs.classify is None:

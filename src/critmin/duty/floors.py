@@ -66,8 +66,10 @@ def floor_charge(measure: Measure, rate: PriceFloor, index: int, content: Conten
         qty = dict.fromkeys(CASES, pl.col("quantity_kg"))
         qty_missing = "needs the quantity in kg (quantity_kg) to compare its unit price with the floor"
         basis = "quantity"
-    unit_price = {c: value / qty[c] for c in CASES}
-    shortfall = {c: pl.max_horizontal(ref - unit_price[c], pl.lit(0.0)) for c in CASES}
+    unit_price = {c: pl.when(qty[c] > 0).then(value / qty[c]) for c in CASES}
+    shortfall = {c: (ref - unit_price[c]).clip(lower_bound=0.0) for c in CASES}
+    # No kilograms, no shortfall to pay on: a zero-mass line pays nothing under a per-kg floor.
+    levy = {c: pl.when(qty[c] == 0).then(0.0).otherwise(shortfall[c] * qty[c]) for c in CASES}
     missing_pairs = [
         (ref.is_null(), "no reference price in this measure for the line's mineral and stage"),
         (qty["central"].is_null(), qty_missing),
@@ -76,7 +78,7 @@ def floor_charge(measure: Measure, rate: PriceFloor, index: int, content: Conten
     if rate.mechanism == "minimum_import_price":
         missing_pairs.append((value <= 0, "a minimum import price needs a positive customs value"))
         missing = first_reason(missing_pairs)
-        mip_rate = {c: pl.max_horizontal(ref * qty[c] / value - 1.0, pl.lit(0.0)) for c in CASES}
+        mip_rate = {c: (ref * qty[c] / value - 1.0).clip(lower_bound=0.0) for c in CASES}
         return Charge(
             basis="customs_value",
             base={c: value for c in CASES},
@@ -92,7 +94,7 @@ def floor_charge(measure: Measure, rate: PriceFloor, index: int, content: Conten
         basis=basis,
         base=qty,
         rate=shortfall,
-        amount=per_case(lambda c: pl.when(missing.is_null()).then(shortfall[c] * qty[c])),
+        amount=per_case(lambda c: pl.when(missing.is_null()).then(levy[c])),
         rate_unit="usd_per_kg",
         reference_price=ref,
         unit_price=unit_price["central"],

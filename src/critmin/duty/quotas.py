@@ -69,7 +69,8 @@ def bucket_expr(measure: Measure) -> pl.Expr:
     assert quota is not None
     if not quota.allocations:
         return pl.lit("all")
-    name, country = country_column(measure.origin.country_field, measure.origin.fallback_to_origin)
+    name, _ = country_column(measure.origin.country_field, measure.origin.fallback_to_origin)
+    country = pl.col(name)
     chain = None
     rest: str | None = None
     for allocation in quota.allocations:

@@ -49,7 +49,9 @@ BOM_FIELDS = FieldSet(
                 "bom parent",
             ),
         ),
-        InputField("level", "Indent level of an indented BOM (1, 2, 3 or .1, ..2).", ("level", "bom level", "lvl")),
+        InputField(
+            "level", "Indent level of an indented BOM (1, 2, 3 or .1, ..2).", ("level", "bom level", "lvl")
+        ),
         InputField(
             "component",
             "The part or material used (for a content row, optional: the mineral names it).",
@@ -89,11 +91,22 @@ BOM_FIELDS = FieldSet(
             ),
             required=True,
         ),
-        InputField("unit", "Unit of that quantity (No., kg, g, lb ...).", ("unit", "uom", "unit of measure", "qty unit")),
+        InputField(
+            "unit",
+            "Unit of that quantity (No., kg, g, lb ...).",
+            ("unit", "uom", "unit of measure", "qty unit"),
+        ),
         InputField(
             "unit_weight",
             "Mass of one piece in kg, for counted parts (lets reference content factors apply).",
-            ("unit weight", "unit weight kg", "unit mass", "mass per unit", "weight per unit", "piece weight"),
+            (
+                "unit weight",
+                "unit weight kg",
+                "unit mass",
+                "mass per unit",
+                "weight per unit",
+                "piece weight",
+            ),
         ),
         InputField(
             "hts",
@@ -116,8 +129,12 @@ BOM_FIELDS = FieldSet(
             "Marks a content row: the mineral contained in the parent.",
             ("mineral", "content mineral", "contained mineral", "element"),
         ),
-        InputField("content_low", "Low end of the content range (default: the quantity).", ("content low", "low")),
-        InputField("content_high", "High end of the content range (default: the quantity).", ("content high", "high")),
+        InputField(
+            "content_low", "Low end of the content range (default: the quantity).", ("content low", "low")
+        ),
+        InputField(
+            "content_high", "High end of the content range (default: the quantity).", ("content high", "high")
+        ),
     ),
 )
 
@@ -207,7 +224,9 @@ class BomResult:
         }
 
 
-def read_bom(path: Path, *, mapping: MappingSpec | Path | None = None, sheet: str | int | None = None) -> BomResult:
+def read_bom(
+    path: Path, *, mapping: MappingSpec | Path | None = None, sheet: str | int | None = None
+) -> BomResult:
     """Read, validate and explode a BOM file."""
     from critmin.ledger.ingest import resolve_spec
 
@@ -313,7 +332,10 @@ def _edges(raw: pl.DataFrame, mapping: ColumnMapping) -> tuple[pl.DataFrame, pl.
     cache = LookupCache()
     minerals = cache.lookup("mineral", frame.get_column("mineral"))
     frame = frame.join(
-        minerals.rename({"raw": "mineral", "mineral": "mineral_id"}), on="mineral", how="left", maintain_order="left"
+        minerals.rename({"raw": "mineral", "mineral": "mineral_id"}),
+        on="mineral",
+        how="left",
+        maintain_order="left",
     ).with_columns(pl.coalesce("component", "mineral_id", "mineral").alias("component"))
     if "level" in mapping.fields:
         frame = _parents_from_levels(frame).with_columns(
@@ -322,7 +344,12 @@ def _edges(raw: pl.DataFrame, mapping: ColumnMapping) -> tuple[pl.DataFrame, pl.
     units = cache.lookup("unit", frame.get_column("unit"))
     factors = unit_table()
     frame = (
-        frame.join(units.rename({"raw": "unit", "unit": "unit_code", "suggestions": "unit_sugg"}), on="unit", how="left", maintain_order="left")
+        frame.join(
+            units.rename({"raw": "unit", "unit": "unit_code", "suggestions": "unit_sugg"}),
+            on="unit",
+            how="left",
+            maintain_order="left",
+        )
         .join(factors.rename({"unit": "unit_code"}), on="unit_code", how="left", maintain_order="left")
         .with_columns(
             parse_number(frame.get_column("qty_per_parent")).alias("qty"),
@@ -334,8 +361,16 @@ def _edges(raw: pl.DataFrame, mapping: ColumnMapping) -> tuple[pl.DataFrame, pl.
     hts = cache.lookup("hts", frame.get_column("hts"))
     countries = cache.lookup("country", frame.get_column("origin"))
     frame = frame.join(
-        hts.rename({"raw": "hts", "hts": "hts_code", "suggestions": "hts_sugg"}), on="hts", how="left", maintain_order="left"
-    ).join(countries.rename({"raw": "origin", "iso3": "origin_iso3", "suggestions": "origin_sugg"}), on="origin", how="left", maintain_order="left")
+        hts.rename({"raw": "hts", "hts": "hts_code", "suggestions": "hts_sugg"}),
+        on="hts",
+        how="left",
+        maintain_order="left",
+    ).join(
+        countries.rename({"raw": "origin", "iso3": "origin_iso3", "suggestions": "origin_sugg"}),
+        on="origin",
+        how="left",
+        maintain_order="left",
+    )
 
     is_content = pl.col("mineral").is_not_null()
     unit_factor = pl.col("to_base").fill_null(1.0)
@@ -423,14 +458,18 @@ def _edges(raw: pl.DataFrame, mapping: ColumnMapping) -> tuple[pl.DataFrame, pl.
                 pl.col("hts").is_not_null() & ~pl.col("status").is_in(["valid", "valid_prefix"]),
                 column=mapping.fields.get("hts", "hts"),
                 code="hts_unknown",
-                message=pl.lit("HTS ") + v.quoted(pl.col("hts")) + pl.lit(" is not in the HTS 2025 schedule; kept without HTS."),
+                message=pl.lit("HTS ")
+                + v.quoted(pl.col("hts"))
+                + pl.lit(" is not in the HTS 2025 schedule; kept without HTS."),
             ).with_columns(pl.lit("warning").alias("severity")),
             v.issues_where(
                 frame,
                 pl.col("origin").is_not_null() & pl.col("origin_iso3").is_null(),
                 column=mapping.fields.get("origin", "origin"),
                 code="country_unknown",
-                message=pl.lit("Origin ") + v.quoted(pl.col("origin")) + pl.lit(" is not a known country; kept without origin."),
+                message=pl.lit("Origin ")
+                + v.quoted(pl.col("origin"))
+                + pl.lit(" is not a known country; kept without origin."),
             ).with_columns(pl.lit("warning").alias("severity")),
         ]
     )
@@ -449,7 +488,7 @@ def _edges(raw: pl.DataFrame, mapping: ColumnMapping) -> tuple[pl.DataFrame, pl.
         "supplier",
         "unit_weight_kg",
     )
-    return edges.cast(EDGE_SCHEMA), issues  # type: ignore[arg-type]
+    return edges.select([pl.col(name).cast(dtype) for name, dtype in EDGE_SCHEMA.items()]), issues
 
 
 def _items(edges: pl.DataFrame) -> pl.DataFrame:
@@ -464,7 +503,9 @@ def _items(edges: pl.DataFrame) -> pl.DataFrame:
     )
     parents = edges.select(pl.col("parent").alias("component")).unique()
     items = parents.join(described, on="component", how="full", coalesce=True)
-    has_children = edges.select(pl.col("parent").alias("component"), pl.lit(True).alias("has_children")).unique()
+    has_children = edges.select(
+        pl.col("parent").alias("component"), pl.lit(True).alias("has_children")
+    ).unique()
     return (
         items.join(has_children, on="component", how="left")
         .with_columns(pl.col("has_children").fill_null(False), pl.col("base_unit").fill_null("no"))
@@ -503,7 +544,9 @@ def _walk(edges: pl.DataFrame, roots: list[str]) -> pl.DataFrame:
             "parent_qty": pl.Float64,
         },
     )
-    links = edges.select("parent", "component", "qty_base", "qty_low", "qty_high", pl.col("mineral_id").alias("edge_mineral"))
+    links = edges.select(
+        "parent", "component", "qty_base", "qty_low", "qty_high", pl.col("mineral_id").alias("edge_mineral")
+    )
     levels = [frontier]
     for depth in range(1, MAX_DEPTH + 1):
         step = (
@@ -527,7 +570,8 @@ def _walk(edges: pl.DataFrame, roots: list[str]) -> pl.DataFrame:
         frontier = step
     cyclic = frontier.get_column("path").head(1).to_list()
     raise InputError(
-        f"The BOM has a cycle (a part contains itself): {cyclic[0] if cyclic else '?'} ... Remove the row that "
+        f"The BOM has a cycle (a part contains itself): {cyclic[0] if cyclic else '?'} ... "
+        "Remove the row that "
         "makes a part its own ancestor."
     )
 
@@ -541,7 +585,9 @@ def _default_factors() -> pl.DataFrame:
 
 
 def _longest_prefix(codes: pl.DataFrame, code_col: str, prefixes: pl.Series) -> pl.DataFrame:
-    """Add ``matched_prefix``: the longest prefix in ``prefixes`` each code starts with (vectorised by length)."""
+    """Add ``matched_prefix``: the longest prefix in ``prefixes`` each code starts with.
+
+    Vectorised: one membership test per prefix length, longest first."""
     lengths = sorted({len(p) for p in prefixes.to_list()}, reverse=True)
     code = pl.col(code_col)
     candidates = [
@@ -550,7 +596,9 @@ def _longest_prefix(codes: pl.DataFrame, code_col: str, prefixes: pl.Series) -> 
         )
         for n in lengths
     ]
-    return codes.with_columns(pl.coalesce([*candidates, pl.lit(None, dtype=pl.String)]).alias("matched_prefix"))
+    return codes.with_columns(
+        pl.coalesce([*candidates, pl.lit(None, dtype=pl.String)]).alias("matched_prefix")
+    )
 
 
 def _content(walk: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
@@ -574,7 +622,9 @@ def _content(walk: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
         .join(items.filter(~pl.col("has_children")), on="item", how="inner")
     )
     factors = _default_factors()
-    leaves = _longest_prefix(leaves.with_columns(pl.col("hts").fill_null("")), "hts", factors.get_column("hts_prefix").unique())
+    leaves = _longest_prefix(
+        leaves.with_columns(pl.col("hts").fill_null("")), "hts", factors.get_column("hts_prefix").unique()
+    )
     mass = (
         pl.when(pl.col("base_unit") == "kg")
         .then(pl.lit(1.0))
@@ -595,9 +645,13 @@ def _content(walk: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
         (pl.col("qty") * pl.col("__kg_per_unit") * pl.col("high")).alias("qty_hi"),
         "mineral_id",
         pl.lit("factor").alias("content_source"),
-        (pl.lit("reference factor ") + pl.col("product_id") + pl.lit(" (HTS ") + pl.col("matched_prefix") + pl.lit(")")).alias(
-            "content_detail"
-        ),
+        (
+            pl.lit("reference factor ")
+            + pl.col("product_id")
+            + pl.lit(" (HTS ")
+            + pl.col("matched_prefix")
+            + pl.lit(")")
+        ).alias("content_detail"),
     )
     reason = (
         pl.when(pl.col("hts") == "")
@@ -619,37 +673,65 @@ def _content(walk: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
         pl.lit("none").alias("content_source"),
         reason.alias("content_detail"),
     )
-    cols = ["root", "path", "depth", "item", "parent_qty", "qty", "qty_lo", "qty_hi", "mineral_id", "content_source", "content_detail"]
+    cols = [
+        "root",
+        "path",
+        "depth",
+        "item",
+        "parent_qty",
+        "qty",
+        "qty_lo",
+        "qty_hi",
+        "mineral_id",
+        "content_source",
+        "content_detail",
+    ]
     return pl.concat([explicit.select(cols), from_factors.select(cols), missing.select(cols)], how="vertical")
 
 
 def _finish(rows: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
     parents_of = rows.with_columns(
-        pl.when(pl.col("content_source") == "bom").then(pl.col("path").str.replace(r" > [^>]*$", "")).otherwise(pl.col("path")).alias("__part_path")
+        pl.when(pl.col("content_source") == "bom")
+        .then(pl.col("path").str.replace(r" > [^>]*$", ""))
+        .otherwise(pl.col("path"))
+        .alias("__part_path")
     )
-    part = pl.when(pl.col("content_source") == "bom").then(pl.col("__part_path").str.extract(r"([^>]+)$", 1).str.strip_chars()).otherwise(pl.col("item"))
+    part = (
+        pl.when(pl.col("content_source") == "bom")
+        .then(pl.col("__part_path").str.extract(r"([^>]+)$", 1).str.strip_chars())
+        .otherwise(pl.col("item"))
+    )
     out = parents_of.with_columns(part.alias("__part")).join(
-        items.select(pl.col("item").alias("__part"), pl.col("hts").alias("item_hts"), pl.col("origin").alias("item_origin"), pl.col("base_unit").alias("item_unit")),
+        items.select(
+            pl.col("item").alias("__part"),
+            pl.col("hts").alias("item_hts"),
+            pl.col("origin").alias("item_origin"),
+            pl.col("base_unit").alias("item_unit"),
+        ),
         on="__part",
         how="left",
     )
     is_mineral = pl.col("mineral_id").is_not_null()
-    return out.select(
-        "root",
-        "path",
-        "depth",
-        pl.col("__part").alias("item"),
-        "item_hts",
-        "item_origin",
-        pl.col("parent_qty").alias("qty_per_root"),
-        "item_unit",
-        "mineral_id",
-        pl.when(is_mineral).then(pl.col("qty_lo")).alias("kg_low"),
-        pl.when(is_mineral).then(pl.col("qty")).alias("kg_central"),
-        pl.when(is_mineral).then(pl.col("qty_hi")).alias("kg_high"),
-        "content_source",
-        "content_detail",
-    ).cast(EXPLOSION_SCHEMA).sort("root", "path", "mineral_id", nulls_last=True)  # type: ignore[arg-type]
+    return (
+        out.select(
+            "root",
+            "path",
+            "depth",
+            pl.col("__part").alias("item"),
+            "item_hts",
+            "item_origin",
+            pl.col("parent_qty").alias("qty_per_root"),
+            "item_unit",
+            "mineral_id",
+            pl.when(is_mineral).then(pl.col("qty_lo")).alias("kg_low"),
+            pl.when(is_mineral).then(pl.col("qty")).alias("kg_central"),
+            pl.when(is_mineral).then(pl.col("qty_hi")).alias("kg_high"),
+            "content_source",
+            "content_detail",
+        )
+        .select([pl.col(name).cast(dtype) for name, dtype in EXPLOSION_SCHEMA.items()])
+        .sort("root", "path", "mineral_id", nulls_last=True)
+    )
 
 
 def _explode(edges: pl.DataFrame, items: pl.DataFrame, roots: list[str]) -> pl.DataFrame:
@@ -664,8 +746,15 @@ def _per_unit(edges: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
     parts = items.get_column("item").drop_nulls().to_list()
     if not parts:
         return pl.DataFrame(
-            schema={"item": pl.String, "item_unit": pl.String, "mineral_id": pl.String, "kg_low": pl.Float64,
-                    "kg_central": pl.Float64, "kg_high": pl.Float64, "content_source": pl.String}
+            schema={
+                "item": pl.String,
+                "item_unit": pl.String,
+                "mineral_id": pl.String,
+                "kg_low": pl.Float64,
+                "kg_central": pl.Float64,
+                "kg_high": pl.Float64,
+                "content_source": pl.String,
+            }
         )
     rows = _content(_walk(edges, parts), items).filter(pl.col("mineral_id").is_not_null())
     return (

@@ -54,9 +54,25 @@ def classify_lines(lines: pl.DataFrame) -> ClassificationReport:
         empty = pl.DataFrame(schema=CLASSIFICATION_SCHEMA)
         return ClassificationReport(
             empty,
-            pl.DataFrame(schema={"confidence": pl.String, "lines": pl.UInt32, "customs_value_usd": pl.Float64}),
-            pl.DataFrame(schema={"line_id": pl.String, "hts": pl.String, "minerals": pl.String, "customs_value_usd": pl.Float64}),
-            pl.DataFrame(schema={"line_id": pl.String, "hts": pl.String, "description": pl.String, "customs_value_usd": pl.Float64}),
+            pl.DataFrame(
+                schema={"confidence": pl.String, "lines": pl.UInt32, "customs_value_usd": pl.Float64}
+            ),
+            pl.DataFrame(
+                schema={
+                    "line_id": pl.String,
+                    "hts": pl.String,
+                    "minerals": pl.String,
+                    "customs_value_usd": pl.Float64,
+                }
+            ),
+            pl.DataFrame(
+                schema={
+                    "line_id": pl.String,
+                    "hts": pl.String,
+                    "description": pl.String,
+                    "customs_value_usd": pl.Float64,
+                }
+            ),
         )
     classification = classify(lines.select("line_id", "hts"))
     info = lines.select("line_id", "hts", "description", "customs_value_usd")
@@ -70,7 +86,9 @@ def classify_lines(lines: pl.DataFrame) -> ClassificationReport:
         .agg(pl.len().alias("lines"), pl.col("customs_value_usd").sum())
         .sort("confidence")
     )
-    baskets = per_line.filter(pl.col("confidence") == "basket").select("line_id", "hts", "minerals", "customs_value_usd")
+    baskets = per_line.filter(pl.col("confidence") == "basket").select(
+        "line_id", "hts", "minerals", "customs_value_usd"
+    )
     unmapped = per_line.filter(pl.col("confidence") == "unmapped").select(
         "line_id", "hts", "description", "customs_value_usd"
     )
@@ -96,20 +114,26 @@ def line_content(lines: pl.DataFrame, bom_per_unit: pl.DataFrame | None = None) 
     ``bom_per_unit`` is :attr:`critmin.ledger.bom.BomResult.per_unit` (item, item_unit, mineral_id, kg_*);
     a line links to it through ``part_number``. Every line appears at least once.
     """
-    from critmin.refdata.content import default_factors
     from critmin.ledger.units import unit_table
+    from critmin.refdata.content import default_factors
 
-    base = lines.select("line_id", "hts", "part_number", "quantity", "unit", "quantity_kg", "content_mineral", "content_kg")
+    base = lines.select(
+        "line_id", "hts", "part_number", "quantity", "unit", "quantity_kg", "content_mineral", "content_kg"
+    )
 
-    from_ledger = base.filter(pl.col("content_mineral").is_not_null() & pl.col("content_kg").is_not_null()).select(
-        "line_id",
-        "content_mineral",
-        pl.col("content_kg").alias("lo"),
-        pl.col("content_kg").alias("mid"),
-        pl.col("content_kg").alias("hi"),
-        pl.lit("ledger").alias("content_source"),
-        pl.lit("content given on the line").alias("content_detail"),
-    ).rename({"content_mineral": "mineral_id"})
+    from_ledger = (
+        base.filter(pl.col("content_mineral").is_not_null() & pl.col("content_kg").is_not_null())
+        .select(
+            "line_id",
+            "content_mineral",
+            pl.col("content_kg").alias("lo"),
+            pl.col("content_kg").alias("mid"),
+            pl.col("content_kg").alias("hi"),
+            pl.lit("ledger").alias("content_source"),
+            pl.lit("content given on the line").alias("content_detail"),
+        )
+        .rename({"content_mineral": "mineral_id"})
+    )
     done = from_ledger.select("line_id").unique()
 
     frames = [from_ledger]
@@ -122,9 +146,9 @@ def line_content(lines: pl.DataFrame, bom_per_unit: pl.DataFrame | None = None) 
             .when((pl.col("item_unit") == "no") & (pl.col("dimension") == "count"))
             .then(pl.col("quantity") * pl.col("to_base"))
         )
-        linked = candidates.join(bom_per_unit, left_on="part_number", right_on="item", how="inner").with_columns(
-            amount.alias("__units")
-        )
+        linked = candidates.join(
+            bom_per_unit, left_on="part_number", right_on="item", how="inner"
+        ).with_columns(amount.alias("__units"))
         from_bom = linked.filter(pl.col("__units").is_not_null()).select(
             "line_id",
             "mineral_id",
@@ -132,16 +156,26 @@ def line_content(lines: pl.DataFrame, bom_per_unit: pl.DataFrame | None = None) 
             (pl.col("__units") * pl.col("kg_central")).alias("mid"),
             (pl.col("__units") * pl.col("kg_high")).alias("hi"),
             pl.lit("bom").alias("content_source"),
-            (pl.lit("BOM item ") + pl.col("part_number") + pl.lit(" (") + pl.col("content_source") + pl.lit(")")).alias(
-                "content_detail"
-            ),
+            (
+                pl.lit("BOM item ")
+                + pl.col("part_number")
+                + pl.lit(" (")
+                + pl.col("content_source")
+                + pl.lit(")")
+            ).alias("content_detail"),
         )
         frames.append(from_bom)
         done = pl.concat([done, from_bom.select("line_id").unique()])
 
-    factors = default_factors("per_kg_product").select("hts_prefix", "mineral_id", "low", "central", "high", "product_id")
+    factors = default_factors("per_kg_product").select(
+        "hts_prefix", "mineral_id", "low", "central", "high", "product_id"
+    )
     rest = base.join(done, on="line_id", how="anti")
-    rest = rest.with_columns(_factor_prefix(rest.get_column("hts"), factors.get_column("hts_prefix").unique().to_list()).alias("prefix"))
+    rest = rest.with_columns(
+        _factor_prefix(rest.get_column("hts"), factors.get_column("hts_prefix").unique().to_list()).alias(
+            "prefix"
+        )
+    )
     with_mass = rest.filter(pl.col("prefix").is_not_null() & pl.col("quantity_kg").is_not_null())
     from_factor = with_mass.join(factors, left_on="prefix", right_on="hts_prefix", how="inner").select(
         "line_id",
@@ -156,7 +190,9 @@ def line_content(lines: pl.DataFrame, bom_per_unit: pl.DataFrame | None = None) 
     reason = (
         pl.when(pl.col("prefix").is_null())
         .then(pl.lit("no content on the line, no BOM item and no reference factor for this HTS code"))
-        .otherwise(pl.lit("reference factor exists but the line has no mass: add a net weight or a mass unit"))
+        .otherwise(
+            pl.lit("reference factor exists but the line has no mass: add a net weight or a mass unit")
+        )
     )
     none = rest.join(from_factor.select("line_id").unique(), on="line_id", how="anti").select(
         "line_id",
@@ -193,7 +229,9 @@ def classified_lines(lines: pl.DataFrame, bom_per_unit: pl.DataFrame | None = No
         pl.col("content_source").first().alias("__line_source"),
         pl.col("content_detail").first().alias("__line_detail"),
     )
-    placeholder = pl.col("mineral_id").is_null() & pl.col("line_id").is_in(scoped.get_column("line_id").implode())
+    placeholder = pl.col("mineral_id").is_null() & pl.col("line_id").is_in(
+        scoped.get_column("line_id").implode()
+    )
     content = content.filter(~placeholder)
     joined = scope.join(content, on=["line_id", "mineral_id"], how="full", coalesce=True, nulls_equal=True)
     line_facts = lines.select("line_id", "hts", "country_origin", "customs_value_usd")

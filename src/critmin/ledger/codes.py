@@ -152,11 +152,7 @@ def _repair_candidates(values: pl.Series) -> pl.DataFrame:
     trailing = text.str.contains(r"^\d{4}\.\d+$") & odd
     leading = text.str.contains(r"^\d+$") & odd
     repaired = (
-        pl.when(trailing)
-        .then(digits + pl.lit("0"))
-        .when(leading)
-        .then(pl.lit("0") + digits)
-        .otherwise(None)
+        pl.when(trailing).then(digits + pl.lit("0")).when(leading).then(pl.lit("0") + digits).otherwise(None)
     )
     return pl.DataFrame({"raw": values}).with_columns(
         pl.Series("candidate", pl.select(repaired).to_series(), dtype=pl.String)
@@ -182,10 +178,14 @@ def _expand_single_suffix(frame: pl.DataFrame) -> pl.DataFrame:
     return (
         frame.join(single, left_on="hts", right_on="hts8", how="left", maintain_order="left")
         .with_columns(
-            pl.when(eight & pl.col("only").is_not_null()).then(pl.col("only")).otherwise(pl.col("hts")).alias("hts"),
-            pl.when(eight & pl.col("only").is_not_null()).then(pl.lit("valid")).otherwise(pl.col("status")).alias(
-                "status"
-            ),
+            pl.when(eight & pl.col("only").is_not_null())
+            .then(pl.col("only"))
+            .otherwise(pl.col("hts"))
+            .alias("hts"),
+            pl.when(eight & pl.col("only").is_not_null())
+            .then(pl.lit("valid"))
+            .otherwise(pl.col("status"))
+            .alias("status"),
         )
         .drop("only")
     )
@@ -208,7 +208,10 @@ def resolve_hts(values: pl.Series) -> pl.DataFrame:
             "suggestions": checked.get_column("suggestions"),
         }
     ).with_columns(
-        pl.when(pl.col("hts").is_null()).then(pl.lit("malformed")).otherwise(pl.col("status")).alias("status"),
+        pl.when(pl.col("hts").is_null())
+        .then(pl.lit("malformed"))
+        .otherwise(pl.col("status"))
+        .alias("status"),
         pl.lit(False).alias("repaired"),
     )
     repairs = _repair_candidates(distinct).filter(pl.col("candidate").is_not_null())
@@ -247,7 +250,7 @@ def resolve_hts(values: pl.Series) -> pl.DataFrame:
         .list.join(", ")
         .alias("suggestions")
     )
-    return frame.select(list(HTS_LOOKUP_SCHEMA)).cast(HTS_LOOKUP_SCHEMA)  # type: ignore[arg-type]
+    return frame.select([pl.col(name).cast(dtype) for name, dtype in HTS_LOOKUP_SCHEMA.items()])
 
 
 def hts_unit_table() -> pl.DataFrame:

@@ -33,7 +33,7 @@ _MON_DAY = r"^([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})$"
 
 
 def infer_order(values: pl.Series) -> DateOrder | None:
-    """``dmy`` when the numeric slash dates can only be day-first, ``mdy`` when only month-first, else None."""
+    """``dmy`` when the slash dates can only be day-first, ``mdy`` when only month-first, else None."""
     text = values.drop_nulls().str.strip_chars()
     parts = text.str.extract_groups(_NUMERIC).struct.unnest().drop_nulls()
     if parts.height == 0:
@@ -95,11 +95,15 @@ def _month_name_date(text: pl.Expr) -> pl.Expr:
     day_mon = text.str.extract_groups(_DAY_MON)
     mon_day = text.str.extract_groups(_MON_DAY)
     day = pl.coalesce(day_mon.struct.field("1"), mon_day.struct.field("2"))
-    month = pl.coalesce(day_mon.struct.field("2"), mon_day.struct.field("1")).str.slice(0, 3).str.to_titlecase()
+    month = (
+        pl.coalesce(day_mon.struct.field("2"), mon_day.struct.field("1")).str.slice(0, 3).str.to_titlecase()
+    )
     year = pl.coalesce(day_mon.struct.field("3"), mon_day.struct.field("3"))
     year4 = (
         pl.when(year.str.len_chars() == 2)
-        .then(pl.when(year.cast(pl.Int32, strict=False) < 69).then(pl.lit("20")).otherwise(pl.lit("19")) + year)
+        .then(
+            pl.when(year.cast(pl.Int32, strict=False) < 69).then(pl.lit("20")).otherwise(pl.lit("19")) + year
+        )
         .otherwise(year)
     )
     glued = year4 + pl.lit("-") + month + pl.lit("-") + day.str.zfill(2)

@@ -330,7 +330,14 @@ FIELDS_BY_NAME: dict[str, InputField] = {field.name: field for field in INPUT_FI
 
 REQUIRED_FIELDS: tuple[str, ...] = tuple(field.name for field in INPUT_FIELDS if field.required)
 
-TEXT_FIELDS: tuple[str, ...] = ("line_id", "entry_number", "line_number", "description", "supplier", "part_number")
+TEXT_FIELDS: tuple[str, ...] = (
+    "line_id",
+    "entry_number",
+    "line_number",
+    "description",
+    "supplier",
+    "part_number",
+)
 """Fields copied as trimmed text, without parsing."""
 
 
@@ -364,7 +371,10 @@ LEDGER_FIELDS = FieldSet(
     patterns=(
         ("hts", re.compile(r"^(?!.*\bdesc).*\b(hts|htsus)\b")),
         ("country_origin", re.compile(r"^(?!.*\b(export|smelt|cast|melt)\b).*\borigin\b")),
-        ("country_export", re.compile(r"\bexport(ation)?\b.*\b(country|ctry)\b|\b(country|ctry)\b.*\bexport")),
+        (
+            "country_export",
+            re.compile(r"\bexport(ation)?\b.*\b(country|ctry)\b|\b(country|ctry)\b.*\bexport"),
+        ),
         ("country_smelt_cast", re.compile(r"\bsmelt|\bmelt and pour\b")),
     ),
 )

@@ -30,7 +30,22 @@ DateOrder = Literal["mdy", "dmy", "ymd"]
 HEADER_SCAN_ROWS = 30
 """How many leading rows may hold titles, notes or blank lines before the header."""
 
-_CURRENCIES = {"usd", "eur", "gbp", "jpy", "cny", "rmb", "cad", "mxn", "krw", "aud", "chf", "inr", "twd", "brl"}
+_CURRENCIES = {
+    "usd",
+    "eur",
+    "gbp",
+    "jpy",
+    "cny",
+    "rmb",
+    "cad",
+    "mxn",
+    "krw",
+    "aud",
+    "chf",
+    "inr",
+    "twd",
+    "brl",
+}
 _BARE_UNIT_TOKENS = {"kg", "kgs", "lb", "lbs", "mt", "tonnes", "grams", "pcs"}
 _FILLER = {"in", "of"}
 
@@ -129,7 +144,9 @@ def _known_field_names() -> tuple[str, ...]:
 def _check_names(value: dict[str, str], known: tuple[str, ...]) -> dict[str, str]:
     for name in value:
         if name not in known:
-            close = sorted((k for k in known if name.startswith(k) or k.startswith(name)), key=len, reverse=True)
+            close = sorted(
+                (k for k in known if name.startswith(k) or k.startswith(name)), key=len, reverse=True
+            )
             close = close or difflib.get_close_matches(name, list(known), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ValueError(f"unknown ledger field {name!r}.{hint} Known fields: {', '.join(known)}")

@@ -73,7 +73,9 @@ class MemorySink:
             else pl.DataFrame(schema=QUARANTINE_SCHEMA)
         )
         warnings = (
-            pl.concat(self._warnings, how="vertical") if self._warnings else pl.DataFrame(schema=WARNING_SCHEMA)
+            pl.concat(self._warnings, how="vertical")
+            if self._warnings
+            else pl.DataFrame(schema=WARNING_SCHEMA)
         )
         return lines, quarantine, warnings
 
@@ -120,14 +122,22 @@ class ImportResult:
         errors = self.quarantine.select(
             pl.col("source_row").alias("row"), "column", "code", "message"
         ).with_columns(
-            pl.col("code").replace_strict({c.code: c.severity.value for c in v.ISSUE_CODES}, default="error").alias(
-                "severity"
-            )
+            pl.col("code")
+            .replace_strict({c.code: c.severity.value for c in v.ISSUE_CODES}, default="error")
+            .alias("severity")
         )
         warnings = self.warnings.select(
-            pl.col("source_row").alias("row"), "column", "code", "message", pl.lit("warning").alias("severity")
+            pl.col("source_row").alias("row"),
+            "column",
+            "code",
+            "message",
+            pl.lit("warning").alias("severity"),
         )
-        return pl.concat([errors, warnings], how="vertical").unique(maintain_order=True).sort("row", maintain_order=True)
+        return (
+            pl.concat([errors, warnings], how="vertical")
+            .unique(maintain_order=True)
+            .sort("row", maintain_order=True)
+        )
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -191,8 +201,10 @@ def run(
     """The pipeline over a file already opened by :func:`prepare`."""
     started = time.perf_counter()
     reader, spec, columns = prepared
-    memory = MemorySink() if sink is None else None
-    target: LineSink = memory if memory is not None else sink  # type: ignore[assignment]
+    memory: MemorySink | None = None
+    if sink is None:
+        memory = MemorySink()
+        sink = memory
     ctx = NormaliseContext(
         mapping=columns,
         source_name=reader.info.name,
@@ -220,7 +232,7 @@ def run(
                     result.date_order_basis = "inferred from the values in the file"
                     decided = True
             lines, quarantine, warnings = _process(chunk, ctx, tracker, result)
-            target.write(lines, quarantine, warnings)
+            sink.write(lines, quarantine, warnings)
             consumed += chunk.consumed
             if progress is not None:
                 progress(consumed, reader.info.rows_estimate)
@@ -295,7 +307,9 @@ def _quarantine_frame(
     user_columns = [c for c in raw.columns if c != ROW]
     cells = raw.filter(pl.col(ROW).is_in(rows.implode())).select(
         pl.col(ROW).alias("source_row"),
-        pl.struct(user_columns).struct.json_encode().alias("raw") if user_columns else pl.lit("{}").alias("raw"),
+        pl.struct(user_columns).struct.json_encode().alias("raw")
+        if user_columns
+        else pl.lit("{}").alias("raw"),
     )
     texts = bad_rows.select(
         pl.col(ROW).alias("source_row"),

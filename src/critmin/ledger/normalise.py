@@ -139,7 +139,8 @@ def _has_column(ctx: NormaliseContext, name: str) -> pl.Expr:
 def _dates(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
     label = ctx.column_label("entry_date")
     frame = frame.with_columns(
-        pl.col("entry_date").alias("entry_date_raw"), parse_dates(pl.col("entry_date"), ctx.date_order).alias("entry_date")
+        pl.col("entry_date").alias("entry_date_raw"),
+        parse_dates(pl.col("entry_date"), ctx.date_order).alias("entry_date"),
     )
     raw, parsed = pl.col("entry_date_raw"), pl.col("entry_date")
     order_text = {"mdy": "month/day/year", "dmy": "day/month/year", "ymd": "year/month/day"}[ctx.date_order]
@@ -166,7 +167,11 @@ def _dates(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl
                 parsed.is_not_null() & ~in_window(parsed),
                 column=label,
                 code="date_out_of_range",
-                message=pl.lit("Entry date ") + v.quoted(raw) + pl.lit(" was read as ") + parsed.cast(pl.String) + pl.lit("."),
+                message=pl.lit("Entry date ")
+                + v.quoted(raw)
+                + pl.lit(" was read as ")
+                + parsed.cast(pl.String)
+                + pl.lit("."),
             ),
         ]
     )
@@ -183,13 +188,18 @@ def _hts(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.D
         maintain_order="left",
     )
     raw, status = pl.col("hts_raw"), pl.col("hts_status")
-    nearest = pl.when(pl.col("hts_suggestions").str.len_chars() > 0).then(
-        pl.lit(" Nearest valid codes: ") + pl.col("hts_suggestions") + pl.lit(".")
-    ).otherwise(pl.lit(""))
+    nearest = (
+        pl.when(pl.col("hts_suggestions").str.len_chars() > 0)
+        .then(pl.lit(" Nearest valid codes: ") + pl.col("hts_suggestions") + pl.lit("."))
+        .otherwise(pl.lit(""))
+    )
     issues = pl.concat(
         [
             v.issues_where(
-                frame, raw.is_null() & _has_column(ctx, "hts"), column=label, code="hts_missing",
+                frame,
+                raw.is_null() & _has_column(ctx, "hts"),
+                column=label,
+                code="hts_missing",
                 message=v.text("HTS is empty."),
             ),
             v.issues_where(
@@ -204,14 +214,21 @@ def _hts(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.D
                 status == "unknown",
                 column=label,
                 code="hts_unknown",
-                message=pl.lit("HTS ") + v.quoted(raw) + pl.lit(" is not in the HTS 2025 schedule.") + nearest,
+                message=pl.lit("HTS ")
+                + v.quoted(raw)
+                + pl.lit(" is not in the HTS 2025 schedule.")
+                + nearest,
             ),
             v.issues_where(
                 frame,
                 pl.col("repaired"),
                 column=label,
                 code="hts_repaired",
-                message=pl.lit("HTS ") + v.quoted(raw) + pl.lit(" was read as ") + _dotted(pl.col("hts")) + pl.lit("."),
+                message=pl.lit("HTS ")
+                + v.quoted(raw)
+                + pl.lit(" was read as ")
+                + _dotted(pl.col("hts"))
+                + pl.lit("."),
             ),
         ]
     )
@@ -222,7 +239,15 @@ def _hts(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.D
 
 def _dotted(expr: pl.Expr) -> pl.Expr:
     return pl.concat_str(
-        [expr.str.slice(0, 4), pl.lit("."), expr.str.slice(4, 2), pl.lit("."), expr.str.slice(6, 2), pl.lit("."), expr.str.slice(8, 2)]
+        [
+            expr.str.slice(0, 4),
+            pl.lit("."),
+            expr.str.slice(4, 2),
+            pl.lit("."),
+            expr.str.slice(6, 2),
+            pl.lit("."),
+            expr.str.slice(8, 2),
+        ]
     ).str.strip_chars_end(".")
 
 
@@ -243,9 +268,11 @@ def _countries(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame
             maintain_order="left",
         )
         raw = pl.col(raw_name)
-        hint = pl.when(pl.col(f"{name}__sugg").str.len_chars() > 0).then(
-            pl.lit(" Did you mean: ") + pl.col(f"{name}__sugg") + pl.lit("?")
-        ).otherwise(pl.lit(""))
+        hint = (
+            pl.when(pl.col(f"{name}__sugg").str.len_chars() > 0)
+            .then(pl.lit(" Did you mean: ") + pl.col(f"{name}__sugg") + pl.lit("?"))
+            .otherwise(pl.lit(""))
+        )
         if name == "country_origin":
             issues.append(
                 v.issues_where(
@@ -315,7 +342,11 @@ def _value(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl
                 foreign,
                 column=ctx.column_label("currency") if "currency" in ctx.mapping.fields else label,
                 code="currency_not_usd",
-                message=pl.lit("Value ") + v.quoted(raw) + pl.lit(" is in ") + pl.col("value_currency") + pl.lit("."),
+                message=pl.lit("Value ")
+                + v.quoted(raw)
+                + pl.lit(" is in ")
+                + pl.col("value_currency")
+                + pl.lit("."),
             ),
         ]
     )
@@ -332,13 +363,18 @@ def _quantity(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame,
     )
     lookup = ctx.cache.lookup("unit", frame.get_column("unit_raw"))
     frame = frame.drop("unit").join(
-        lookup.rename({"raw": "unit_raw", "suggestions": "unit_sugg"}), on="unit_raw", how="left", maintain_order="left"
+        lookup.rename({"raw": "unit_raw", "suggestions": "unit_sugg"}),
+        on="unit_raw",
+        how="left",
+        maintain_order="left",
     )
     weight_unit = ctx.mapping.constants.get("weight_unit") or "kg"
     weight_factor = to_kg_factor(weight_unit) or 1.0
     factors = unit_table().select("unit", "dimension", "to_base")
     frame = frame.join(factors, on="unit", how="left", maintain_order="left").with_columns(
-        (parse_number(frame.get_column("weight"), decimal_comma=ctx.decimal_comma) * weight_factor).alias("weight_kg"),
+        (parse_number(frame.get_column("weight"), decimal_comma=ctx.decimal_comma) * weight_factor).alias(
+            "weight_kg"
+        ),
     )
     frame = frame.with_columns(
         pl.when(pl.col("dimension") == "mass")
@@ -347,9 +383,11 @@ def _quantity(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame,
         .alias("quantity_kg")
     )
     q, unit_raw = pl.col("quantity"), pl.col("unit_raw")
-    hint = pl.when(pl.col("unit_sugg").str.len_chars() > 0).then(
-        pl.lit(" Did you mean: ") + pl.col("unit_sugg") + pl.lit("?")
-    ).otherwise(pl.lit(""))
+    hint = (
+        pl.when(pl.col("unit_sugg").str.len_chars() > 0)
+        .then(pl.lit(" Did you mean: ") + pl.col("unit_sugg") + pl.lit("?"))
+        .otherwise(pl.lit(""))
+    )
     issues = pl.concat(
         [
             v.issues_where(
@@ -360,7 +398,10 @@ def _quantity(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame,
                 message=pl.lit("Quantity ") + v.quoted(pl.col("quantity_raw")) + pl.lit(" is not a number."),
             ),
             v.issues_where(
-                frame, q < 0, column=q_label, code="quantity_negative",
+                frame,
+                q < 0,
+                column=q_label,
+                code="quantity_negative",
                 message=pl.lit("Quantity ") + v.quoted(pl.col("quantity_raw")) + pl.lit(" is negative."),
             ),
             v.issues_where(
@@ -382,7 +423,9 @@ def _quantity(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame,
                 pl.col("weight").is_not_null() & (pl.col("weight_kg").is_null() | (pl.col("weight_kg") < 0)),
                 column=w_label,
                 code="weight_invalid",
-                message=pl.lit("Net weight ") + v.quoted(pl.col("weight")) + pl.lit(" is not a non-negative number."),
+                message=pl.lit("Net weight ")
+                + v.quoted(pl.col("weight"))
+                + pl.lit(" is not a non-negative number."),
             ),
         ]
     )
@@ -404,23 +447,34 @@ def _programs(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame,
         pl.col("program_raw").is_not_null() & ~pl.col("known"),
         column=label,
         code="preference_unknown",
-        message=pl.lit("Preference ") + v.quoted(pl.col("program_raw")) + pl.lit(" is not a known programme."),
+        message=pl.lit("Preference ")
+        + v.quoted(pl.col("program_raw"))
+        + pl.lit(" is not a known programme."),
     )
     return frame.drop("program_raw", "known"), issues
 
 
 def _content(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
-    m_label, k_label, cv_label = (ctx.column_label(n) for n in ("content_mineral", "content_kg", "content_value_usd"))
+    m_label, k_label, cv_label = (
+        ctx.column_label(n) for n in ("content_mineral", "content_kg", "content_value_usd")
+    )
     lookup = ctx.cache.lookup("mineral", frame.get_column("content_mineral"))
     content_unit = ctx.mapping.constants.get("content_unit") or "kg"
     factor = to_kg_factor(content_unit) or 1.0
     frame = (
         frame.rename({"content_mineral": "mineral_raw"})
-        .join(lookup.rename({"raw": "mineral_raw", "mineral": "content_mineral"}), on="mineral_raw", how="left", maintain_order="left")
+        .join(
+            lookup.rename({"raw": "mineral_raw", "mineral": "content_mineral"}),
+            on="mineral_raw",
+            how="left",
+            maintain_order="left",
+        )
         .with_columns(
             pl.col("content_kg").alias("content_kg_raw"),
             pl.col("content_value_usd").alias("content_value_raw"),
-            (parse_number(frame.get_column("content_kg"), decimal_comma=ctx.decimal_comma) * factor).alias("content_kg"),
+            (parse_number(frame.get_column("content_kg"), decimal_comma=ctx.decimal_comma) * factor).alias(
+                "content_kg"
+            ),
             parse_number(frame.get_column("content_value_usd"), decimal_comma=ctx.decimal_comma).alias(
                 "content_value_usd"
             ),
@@ -449,7 +503,9 @@ def _content(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, 
                 value_raw.is_not_null() & (value.is_null() | (value < 0)),
                 column=cv_label,
                 code="content_invalid",
-                message=pl.lit("Content value ") + v.quoted(value_raw) + pl.lit(" is not a non-negative number."),
+                message=pl.lit("Content value ")
+                + v.quoted(value_raw)
+                + pl.lit(" is not a non-negative number."),
             ),
             v.issues_where(
                 frame,
@@ -494,7 +550,9 @@ def _identity(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame,
     )
     frame = frame.with_columns(
         (pl.col("line_id").is_not_null() | entry_line.is_not_null()).alias("__user_id"),
-        pl.coalesce(pl.col("line_id"), entry_line, origin_stem + pl.lit(":") + origin_row.cast(pl.String)).alias("line_id"),
+        pl.coalesce(
+            pl.col("line_id"), entry_line, origin_stem + pl.lit(":") + origin_row.cast(pl.String)
+        ).alias("line_id"),
         origin_file.alias("source_file"),
         origin_row.alias("source_row"),
     )

@@ -111,13 +111,19 @@ def currency_of(values: pl.Series) -> pl.Series:
     index = named.arg_true()
     if index.len() == 0:
         return out
-    tokens = pl.select(_normalise_currency(pl.lit(values.gather(index)).str.extract(_CURRENCY_TOKEN, 1))).to_series()
+    tokens = pl.select(
+        _normalise_currency(pl.lit(values.gather(index)).str.extract(_CURRENCY_TOKEN, 1))
+    ).to_series()
     return out.scatter(index, tokens)
 
 
 def normalise_currency_code(values: pl.Series) -> pl.Series:
     """A currency column (``usd``, ``$``, ``RMB``) as ISO codes."""
-    return pl.select(_normalise_currency(pl.lit(values.cast(pl.String)).str.strip_chars())).to_series().alias(values.name)
+    return (
+        pl.select(_normalise_currency(pl.lit(values.cast(pl.String)).str.strip_chars()))
+        .to_series()
+        .alias(values.name)
+    )
 
 
 _QUANTITY = (
@@ -148,7 +154,9 @@ def split_quantity(values: pl.Series, *, decimal_comma: bool = False) -> tuple[p
     number = pl.select(
         pl.when(frame.get_column("whole").is_not_null())
         .then(pl.lit(frame.get_column("whole")))
-        .otherwise(pl.lit(_slow_number(frame.get_column("number").fill_null(""), decimal_comma=decimal_comma)))
+        .otherwise(
+            pl.lit(_slow_number(frame.get_column("number").fill_null(""), decimal_comma=decimal_comma))
+        )
     ).to_series()
     unit = pl.select(
         pl.when(frame.get_column("whole").is_null() & (pl.lit(frame.get_column("unit")).str.len_chars() > 0))

@@ -96,7 +96,7 @@ class SourceInfo:
 
 @dataclass
 class RawChunk:
-    """A slice of the file: parsed rows, rows that could not be split, and how many blank rows were skipped."""
+    """A slice of the file: parsed rows, rows that could not be split, and the blank rows skipped."""
 
     frame: pl.DataFrame
     bad_rows: pl.DataFrame
@@ -114,7 +114,7 @@ class Reader(ABC):
     def chunks(self, chunk_rows: int) -> Iterator[RawChunk]:
         """Yield the data rows in file order."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a no-op default that Excel overrides
         """Release file handles (a no-op for readers that hold none between chunks)."""
 
 
@@ -273,7 +273,9 @@ _ARROW_ENCODINGS = {"utf-8": "utf8", "utf-8-sig": "utf8"}
 class CsvReader(Reader):
     """Delimited text, streamed through pyarrow in blocks."""
 
-    def __init__(self, path: Path, spec: MappingSpec | None = None, fieldset: FieldSet = LEDGER_FIELDS) -> None:
+    def __init__(
+        self, path: Path, spec: MappingSpec | None = None, fieldset: FieldSet = LEDGER_FIELDS
+    ) -> None:
         spec = spec or MappingSpec()
         pre = _prepass(path)
         if pre.size == 0:
@@ -361,7 +363,9 @@ class CsvReader(Reader):
                     yield chunk
         except pa.ArrowInvalid as exc:
             raise InputError(f"{info.path}: cannot be parsed as delimited text: {exc}") from exc
-        chunk, valid_seen, bad_used = self._emit(pending, bad, valid_seen, bad_used, first_data_row, final=True)
+        chunk, valid_seen, bad_used = self._emit(
+            pending, bad, valid_seen, bad_used, first_data_row, final=True
+        )
         yield chunk
 
     def _emit(
@@ -498,7 +502,9 @@ class ExcelReader(Reader):
             raise InputError(f"{path}: sheet {chosen!r} is empty.")
         header_index = detect_header_row(head, spec, fieldset)
         if header_index >= len(head):
-            raise InputError(f"{path}: header_row {header_index + 1} is below the rows read on sheet {chosen!r}.")
+            raise InputError(
+                f"{path}: header_row {header_index + 1} is below the rows read on sheet {chosen!r}."
+            )
         columns = column_names(_trim_trailing_none(head[header_index]))
         max_row = worksheet.max_row
         self.info = SourceInfo(
@@ -520,7 +526,9 @@ class ExcelReader(Reader):
                 index = int(wanted)
                 if 1 <= index <= len(names):
                     return names[index - 1]
-                raise InputError(f"{path}: sheet number {index} does not exist; sheets are {', '.join(names)}.")
+                raise InputError(
+                    f"{path}: sheet number {index} does not exist; sheets are {', '.join(names)}."
+                )
             for name in names:
                 if name.strip().lower() == str(wanted).strip().lower():
                     return name
@@ -531,7 +539,8 @@ class ExcelReader(Reader):
         for name in names:
             rows = self._workbook[name].iter_rows(max_row=40, values_only=True)
             score = max(
-                (score_header_row([cell_text(v) for v in row], spec, self._fieldset) for row in rows), default=0
+                (score_header_row([cell_text(v) for v in row], spec, self._fieldset) for row in rows),
+                default=0,
             )
             if score > best_score:
                 best, best_score = name, score
@@ -644,7 +653,12 @@ class ParquetReader(Reader):
             offset += batch.num_rows
             frame = _blank_to_null(frame, columns)
             frame, blank = _split_blank(frame, columns)
-            yield RawChunk(frame=frame.select(ROW, *columns), bad_rows=_empty_bad_rows(), blank=blank, consumed=batch.num_rows)
+            yield RawChunk(
+                frame=frame.select(ROW, *columns),
+                bad_rows=_empty_bad_rows(),
+                blank=blank,
+                consumed=batch.num_rows,
+            )
         if offset == 0:
             empty = pl.DataFrame(schema={ROW: pl.Int64, **{name: pl.String for name in columns}})
             yield RawChunk(frame=empty, bad_rows=_empty_bad_rows(), blank=0, consumed=0)

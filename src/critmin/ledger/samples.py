@@ -26,7 +26,14 @@ LEDGER_SAMPLES_DIR = SAMPLES_DIR / "ledger"
 COMPANIES = ("defense-prime", "battery-maker", "magnet-maker")
 
 _PROGRAM_BY_ORIGIN = {"MEX": "S", "CAN": "S", "KOR": "KR", "CHL": "CL", "AUS": "AU", "ISR": "IL", "SGP": "SG"}
-_PROGRAM_NAMES = {"S": "USMCA", "KR": "KORUS", "CL": "Chile FTA", "AU": "AUSFTA", "IL": "Israel FTA", "SG": "Singapore FTA"}
+_PROGRAM_NAMES = {
+    "S": "USMCA",
+    "KR": "KORUS",
+    "CL": "Chile FTA",
+    "AU": "AUSFTA",
+    "IL": "Israel FTA",
+    "SG": "Singapore FTA",
+}
 
 STYLES: dict[str, dict[str, str]] = {
     "broker": {
@@ -133,10 +140,17 @@ def _product_table(company: str) -> pl.DataFrame:
         pl.col("hts").alias("digits"), pl.col("general_text"), pl.col("special_text")
     )
     table = table.join(rates, on="digits", how="left")
-    listed = pl.col("special_text").fill_null("").str.contains(r"[(,\s]" + pl.col("program").fill_null("~~") + r"[,)\s*+]")
+    listed = (
+        pl.col("special_text")
+        .fill_null("")
+        .str.contains(r"[(,\s]" + pl.col("program").fill_null("~~") + r"[,)\s*+]")
+    )
     dutiable = pl.col("general_text").fill_null("Free").str.to_lowercase() != "free"
     return table.with_columns(
-        pl.when(listed & dutiable & pl.col("program").is_not_null()).then(pl.col("program")).otherwise(None).alias("program")
+        pl.when(listed & dutiable & pl.col("program").is_not_null())
+        .then(pl.col("program"))
+        .otherwise(None)
+        .alias("program")
     ).drop("general_text", "special_text")
 
 
@@ -159,8 +173,10 @@ def generate_frame(
     product = rng.choice(products.height, size=rows, p=weights / weights.sum())
 
     option = np.zeros(rows, dtype=np.int64)
-    offsets = table.with_row_index("option").group_by("product", maintain_order=True).agg(
-        pl.col("option"), pl.col("share")
+    offsets = (
+        table.with_row_index("option")
+        .group_by("product", maintain_order=True)
+        .agg(pl.col("option"), pl.col("share"))
     )
     for prod, options, shares in offsets.iter_rows():  # one pass per product, not per row
         where = np.nonzero(product == prod)[0]
@@ -196,10 +212,12 @@ def generate_frame(
     supplier = flat[pick].tolist()
     claim = rng.random(rows) < 0.92
 
-    frame = picked.select("hts", "description", "part", "unit", "origin", "program", "smelt_cast").with_columns(
+    frame = picked.select(
+        "hts", "description", "part", "unit", "origin", "program", "smelt_cast"
+    ).with_columns(
         pl.Series("entry_serial", serial[entry_of_row]),
         pl.Series("line_number", line_number),
-        (pl.lit(start) + pl.duration(days=pl.Series(entry_days[entry_of_row]))).alias("entry_date"),
+        (pl.lit(start) + pl.duration(days=pl.lit(pl.Series(entry_days[entry_of_row])))).alias("entry_date"),
         pl.Series("quantity", quantity),
         pl.Series("net_kg", np.round(net_kg, 3)),
         pl.Series("value", value),
@@ -208,9 +226,12 @@ def generate_frame(
     )
     prefix = profile["entry_prefix"]
     return frame.with_columns(
-        (pl.lit(prefix + "-") + pl.col("entry_serial").cast(pl.String) + pl.lit("-") + (pl.col("entry_serial") % 10).cast(pl.String)).alias(
-            "entry_number"
-        ),
+        (
+            pl.lit(prefix + "-")
+            + pl.col("entry_serial").cast(pl.String)
+            + pl.lit("-")
+            + (pl.col("entry_serial") % 10).cast(pl.String)
+        ).alias("entry_number"),
         pl.when(pl.col("claim")).then(pl.col("program")).alias("program"),
         pl.when(pl.col("smelt_cast")).then(pl.col("origin")).alias("smelt_cast_country"),
     ).drop("claim", "entry_serial", "smelt_cast")
@@ -219,7 +240,9 @@ def generate_frame(
 def _country_spellings() -> pl.DataFrame:
     from critmin.refdata.countries import countries
 
-    return countries().select(pl.col("iso3").alias("origin"), "iso2", pl.col("display_name").alias("country_name"))
+    return countries().select(
+        pl.col("iso3").alias("origin"), "iso2", pl.col("display_name").alias("country_name")
+    )
 
 
 def format_ledger(frame: pl.DataFrame, style: str) -> pl.DataFrame:
@@ -231,8 +254,10 @@ def format_ledger(frame: pl.DataFrame, style: str) -> pl.DataFrame:
     frame = frame.join(smelt, on="smelt_cast_country", how="left", maintain_order="left")
     counted = pl.col("unit") != "kg"
     if style == "broker":
-        quantity = pl.when(counted).then(pl.col("quantity").cast(pl.Int64).cast(pl.String)).otherwise(
-            pl.col("quantity").round(1).cast(pl.String)
+        quantity = (
+            pl.when(counted)
+            .then(pl.col("quantity").cast(pl.Int64).cast(pl.String))
+            .otherwise(pl.col("quantity").round(1).cast(pl.String))
         )
         value = pl.col("value").map_batches(_thousands, return_dtype=pl.String)
         out = {
@@ -367,9 +392,7 @@ def plant_errors(text: pl.DataFrame, style: str) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=text.schema)
 
 
-def generate_ledger(
-    company: str, rows: int, seed: int = 1, *, with_errors: bool = False
-) -> pl.DataFrame:
+def generate_ledger(company: str, rows: int, seed: int = 1, *, with_errors: bool = False) -> pl.DataFrame:
     """A sample ledger as the company's system would export it (all columns text)."""
     style = _profile(company)["style"]
     text = format_ledger(generate_frame(company, rows, seed), style)

@@ -62,7 +62,9 @@ class StoredImport:
 class _WorkspaceSink:
     """Writes each chunk into the workspace inside the import's transaction."""
 
-    def __init__(self, ws: Workspace, con: duckdb.DuckDBPyConnection, import_id: int, *, classify: bool) -> None:
+    def __init__(
+        self, ws: Workspace, con: duckdb.DuckDBPyConnection, import_id: int, *, classify: bool
+    ) -> None:
         self.ws = ws
         self.con = con
         self.import_id = import_id
@@ -77,17 +79,27 @@ class _WorkspaceSink:
             ids = lines.select("line_id")
             self.replaced += _delete_lines(self.con, ids)
             self._resolve_quarantine(lines)
-            self.ws.append_rows(LINE_TABLE, lines.with_columns(pl.lit(self.import_id).alias("import_id")), con=self.con)
+            self.ws.append_rows(
+                LINE_TABLE, lines.with_columns(pl.lit(self.import_id).alias("import_id")), con=self.con
+            )
             if self.classify:
-                self.ws.append_rows("ledger_classification", classify(lines.select("line_id", "hts")), con=self.con)
-                self.ws.append_rows("ledger_line_content", line_content(lines, self.bom_content), con=self.con)
+                self.ws.append_rows(
+                    "ledger_classification", classify(lines.select("line_id", "hts")), con=self.con
+                )
+                self.ws.append_rows(
+                    "ledger_line_content", line_content(lines, self.bom_content), con=self.con
+                )
         if quarantine.height:
             self.ws.append_rows(
-                "ledger_quarantine", quarantine.with_columns(pl.lit(self.import_id).alias("import_id")), con=self.con
+                "ledger_quarantine",
+                quarantine.with_columns(pl.lit(self.import_id).alias("import_id")),
+                con=self.con,
             )
         if warnings.height:
             self.ws.append_rows(
-                "ledger_warnings", warnings.with_columns(pl.lit(self.import_id).alias("import_id")), con=self.con
+                "ledger_warnings",
+                warnings.with_columns(pl.lit(self.import_id).alias("import_id")),
+                con=self.con,
             )
 
     def _resolve_quarantine(self, lines: pl.DataFrame) -> None:
@@ -107,7 +119,9 @@ def _delete_lines(con: duckdb.DuckDBPyConnection, ids: pl.DataFrame) -> int:
     """Remove lines (and their classification/content) with these ids; returns how many lines went."""
     con.register("__ids", ids.to_arrow())
     try:
-        row = con.execute("SELECT count(*) FROM ledger_lines l SEMI JOIN __ids i ON l.line_id = i.line_id").fetchone()
+        row = con.execute(
+            "SELECT count(*) FROM ledger_lines l SEMI JOIN __ids i ON l.line_id = i.line_id"
+        ).fetchone()
         found = int(row[0]) if row else 0
         if found:
             for table in ("ledger_classification", "ledger_line_content", LINE_TABLE):
@@ -120,7 +134,8 @@ def _delete_lines(con: duckdb.DuckDBPyConnection, ids: pl.DataFrame) -> int:
 def _bom_item_content(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
     """Content per unit of every BOM item in the workspace (the newest BOM wins for an item)."""
     frame = con.execute(
-        "SELECT item, item_unit, mineral_id, kg_low, kg_central, kg_high, content_source FROM bom_item_content "
+        "SELECT item, item_unit, mineral_id, kg_low, kg_central, kg_high, content_source "
+        "FROM bom_item_content "
         "QUALIFY bom_id = max(bom_id) OVER (PARTITION BY item)"
     ).pl()
     return frame if frame.height else None
@@ -167,8 +182,9 @@ def import_ledger(
         result = run(prepared, chunk_rows=chunk_rows, sink=sink, progress=progress)
         replaced += sink.replaced
         con.execute(
-            "INSERT INTO ledger_imports (import_id, file_sha256, source_file, source_path, format, encoding, sheet, "
-            "header_row, date_order, mapping, rows_in, rows_loaded, rows_quarantined, rows_blank, duplicates, "
+            "INSERT INTO ledger_imports (import_id, file_sha256, source_file, source_path, format, encoding, "
+            "sheet, header_row, date_order, mapping, rows_in, rows_loaded, rows_quarantined, rows_blank, "
+            "duplicates, "
             "lines_replaced, critmin_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 import_id,
@@ -214,7 +230,8 @@ def _counts(result: ImportResult) -> dict[str, int]:
 def imports(ws: Workspace) -> pl.DataFrame:
     with ws.connect() as con:
         return con.execute(
-            "SELECT import_id, source_file, format, rows_in, rows_loaded, rows_quarantined, rows_blank, duplicates, "
+            "SELECT import_id, source_file, format, rows_in, rows_loaded, rows_quarantined, rows_blank, "
+            "duplicates, "
             "lines_replaced, imported_at, file_sha256 FROM ledger_imports ORDER BY import_id"
         ).pl()
 
@@ -236,7 +253,9 @@ def lines(ws: Workspace, *, import_id: int | None = None, limit: int | None = No
 
 
 def quarantine(ws: Workspace, *, source_file: str | None = None) -> pl.DataFrame:
-    sql = "SELECT source_file, source_row, \"column\", code, message, raw::VARCHAR AS raw FROM ledger_quarantine"
+    sql = (
+        'SELECT source_file, source_row, "column", code, message, raw::VARCHAR AS raw FROM ledger_quarantine'
+    )
     args: list[Any] = []
     if source_file is not None:
         sql += " WHERE source_file = ?"
@@ -275,7 +294,9 @@ def quarantine_rows(frame: pl.DataFrame) -> pl.DataFrame:
     ``source_file``/``source_row`` columns give each fixed row back its original identity.
     """
     if frame.height == 0:
-        return pl.DataFrame(schema={"source_file": pl.String, "source_row": pl.Int64, "critmin_issues": pl.String})
+        return pl.DataFrame(
+            schema={"source_file": pl.String, "source_row": pl.Int64, "critmin_issues": pl.String}
+        )
     grouped = (
         frame.group_by("source_file", "source_row", maintain_order=True)
         .agg(
@@ -347,10 +368,12 @@ def import_bom(
         name = result.source.name
         for table in ("bom_edges", "bom_explosion", "bom_item_content", "bom_issues"):
             con.execute(
-                f"DELETE FROM {table} WHERE bom_id IN (SELECT bom_id FROM bom_imports WHERE source_file = ?)", [name]
+                f"DELETE FROM {table} WHERE bom_id IN (SELECT bom_id FROM bom_imports WHERE source_file = ?)",
+                [name],
             )
         con.execute(
-            "INSERT INTO bom_imports (bom_id, file_sha256, source_file, source_path, mapping, rows_in, rows_loaded, "
+            "INSERT INTO bom_imports (bom_id, file_sha256, source_file, source_path, mapping, rows_in, "
+            "rows_loaded, "
             "rows_quarantined, finished_goods, critmin_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 bom_id,

@@ -31,86 +31,210 @@ class IssueCode:
 
 
 ISSUE_CODES: tuple[IssueCode, ...] = (
-    IssueCode("field_count", Severity.error, "The row has more or fewer fields than the header.",
-              "Quote fields that contain the delimiter (e.g. a comma in a description or a thousands "
-              "separator), close unbalanced quotes, or remove cells right of the last header."),
-    IssueCode("column_missing", Severity.error, "No column of the file feeds a required field.",
-              "Add the column, or name it in a mapping file (`columns: {field: \"Your header\"}`)."),
-    IssueCode("hts_missing", Severity.error, "The HTS cell is empty.",
-              "Fill in the HTS number declared on the entry (10 digits, e.g. 8505.11.00.70)."),
-    IssueCode("hts_malformed", Severity.error, "The HTS cell is not a 6, 8 or 10 digit code.",
-              "Write the code with 6, 8 or 10 digits, dots optional; format the column as text so a "
-              "spreadsheet keeps leading and trailing zeros."),
-    IssueCode("hts_unknown", Severity.error, "The code is not in the shipped HTS schedule (or is outdated).",
-              "Use one of the suggested current codes, or check the entry summary."),
-    IssueCode("hts_repaired", Severity.warning,
-              "A zero a spreadsheet dropped from the HTS code was put back.",
-              "Format the HTS column as text so the code is kept as typed."),
-    IssueCode("country_missing", Severity.error, "The country of origin is empty.",
-              "Fill in the country of origin (code or name)."),
-    IssueCode("country_unknown", Severity.error, "The country could not be resolved.",
-              "Use an ISO 3166 code (CN, CHN), a Census code or an English name; see the suggestions."),
+    IssueCode(
+        "field_count",
+        Severity.error,
+        "The row has more or fewer fields than the header.",
+        "Quote fields that contain the delimiter (e.g. a comma in a description or a thousands "
+        "separator), close unbalanced quotes, or remove cells right of the last header.",
+    ),
+    IssueCode(
+        "column_missing",
+        Severity.error,
+        "No column of the file feeds a required field.",
+        'Add the column, or name it in a mapping file (`columns: {field: "Your header"}`).',
+    ),
+    IssueCode(
+        "hts_missing",
+        Severity.error,
+        "The HTS cell is empty.",
+        "Fill in the HTS number declared on the entry (10 digits, e.g. 8505.11.00.70).",
+    ),
+    IssueCode(
+        "hts_malformed",
+        Severity.error,
+        "The HTS cell is not a 6, 8 or 10 digit code.",
+        "Write the code with 6, 8 or 10 digits, dots optional; format the column as text so a "
+        "spreadsheet keeps leading and trailing zeros.",
+    ),
+    IssueCode(
+        "hts_unknown",
+        Severity.error,
+        "The code is not in the shipped HTS schedule (or is outdated).",
+        "Use one of the suggested current codes, or check the entry summary.",
+    ),
+    IssueCode(
+        "hts_repaired",
+        Severity.warning,
+        "A zero a spreadsheet dropped from the HTS code was put back.",
+        "Format the HTS column as text so the code is kept as typed.",
+    ),
+    IssueCode(
+        "country_missing",
+        Severity.error,
+        "The country of origin is empty.",
+        "Fill in the country of origin (code or name).",
+    ),
+    IssueCode(
+        "country_unknown",
+        Severity.error,
+        "The country could not be resolved.",
+        "Use an ISO 3166 code (CN, CHN), a Census code or an English name; see the suggestions.",
+    ),
     IssueCode("date_missing", Severity.error, "The entry date is empty.", "Fill in the entry date."),
-    IssueCode("date_invalid", Severity.error, "The entry date cannot be read.",
-              "Write dates as YYYY-MM-DD (or m/d/YYYY); set `date_order: dmy` in a mapping file for "
-              "day-first dates."),
-    IssueCode("date_out_of_range", Severity.error, "The entry date is before 1980 or after 2099.",
-              "Check the year."),
-    IssueCode("value_missing", Severity.error, "The customs value is empty.",
-              "Fill in the entered (customs) value in USD."),
-    IssueCode("value_invalid", Severity.error, "The customs value is not a number.",
-              "Write a plain number such as 12500.00 (thousands separators and $ are accepted)."),
-    IssueCode("value_negative", Severity.error, "The customs value is negative.",
-              "Enter corrections as their own positive-value lines, or fix the sign."),
-    IssueCode("value_zero", Severity.warning, "The customs value is zero; ad valorem duty will be zero.",
-              "Check that the line really was entered at no value."),
-    IssueCode("currency_not_usd", Severity.error, "The value is not in US dollars.",
-              "Convert to USD at the CBP rate for the date of export; critmin does not guess exchange "
-              "rates."),
-    IssueCode("quantity_invalid", Severity.error, "The quantity is not a number.",
-              "Write a plain number, optionally followed by its unit (e.g. 250 kg)."),
+    IssueCode(
+        "date_invalid",
+        Severity.error,
+        "The entry date cannot be read.",
+        "Write dates as YYYY-MM-DD (or m/d/YYYY); set `date_order: dmy` in a mapping file for "
+        "day-first dates.",
+    ),
+    IssueCode(
+        "date_out_of_range", Severity.error, "The entry date is before 1980 or after 2099.", "Check the year."
+    ),
+    IssueCode(
+        "value_missing",
+        Severity.error,
+        "The customs value is empty.",
+        "Fill in the entered (customs) value in USD.",
+    ),
+    IssueCode(
+        "value_invalid",
+        Severity.error,
+        "The customs value is not a number.",
+        "Write a plain number such as 12500.00 (thousands separators and $ are accepted).",
+    ),
+    IssueCode(
+        "value_negative",
+        Severity.error,
+        "The customs value is negative.",
+        "Enter corrections as their own positive-value lines, or fix the sign.",
+    ),
+    IssueCode(
+        "value_zero",
+        Severity.warning,
+        "The customs value is zero; ad valorem duty will be zero.",
+        "Check that the line really was entered at no value.",
+    ),
+    IssueCode(
+        "currency_not_usd",
+        Severity.error,
+        "The value is not in US dollars.",
+        "Convert to USD at the CBP rate for the date of export; critmin does not guess exchange rates.",
+    ),
+    IssueCode(
+        "quantity_invalid",
+        Severity.error,
+        "The quantity is not a number.",
+        "Write a plain number, optionally followed by its unit (e.g. 250 kg).",
+    ),
     IssueCode("quantity_negative", Severity.error, "The quantity is negative.", "Fix the sign."),
-    IssueCode("unit_missing", Severity.error, "A quantity is given without a unit.",
-              "Add a unit column (kg, t, lb, No. ...) or set `constants: {unit: kg}` in a mapping file."),
-    IssueCode("unit_unknown", Severity.error, "The unit is not recognised.",
-              "Use kg, g, t, lb, troy oz, No., doz, l, m, m2 or m3, or add the spelling under `units:` "
-              "in a mapping file."),
-    IssueCode("unit_mismatch", Severity.warning,
-              "The unit measures something different from the HTS unit of quantity.",
-              "Give the quantity in the unit the HTS reports (or add a net weight column) so specific "
-              "duties and per-kg price floors can be computed."),
-    IssueCode("weight_invalid", Severity.error, "The net weight is not a non-negative number.",
-              "Write the net weight as a plain number (kg unless the header names the unit)."),
-    IssueCode("preference_unknown", Severity.error, "The preference programme is not an HTS special "
-              "programme indicator.",
-              "Use the SPI code (S for USMCA, KR, AU, A for GSP, ...) or its name; leave empty when no "
-              "preference is claimed."),
-    IssueCode("mineral_unknown", Severity.error, "The content mineral is not a critmin mineral id.",
-              "Use a mineral name or element symbol (copper, Cu, neodymium, Nd)."),
-    IssueCode("content_invalid", Severity.error, "The mineral content (kg or value) is not a non-negative "
-              "number.", "Write the content as a plain number."),
-    IssueCode("content_mineral_missing", Severity.error, "A content amount is given without its mineral.",
-              "Add a content mineral column, or name the mineral in the header (`Copper content (kg)`)."),
-    IssueCode("content_exceeds_quantity", Severity.error, "The content mass is larger than the line's mass.",
-              "Check the content and quantity units."),
-    IssueCode("source_row_invalid", Severity.error, "The `source_row` of a re-imported quarantine row is "
-              "not a positive whole number.", "Keep the source_row column of the quarantine export as it "
-              "was written."),
-    IssueCode("line_id_duplicate", Severity.error, "Another row already used this line id for different "
-              "data.", "Give every line its own id (or fix the entry/line number)."),
-    IssueCode("bom_component_missing", Severity.error, "A BOM row names no component.",
-              "Fill in the component (part number or material)."),
-    IssueCode("bom_parent_missing", Severity.error, "A BOM content row belongs to no part.",
-              "Fill in the parent (or the level) of the row."),
-    IssueCode("bom_qty_invalid", Severity.error, "A BOM quantity per parent is empty, negative or not a number.",
-              "Write the quantity of the component in one unit of the parent."),
-    IssueCode("bom_content_unit", Severity.error, "A BOM content row is not given as a mass.",
-              "Give mineral content in kg, g or lb per unit of the parent."),
-    IssueCode("bom_range_invalid", Severity.error, "A BOM content range does not contain its central value.",
-              "Make content_low <= quantity <= content_high."),
-    IssueCode("duplicate_line", Severity.error, "The row repeats an earlier row.",
-              "Delete the repeat; if both lines are real, give each its own line id (a Line ID column, or "
-              "entry number + line number)."),
+    IssueCode(
+        "unit_missing",
+        Severity.error,
+        "A quantity is given without a unit.",
+        "Add a unit column (kg, t, lb, No. ...) or set `constants: {unit: kg}` in a mapping file.",
+    ),
+    IssueCode(
+        "unit_unknown",
+        Severity.error,
+        "The unit is not recognised.",
+        "Use kg, g, t, lb, troy oz, No., doz, l, m, m2 or m3, or add the spelling under `units:` "
+        "in a mapping file.",
+    ),
+    IssueCode(
+        "unit_mismatch",
+        Severity.warning,
+        "The unit measures something different from the HTS unit of quantity.",
+        "Give the quantity in the unit the HTS reports (or add a net weight column) so specific "
+        "duties and per-kg price floors can be computed.",
+    ),
+    IssueCode(
+        "weight_invalid",
+        Severity.error,
+        "The net weight is not a non-negative number.",
+        "Write the net weight as a plain number (kg unless the header names the unit).",
+    ),
+    IssueCode(
+        "preference_unknown",
+        Severity.error,
+        "The preference programme is not an HTS special programme indicator.",
+        "Use the SPI code (S for USMCA, KR, AU, A for GSP, ...) or its name; leave empty when no "
+        "preference is claimed.",
+    ),
+    IssueCode(
+        "mineral_unknown",
+        Severity.error,
+        "The content mineral is not a critmin mineral id.",
+        "Use a mineral name or element symbol (copper, Cu, neodymium, Nd).",
+    ),
+    IssueCode(
+        "content_invalid",
+        Severity.error,
+        "The mineral content (kg or value) is not a non-negative number.",
+        "Write the content as a plain number.",
+    ),
+    IssueCode(
+        "content_mineral_missing",
+        Severity.error,
+        "A content amount is given without its mineral.",
+        "Add a content mineral column, or name the mineral in the header (`Copper content (kg)`).",
+    ),
+    IssueCode(
+        "content_exceeds_quantity",
+        Severity.error,
+        "The content mass is larger than the line's mass.",
+        "Check the content and quantity units.",
+    ),
+    IssueCode(
+        "source_row_invalid",
+        Severity.error,
+        "The `source_row` of a re-imported quarantine row is not a positive whole number.",
+        "Keep the source_row column of the quarantine export as it was written.",
+    ),
+    IssueCode(
+        "line_id_duplicate",
+        Severity.error,
+        "Another row already used this line id for different data.",
+        "Give every line its own id (or fix the entry/line number).",
+    ),
+    IssueCode(
+        "bom_component_missing",
+        Severity.error,
+        "A BOM row names no component.",
+        "Fill in the component (part number or material).",
+    ),
+    IssueCode(
+        "bom_parent_missing",
+        Severity.error,
+        "A BOM content row belongs to no part.",
+        "Fill in the parent (or the level) of the row.",
+    ),
+    IssueCode(
+        "bom_qty_invalid",
+        Severity.error,
+        "A BOM quantity per parent is empty, negative or not a number.",
+        "Write the quantity of the component in one unit of the parent.",
+    ),
+    IssueCode(
+        "bom_content_unit",
+        Severity.error,
+        "A BOM content row is not given as a mass.",
+        "Give mineral content in kg, g or lb per unit of the parent.",
+    ),
+    IssueCode(
+        "bom_range_invalid",
+        Severity.error,
+        "A BOM content range does not contain its central value.",
+        "Make content_low <= quantity <= content_high.",
+    ),
+    IssueCode(
+        "duplicate_line",
+        Severity.error,
+        "The row repeats an earlier row.",
+        "Delete the repeat; if both lines are real, give each its own line id (a Line ID column, or "
+        "entry number + line number).",
+    ),
 )
 
 CODES: dict[str, IssueCode] = {issue.code: issue for issue in ISSUE_CODES}

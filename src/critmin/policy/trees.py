@@ -12,6 +12,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import NormalDist
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -400,35 +401,43 @@ def mean_of(value: Any) -> Any:
 
 def quantile_of(value: Any, q: float) -> float:
     """The ``q`` quantile of a numeric distribution (draws of ``sample`` have this quantile function)."""
-    from scipy import stats
-
     if isinstance(value, Uniform):
         return value.low + q * (value.high - value.low)
     if isinstance(value, Triangular):
-        width = value.high - value.low
-        return float(stats.triang.ppf(q, (value.mode - value.low) / width, loc=value.low, scale=width))
+        low, mode, high = value.low, value.mode, value.high
+        if q < (mode - low) / (high - low):
+            return low + math.sqrt(q * (high - low) * (mode - low))
+        return high - math.sqrt((1 - q) * (high - low) * (high - mode))
     if isinstance(value, Normal):
-        x = float(stats.norm.ppf(q, value.mean, value.sd))
+        x = _normal_inverse(q, value.mean, value.sd)
         low = value.low if value.low is not None else -math.inf
         high = value.high if value.high is not None else math.inf
         return min(max(x, low), high)
     if isinstance(value, Lognormal):
-        return value.median * math.exp(value.sigma * float(stats.norm.ppf(q)))
+        return value.median * math.exp(value.sigma * _normal_inverse(q, 0.0, 1.0))
     if isinstance(value, Choice):
         raise ValueError("a choice has no continuous quantile; evaluate each value instead")
     return float(value)
 
 
+def _normal_inverse(q: float, mean: float, sd: float) -> float:
+    if q <= 0:
+        return -math.inf
+    if q >= 1:
+        return math.inf
+    return NormalDist(mean, sd).inv_cdf(q)
+
+
 def _clipped_normal_mean(value: Normal) -> float:
     """E[clip(X, low, high)] for X ~ N(mean, sd): ``sample`` clips draws, so the bounds carry mass."""
-    from scipy import stats
-
+    unit = NormalDist()
     mu, sd = value.mean, value.sd
     a = -math.inf if value.low is None else (value.low - mu) / sd
     b = math.inf if value.high is None else (value.high - mu) / sd
-    cdf_a, cdf_b = float(stats.norm.cdf(a)), float(stats.norm.cdf(b))
-    pdf_a = 0.0 if math.isinf(a) else float(stats.norm.pdf(a))
-    pdf_b = 0.0 if math.isinf(b) else float(stats.norm.pdf(b))
+    cdf_a = 0.0 if math.isinf(a) else unit.cdf(a)
+    cdf_b = 1.0 if math.isinf(b) else unit.cdf(b)
+    pdf_a = 0.0 if math.isinf(a) else unit.pdf(a)
+    pdf_b = 0.0 if math.isinf(b) else unit.pdf(b)
     total = mu * (cdf_b - cdf_a) + sd * (pdf_a - pdf_b)
     if value.low is not None:
         total += value.low * cdf_a

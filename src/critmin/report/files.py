@@ -31,7 +31,7 @@ def write_report(
     formats: Collection[str] = FORMATS,
     progress: Callable[[str], None] = lambda _step: None,
 ) -> ReportFiles:
-    """Write report.html, report.xlsx and report.pdf (the PDF needs the HTML and Chromium) into ``out_dir``."""
+    """Write report.html, report.xlsx and report.pdf into ``out_dir`` (the PDF prints the HTML)."""
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown report format(s) {', '.join(sorted(unknown))}; use {', '.join(FORMATS)}")

@@ -51,6 +51,8 @@ def format_value(value: Any, kind: str) -> str:
         return pct(value)
     if kind == "int" and isinstance(value, int | float):
         return number(value)
+    if kind == "text" and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # years, row numbers and ids print without separators
     return cell(value)
 
 
@@ -62,10 +64,12 @@ def _table(view: TableView, limit: int | None) -> HtmlTable:
     links: list[list[str | None]] = []
     for raw in shown.iter_rows():
         rows.append([format_value(v, k) for v, k in zip(raw, kinds, strict=True)])
-        links.append([
-            v if k == "url" and isinstance(v, str) and v.startswith(("http://", "https://")) else None
-            for v, k in zip(raw, kinds, strict=True)
-        ])
+        links.append(
+            [
+                v if k == "url" and isinstance(v, str) and v.startswith(("http://", "https://")) else None
+                for v, k in zip(raw, kinds, strict=True)
+            ]
+        )
     aligns = ["num" if k in ("usd", "pct", "int", "float") else "text" for k in kinds]
     return HtmlTable(view.id, view.title, view.note, list(frame.columns), aligns, rows, links, frame.height)
 
@@ -102,7 +106,9 @@ def _section_context(section: Section) -> dict[str, Any]:
         "title": section.title,
         "text": section.text,
         "tables": [_table(t, limit) for t in section.tables],
-        "figures": [{"id": f.id, "json": _figure_json(f.figure), "caption": f.caption} for f in section.figures],
+        "figures": [
+            {"id": f.id, "json": _figure_json(f.figure), "caption": f.caption} for f in section.figures
+        ],
     }
 
 

@@ -45,8 +45,9 @@ def find_chromium() -> Path:
         found = shutil.which(name)
         if found:
             return Path(found)
-    raise ChromiumNotFoundError(f"No Chromium found to print the PDF (looked for {', '.join(CANDIDATES)}). "
-                                f"{INSTALL_HINT}")
+    raise ChromiumNotFoundError(
+        f"No Chromium found to print the PDF (looked for {', '.join(CANDIDATES)}). {INSTALL_HINT}"
+    )
 
 
 def chromium_command(browser: Path, html: Path, pdf: Path, profile: Path) -> list[str]:
@@ -74,7 +75,9 @@ def chromium_command(browser: Path, html: Path, pdf: Path, profile: Path) -> lis
     ]
 
 
-def write_pdf(html: Path, pdf: Path, *, timeout: float = DEFAULT_TIMEOUT, browser: Path | None = None) -> Path:
+def write_pdf(
+    html: Path, pdf: Path, *, timeout: float = DEFAULT_TIMEOUT, browser: Path | None = None
+) -> Path:
     """Print ``html`` to ``pdf`` with headless Chromium; raises with Chromium's own message on failure."""
     binary = browser or find_chromium()
     pdf.parent.mkdir(parents=True, exist_ok=True)
@@ -83,11 +86,17 @@ def write_pdf(html: Path, pdf: Path, *, timeout: float = DEFAULT_TIMEOUT, browse
     with tempfile.TemporaryDirectory(prefix="critmin-chromium-") as profile:
         command = chromium_command(binary, html, target, Path(profile))
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False,
-                                  stdin=subprocess.DEVNULL)
+            done = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
         except subprocess.TimeoutExpired as exc:
             raise PdfError(f"Chromium did not finish printing {html} within {timeout:.0f} s.") from exc
-    if not target.exists() or target.stat().st_size == 0 or not target.read_bytes()[:5] == b"%PDF-":
+    if not target.exists() or target.stat().st_size == 0 or target.read_bytes()[:5] != b"%PDF-":
         tail = "\n".join((done.stderr or "").strip().splitlines()[-8:])
         raise PdfError(f"Chromium (exit {done.returncode}) wrote no PDF for {html}.\n{tail}")
     return pdf

@@ -46,8 +46,14 @@ def _cell_value(value: Any) -> Any:
     return value
 
 
-def _write_table(book: xlsxwriter.Workbook, sheet: Worksheet, view: TableView, formats: dict[str, Format],
-                 header: Format, title: Format) -> None:
+def _write_table(
+    book: xlsxwriter.Workbook,
+    sheet: Worksheet,
+    view: TableView,
+    formats: dict[str, Format],
+    header: Format,
+    title: Format,
+) -> None:
     frame = view.frame
     sheet.write(0, 0, view.title, title)
     if view.note:
@@ -70,8 +76,12 @@ def _write_table(book: xlsxwriter.Workbook, sheet: Worksheet, view: TableView, f
                 widths[c] = max(widths[c], min(len(value), MAX_WIDTH))
                 continue
             if isinstance(value, datetime | date):
-                sheet.write_datetime(r, c, value if isinstance(value, datetime)
-                                     else datetime(value.year, value.month, value.day), formats["date"])
+                sheet.write_datetime(
+                    r,
+                    c,
+                    value if isinstance(value, datetime) else datetime(value.year, value.month, value.day),
+                    formats["date"],
+                )
                 widths[c] = max(widths[c], 11)
             elif isinstance(value, bool):
                 sheet.write_boolean(r, c, value)
@@ -89,8 +99,14 @@ def _write_table(book: xlsxwriter.Workbook, sheet: Worksheet, view: TableView, f
         sheet.autofilter(top, 0, top + max(frame.height, 1), frame.width - 1)
 
 
-def _write_summary(book: xlsxwriter.Workbook, sheet: Worksheet, a: Analysis, formats: dict[str, Format],
-                   header: Format, title: Format) -> None:
+def _write_summary(
+    book: xlsxwriter.Workbook,
+    sheet: Worksheet,
+    a: Analysis,
+    formats: dict[str, Format],
+    header: Format,
+    title: Format,
+) -> None:
     summary = executive_summary(a)
     n = summary["numbers"]
     sheet.write(0, 0, f"critmin report — {a.ledger_name}", title)
@@ -109,8 +125,10 @@ def _write_summary(book: xlsxwriter.Workbook, sheet: Worksheet, a: Analysis, for
         *[(f"Annual duty, {s['scenario']}", s["annual_duty"]) for s in n["scenarios"]],
     ]
     if n["simulation"] is not None:
-        items += [("Simulated year: expected duty", n["simulation"]["mean"]),
-                  ("Simulated year: 95th percentile", n["simulation"]["p95"])]
+        items += [
+            ("Simulated year: expected duty", n["simulation"]["mean"]),
+            ("Simulated year: 95th percentile", n["simulation"]["p95"]),
+        ]
     for label, value in items:
         row += 1
         sheet.write_string(row, 0, label)
@@ -126,7 +144,9 @@ def write_xlsx(a: Analysis, path: Path, *, parts: list[Section] | None = None) -
     names = sheet_names(built)
     path.parent.mkdir(parents=True, exist_ok=True)
     with xlsxwriter.Workbook(str(path), {"strings_to_urls": False, "remove_timezone": True}) as book:
-        book.set_properties({"title": f"critmin report — {a.ledger_name}", "comments": f"critmin {__version__}"})
+        book.set_properties(
+            {"title": f"critmin report — {a.ledger_name}", "comments": f"critmin {__version__}"}
+        )
         formats = {kind: book.add_format({"num_format": spec}) for kind, spec in NUMBER_FORMATS.items()}
         header = book.add_format({"bold": True, "bg_color": "#DDE6F0", "bottom": 1, "text_wrap": True})
         title = book.add_format({"bold": True, "font_size": 13})

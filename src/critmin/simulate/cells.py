@@ -122,7 +122,7 @@ def place(ledger: pl.DataFrame, horizon: Horizon, annualise: Annualise = "averag
         pl.col("entry_date").dt.month().alias("_cal_month"),
         pl.col("entry_date").dt.day().alias("_day"),
     )
-    first, last = frame.select(pl.col("_ym").min(), pl.col("_ym").max()).row(0)
+    first, last = frame.select(pl.col("_ym").min().alias("a"), pl.col("_ym").max().alias("b")).row(0)
     if annualise == "latest":
         frame = frame.filter(pl.col("_ym") > last - 12)
         first = max(first, last - 11)
@@ -213,8 +213,17 @@ class Cells:
         return mineral * self.months + self.table.get_column("month").to_numpy()
 
 
-def cells(placed: Placed, minerals: pl.DataFrame, mineral_order: tuple[str, ...] | None = None) -> Cells:
-    """Group placed lines into cells; ``minerals`` gives each line's mineral_id and stage (engine order)."""
+def cells(
+    placed: Placed,
+    minerals: pl.DataFrame,
+    mask: np.ndarray | None = None,
+    mineral_order: tuple[str, ...] | None = None,
+) -> Cells:
+    """Group the placed lines selected by ``mask`` (all by default) into cells.
+
+    ``minerals`` gives every placed line's mineral_id (the engine's classification). Line arrays cover every
+    placed line; lines outside ``mask`` get cell -1.
+    """
     frame = placed.frame.select("hts", "country_origin", "supplier", "month", "customs_value_usd").with_columns(
         minerals.get_column("mineral_id").fill_null(UNMAPPED).alias("mineral_id")
     )
@@ -227,8 +236,9 @@ def cells(placed: Placed, minerals: pl.DataFrame, mineral_order: tuple[str, ...]
             raise InputError(f"lines with minerals {sorted(extra)} are not in the simulation's mineral list.")
     index = {m: i for i, m in enumerate(mineral_order)}
     keys = ["hts", "country_origin", "mineral_id", "supplier", "month"]
+    chosen = frame.with_row_index("_line").filter(pl.Series(mask) if mask is not None else pl.lit(True))
     table = (
-        frame.group_by(keys)
+        chosen.group_by(keys)
         .agg(pl.col("customs_value_usd").sum(), pl.len().alias("lines"))
         .sort(keys, nulls_last=True)
         .with_row_index("cell")
@@ -237,12 +247,9 @@ def cells(placed: Placed, minerals: pl.DataFrame, mineral_order: tuple[str, ...]
     table = table.with_columns(
         pl.col("mineral_id").replace_strict(index, return_dtype=pl.Int64).alias("_mineral")
     )
-    line_cell = (
-        frame.join(table.select(*keys, "cell"), on=keys, how="left", nulls_equal=True, maintain_order="left")
-        .get_column("cell")
-        .to_numpy()
-        .astype(np.int64)
-    )
+    located = chosen.join(table.select(*keys, "cell"), on=keys, how="left", nulls_equal=True)
+    line_cell = np.full(frame.height, -1, dtype=np.int64)
+    line_cell[located.get_column("_line").to_numpy()] = located.get_column("cell").to_numpy()
     line_mineral = frame.get_column("mineral_id").replace_strict(index, return_dtype=pl.Int64).to_numpy()
     line_month = placed.frame.get_column("month").to_numpy().astype(np.int64)
     return Cells(table, line_cell, line_mineral, line_month, tuple(mineral_order), placed.horizon.size)

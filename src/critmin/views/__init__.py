@@ -19,9 +19,10 @@ Views (all take the analysis first; ``scenario=None`` means duty in force on the
     scenario_comparison(a) / scenario_figure(a)
     simulation_summary(a) / simulation_branches(a) / simulation_by_mineral(a)
     distribution_figure(a) / fan_chart_figure(a) / tornado(a) / tornado_figure(a)
-    concentration(a) / partner_shares(a) / shares_figure(a) / dfars_flags(a) / dfars_summary(a) / geopolrisk(a)
+    concentration(a) / partner_shares(a) / shares_figure(a) / geopolrisk(a)
+    dfars_flags(a) / dfars_summary(a)
     deadlines(a)
-    sourcing_summary(a) / sourcing_results(a) / sourcing_binding(a) / sourcing_figure(a)      None if not given
+    sourcing_summary(a) / sourcing_results(a) / sourcing_binding(a) / sourcing_figure(a)     None if not given
     investment_results(a) / investment_branches(a) / investment_figure(a)                   None if not given
     measure_sources(a) / dataset_sources(a)
     sections(a) -> list[Section]                     every view in report order, with column formats
@@ -43,6 +44,15 @@ from critmin.views.analysis import (
     analyse_file,
     default_scenarios,
 )
+from critmin.views.breakdown import (
+    exposure,
+    exposure_figure,
+    exposure_matrix,
+    flows,
+    import_sources,
+    sankey_figure,
+    world_map_figure,
+)
 from critmin.views.calendar import deadlines
 from critmin.views.decisions import (
     investment_branches,
@@ -53,19 +63,17 @@ from critmin.views.decisions import (
     sourcing_results,
     sourcing_summary,
 )
-from critmin.views.breakdown import (
-    exposure,
-    exposure_figure,
-    exposure_matrix,
-    flows,
-    import_sources,
-    sankey_figure,
-    world_map_figure,
-)
 from critmin.views.formatting import FILTERS
-from critmin.views.risk import concentration, dfars_flags, dfars_summary, geopolrisk, partner_shares, shares_figure
-from critmin.views.scenarios import scenario_comparison, scenario_figure
 from critmin.views.layout import FigureView, Section, TableView, column_format, sections
+from critmin.views.risk import (
+    concentration,
+    dfars_flags,
+    dfars_summary,
+    geopolrisk,
+    partner_shares,
+    shares_figure,
+)
+from critmin.views.scenarios import scenario_comparison, scenario_figure
 from critmin.views.simulation import (
     distribution_figure,
     fan_chart_figure,

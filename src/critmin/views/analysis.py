@@ -162,8 +162,9 @@ def default_scenarios() -> list[str]:
     return [name for name in shipped_scenario_paths() if name != BASELINE_SCENARIO]
 
 
-def _scenario_run(name: str | Path, lines: pl.DataFrame, as_of: date, content: ContentCase,
-                  *, baseline: bool = False) -> ScenarioRun:
+def _scenario_run(
+    name: str | Path, lines: pl.DataFrame, as_of: date, content: ContentCase, *, baseline: bool = False
+) -> ScenarioRun:
     measure_set = load_scenario(name)
     when = as_of if baseline else scenario_eval_date(measure_set, as_of)
     result = evaluate(lines, measure_set, as_of=when, content=content)
@@ -203,6 +204,7 @@ def analyse(
     if lines.is_empty():
         raise InputError(f"{ledger_name}: the ledger has no loadable lines, so there is nothing to report.")
     when = as_of or date.today()
+    loaded_tree = load_tree(tree) if tree is not None else None  # fail on a bad tree before any work
     timings: dict[str, float] = {}
     names = list(scenarios) if scenarios is not None else default_scenarios()
     with _timed(timings, "duty in force", progress):
@@ -218,7 +220,6 @@ def analyse(
     with _timed(timings, "deadlines", progress):
         events = timeline(all_events(), today=when, upcoming=True)
     simulation = None
-    loaded_tree = load_tree(tree) if tree is not None else None
     if loaded_tree is not None and draws > 0:
         with _timed(timings, "simulation", progress):
             simulation = run_simulation(lines, loaded_tree, draws=draws, seed=seed)
@@ -232,7 +233,9 @@ def analyse(
             for project in projects:
                 branches = branches_from_tree(project, loaded_tree) if loaded_tree is not None else None
                 appraisal = appraise(project, branches=branches, draws=draws, seed=seed)
-                investments.append(InvestmentOutcome(project.name, project.label, project.unit, project, appraisal))
+                investments.append(
+                    InvestmentOutcome(project.name, project.label, project.unit, project, appraisal)
+                )
     return Analysis(
         ledger_name=ledger_name,
         ledger_sha256=ledger_sha256,

@@ -15,7 +15,7 @@ import polars as pl
 from critmin.errors import InputError
 from critmin.views import labels
 from critmin.views.analysis import Analysis, ScenarioRun
-from critmin.views.charts import PALETTE, empty_figure, style
+from critmin.views.charts import BASELINE_COLOUR, PALETTE, empty_figure, style
 
 By = Literal["mineral", "origin", "supplier", "hts", "measure"]
 
@@ -68,7 +68,11 @@ def exposure(a: Analysis, by: By, scenario: str | None = None) -> pl.DataFrame:
             pl.col("duty_high").sum(),
         )
     )
-    grouped = labels.with_label(grouped, "key", kind) if kind else grouped.with_columns(pl.col("key").alias("label"))
+    grouped = (
+        labels.with_label(grouped, "key", kind)
+        if kind
+        else grouped.with_columns(pl.col("key").alias("label"))
+    )
     return _finish(grouped, a.period.annual_factor, run.duty)
 
 
@@ -81,26 +85,21 @@ def _by_measure(a: Analysis, run: ScenarioRun) -> pl.DataFrame:
         },
         schema={"key": pl.String, "label": pl.String},
     )
-    lines = run.result.lines.select("line_id", "customs_value_usd")
-    grouped = (
-        comps.with_columns(pl.col("measure_id").cast(pl.String).alias("key"))
-        .group_by("key")
-        .agg(
-            pl.col("line_id").n_unique().cast(pl.Int64).alias("lines"),
-            pl.col("amount").sum().alias("duty"),
-            pl.col("amount_low").sum().alias("duty_low"),
-            pl.col("amount_high").sum().alias("duty_high"),
-            pl.col("line_id").unique().alias("_ids"),
-        )
+    comps = comps.with_columns(pl.col("measure_id").cast(pl.String).alias("key"))
+    grouped = comps.group_by("key").agg(
+        pl.col("line_id").n_unique().cast(pl.Int64).alias("lines"),
+        pl.col("amount").sum().alias("duty"),
+        pl.col("amount_low").sum().alias("duty_low"),
+        pl.col("amount_high").sum().alias("duty_high"),
     )
-    values = (
-        grouped.select("key", "_ids")
-        .explode("_ids")
-        .join(lines, left_on="_ids", right_on="line_id", how="left")
+    values = (  # the value of the lines a measure charged, each line once
+        comps.select("key", "line_id")
+        .unique()
+        .join(run.result.lines.select("line_id", "customs_value_usd"), on="line_id", how="left")
         .group_by("key")
         .agg(pl.col("customs_value_usd").sum())
     )
-    grouped = grouped.drop("_ids").join(values, on="key", how="left").join(titles, on="key", how="left")
+    grouped = grouped.join(values, on="key", how="left").join(titles, on="key", how="left")
     return _finish(grouped, a.period.annual_factor, run.duty)
 
 
@@ -137,34 +136,45 @@ def exposure_figure(a: Analysis, by: By, scenario: str | None = None, top: int =
     runs = a.runs if scenario is None else (a.baseline, a.run(scenario))
     if matrix.is_empty():
         return empty_figure("No ledger lines to show.")
-    order = matrix.with_columns(pl.max_horizontal([pl.col(r.id) for r in runs]).alias("_max")).sort(
-        "_max", descending=True
-    ).head(top)
-    names = [f"{row[0]}" if by in ("supplier", "measure", "hts") else str(row[1])
-             for row in order.select("key", "label").iter_rows()]
+    order = (
+        matrix.with_columns(pl.max_horizontal([pl.col(r.id) for r in runs]).alias("_max"))
+        .sort("_max", descending=True)
+        .head(top)
+    )
+    names = [
+        f"{row[0]}" if by in ("supplier", "measure", "hts") else str(row[1])
+        for row in order.select("key", "label").iter_rows()
+    ]
     if by == "hts":
         names = [labels.hts_display(k) for k in order.get_column("key").to_list()]
     fig = go.Figure()
-    for i, run in enumerate(runs):
+    # Horizontal groups draw their first trace at the bottom: add the runs last-first so that "in force
+    # today" sits on top of each group, and reverse the legend to match.
+    for i, run in reversed(list(enumerate(runs))):
         fig.add_trace(
             go.Bar(
                 y=names[::-1],
                 x=order.get_column(run.id).to_list()[::-1],
                 orientation="h",
-                name="In force today" if run.baseline else run.id,
-                marker_color="#7f7f7f" if run.baseline else PALETTE[i % len(PALETTE)],
+                name="in force today" if run.baseline else run.id,
+                marker_color=BASELINE_COLOUR if run.baseline else PALETTE[i % len(PALETTE)],
                 hovertemplate="%{y}<br>%{x:$,.0f} a year<extra>" + run.id + "</extra>",
             )
         )
-    title = {"mineral": "mineral", "origin": "country of origin", "supplier": "supplier", "hts": "HTS code",
-             "measure": "measure"}[by]
+    title = {
+        "mineral": "mineral",
+        "origin": "country of origin",
+        "supplier": "supplier",
+        "hts": "HTS code",
+        "measure": "measure",
+    }[by]
     return style(
         fig,
         title=f"Annual duty by {title}",
         height=max(320, 60 + 26 * len(names) * (1 + len(runs) // 3)),
         barmode="group",
         xaxis={"title": "USD per year", "tickformat": "$,.0f"},
-        legend={"orientation": "h", "y": -0.15},
+        legend={"orientation": "h", "y": -0.15, "traceorder": "reversed"},
     )
 
 
@@ -190,8 +200,15 @@ def flows(a: Analysis, scenario: str | None = None) -> pl.DataFrame:
     grouped = labels.with_label(grouped, "mineral_id", "mineral", "mineral_label")
     grouped = labels.with_label(grouped, "heading", "heading", "product")
     return grouped.select(
-        "origin", "origin_label", "mineral_id", "mineral_label", "heading", "product", "lines",
-        "customs_value_usd", "duty",
+        "origin",
+        "origin_label",
+        "mineral_id",
+        "mineral_label",
+        "heading",
+        "product",
+        "lines",
+        "customs_value_usd",
+        "duty",
     ).sort(["customs_value_usd", "origin", "mineral_id", "heading"], descending=[True, False, False, False])
 
 
@@ -201,7 +218,9 @@ def sankey_figure(a: Analysis, scenario: str | None = None, weight: str = "custo
     if frame.is_empty() or float(frame.get_column(weight).sum()) <= 0:
         return empty_figure("Nothing flows: no value (or no duty) on the ledger.")
     origins = frame.group_by("origin", "origin_label").agg(pl.col(weight).sum()).sort(weight, descending=True)
-    minerals = frame.group_by("mineral_id", "mineral_label").agg(pl.col(weight).sum()).sort(weight, descending=True)
+    minerals = (
+        frame.group_by("mineral_id", "mineral_label").agg(pl.col(weight).sum()).sort(weight, descending=True)
+    )
     products = frame.group_by("heading", "product").agg(pl.col(weight).sum()).sort(weight, descending=True)
     node_labels = [
         *origins.get_column("origin_label").to_list(),
@@ -222,8 +241,11 @@ def sankey_figure(a: Analysis, scenario: str | None = None, weight: str = "custo
         index_product[h] for h in second.get_column("heading")
     ]
     value = first.get_column(weight).to_list() + second.get_column(weight).to_list()
-    colours = ([PALETTE[0]] * len(index_origin) + [PALETTE[1]] * len(index_mineral)
-               + [PALETTE[2]] * len(index_product))
+    colours = (
+        [PALETTE[0]] * len(index_origin)
+        + [PALETTE[1]] * len(index_mineral)
+        + [PALETTE[2]] * len(index_product)
+    )
     fig = go.Figure(
         go.Sankey(
             arrangement="snap",
@@ -233,8 +255,11 @@ def sankey_figure(a: Analysis, scenario: str | None = None, weight: str = "custo
         )
     )
     what = "customs value" if weight == "customs_value_usd" else "duty"
-    return style(fig, title=f"Origin → mineral → product ({what} on the ledger)",
-                 height=max(480, 18 * max(len(index_origin), len(index_mineral), len(index_product))))
+    return style(
+        fig,
+        title=f"Origin → mineral → product ({what} on the ledger)",
+        height=max(480, 18 * max(len(index_origin), len(index_mineral), len(index_product))),
+    )
 
 
 def import_sources(a: Analysis) -> pl.DataFrame:

@@ -42,8 +42,15 @@ def style(fig: go.Figure, *, title: str | None = None, height: int = 420, **layo
 def empty_figure(message: str, *, title: str | None = None) -> go.Figure:
     """A figure that says why there is nothing to plot, rather than a blank frame."""
     fig = go.Figure()
-    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                       font={"size": 13, "color": "#555555"})
+    fig.add_annotation(
+        text=message,
+        showarrow=False,
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        font={"size": 13, "color": "#555555"},
+    )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return style(fig, title=title, height=200)

@@ -42,17 +42,19 @@ def sourcing_results(a: Analysis) -> pl.DataFrame | None:
     rows = []
     for option in problem.options:
         chosen = solution.mix.get(option.id, {})
-        rows.append({
-            "option": option.id,
-            "product": option.product,
-            "supplier": option.supplier,
-            "origin": option.origin,
-            "unit_price": option.unit_price,
-            "capacity": option.capacity,
-            "quantity": float(chosen.get("quantity", 0.0)),
-            "share": float(chosen.get("share", 0.0)),
-            "current_quantity": float(problem.current_mix.get(option.id, 0.0)) * periods,
-        })
+        rows.append(
+            {
+                "option": option.id,
+                "product": option.product,
+                "supplier": option.supplier,
+                "origin": option.origin,
+                "unit_price": option.unit_price,
+                "capacity": option.capacity,
+                "quantity": float(chosen.get("quantity", 0.0)),
+                "share": float(chosen.get("share", 0.0)),
+                "current_quantity": float(problem.current_mix.get(option.id, 0.0)) * periods,
+            }
+        )
     return pl.DataFrame(rows).sort(["quantity", "option"], descending=[True, False])
 
 
@@ -61,12 +63,16 @@ def sourcing_binding(a: Analysis) -> pl.DataFrame | None:
     if a.sourcing is None:
         return None
     rows = [
-        {"constraint": name, "shadow_price": float(v["shadow_price"]),
-         "change_per_point": float(v["change_per_point"]) if "change_per_point" in v else None}
+        {
+            "constraint": name,
+            "shadow_price": float(v["shadow_price"]),
+            "change_per_point": float(v["change_per_point"]) if "change_per_point" in v else None,
+        }
         for name, v in a.sourcing.solution.binding.items()
     ]
-    return pl.DataFrame(rows, schema={"constraint": pl.String, "shadow_price": pl.Float64,
-                                      "change_per_point": pl.Float64})
+    return pl.DataFrame(
+        rows, schema={"constraint": pl.String, "shadow_price": pl.Float64, "change_per_point": pl.Float64}
+    )
 
 
 def sourcing_figure(a: Analysis) -> go.Figure | None:
@@ -77,12 +83,29 @@ def sourcing_figure(a: Analysis) -> go.Figure | None:
     if frame.is_empty():
         return empty_figure("The sourcing problem has no options.")
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=frame.get_column("option").to_list(), y=frame.get_column("current_quantity").to_list(),
-                         name="current mix", marker_color="#a5a5a5"))
-    fig.add_trace(go.Bar(x=frame.get_column("option").to_list(), y=frame.get_column("quantity").to_list(),
-                         name="optimised mix", marker_color=PALETTE[0]))
-    return style(fig, title="Supply mix: current and optimised (units over the planning periods)",
-                 barmode="group", yaxis={"title": "units"}, legend={"orientation": "h", "y": -0.2})
+    fig.add_trace(
+        go.Bar(
+            x=frame.get_column("option").to_list(),
+            y=frame.get_column("current_quantity").to_list(),
+            name="current mix",
+            marker_color="#a5a5a5",
+        )
+    )
+    fig.add_trace(
+        go.Bar(
+            x=frame.get_column("option").to_list(),
+            y=frame.get_column("quantity").to_list(),
+            name="optimised mix",
+            marker_color=PALETTE[0],
+        )
+    )
+    return style(
+        fig,
+        title="Supply mix: current and optimised (units over the planning periods)",
+        barmode="group",
+        yaxis={"title": "units"},
+        legend={"orientation": "h", "y": -0.2},
+    )
 
 
 def investment_results(a: Analysis) -> pl.DataFrame | None:
@@ -96,26 +119,28 @@ def investment_results(a: Analysis) -> pl.DataFrame | None:
     rows = []
     for item in a.investments:
         ap = item.appraisal
-        rows.append({
-            "project": item.name,
-            "label": item.label,
-            "unit": item.unit,
-            "npv": ap.npv,
-            "irr": ap.irr,
-            "payback_years": ap.payback_years,
-            "lcop": ap.lcop,
-            "expected_npv": ap.expected_npv,
-            "npv_p5": ap.npv_p5,
-            "npv_p50": ap.npv_p50,
-            "npv_p95": ap.npv_p95,
-            "prob_npv_negative": ap.prob_npv_negative,
-            "floor_value": ap.floor_value,
-            "breakeven_floor": ap.breakeven_floor,
-            "breakeven_note": ap.breakeven_note,
-            "volatility": ap.volatility,
-        })
-    schema = {name: pl.Float64 for name in rows[0]}
-    schema.update({"project": pl.String, "label": pl.String, "unit": pl.String, "breakeven_note": pl.String})
+        rows.append(
+            {
+                "project": item.name,
+                "label": item.label,
+                "unit": item.unit,
+                "npv": ap.npv,
+                "irr": ap.irr,
+                "payback_years": ap.payback_years,
+                "lcop": ap.lcop,
+                "expected_npv": ap.expected_npv,
+                "npv_p5": ap.npv_p5,
+                "npv_p50": ap.npv_p50,
+                "npv_p95": ap.npv_p95,
+                "prob_npv_negative": ap.prob_npv_negative,
+                "floor_value": ap.floor_value,
+                "breakeven_floor": ap.breakeven_floor,
+                "breakeven_note": ap.breakeven_note,
+                "volatility": ap.volatility,
+            }
+        )
+    text = ("project", "label", "unit", "breakeven_note")
+    schema: dict[str, pl.DataType] = {name: pl.String() if name in text else pl.Float64() for name in rows[0]}
     return pl.DataFrame(rows, schema=schema)
 
 
@@ -140,10 +165,26 @@ def investment_figure(a: Analysis) -> go.Figure | None:
     if frame.is_empty():
         results = investment_results(a)
         assert results is not None
-        fig.add_trace(go.Bar(x=results.get_column("project").to_list(), y=results.get_column("npv").to_list(),
-                             marker_color=PALETTE[0]))
+        fig.add_trace(
+            go.Bar(
+                x=results.get_column("project").to_list(),
+                y=results.get_column("npv").to_list(),
+                marker_color=PALETTE[0],
+            )
+        )
     for i, (project, part) in enumerate(frame.group_by("project", maintain_order=True)):
-        fig.add_trace(go.Bar(x=part.get_column("branch").to_list(), y=part.get_column("npv").to_list(),
-                             name=str(project[0]), marker_color=PALETTE[i % len(PALETTE)]))
-    return style(fig, title="Project NPV by policy branch", barmode="group",
-                 yaxis={"title": "NPV (USD)", "tickformat": "$,.3s"}, legend={"orientation": "h", "y": -0.3})
+        fig.add_trace(
+            go.Bar(
+                x=part.get_column("branch").to_list(),
+                y=part.get_column("npv").to_list(),
+                name=str(project[0]),
+                marker_color=PALETTE[i % len(PALETTE)],
+            )
+        )
+    return style(
+        fig,
+        title="Project NPV by policy branch",
+        barmode="group",
+        yaxis={"title": "NPV (USD)", "tickformat": "$,.3s"},
+        legend={"orientation": "h", "y": -0.3},
+    )

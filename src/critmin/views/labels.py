@@ -1,4 +1,4 @@
-"""Readable names for the ids the engines use (ISO3 countries, mineral ids, HTS codes), joined per unique id."""
+"""Readable names for the ids the engines use (ISO3 countries, mineral ids, HTS codes), one per unique id."""
 
 from __future__ import annotations
 
@@ -23,8 +23,18 @@ def _mineral_names() -> dict[str, str]:
 def _headings() -> dict[str, str]:
     from critmin.refdata.hts import schedule
 
-    frame = schedule().filter(pl.col("level") == 4).select("hts", "description")
-    return dict(frame.iter_rows())
+    frame = schedule().select("hts", "level", "description", "description_path")
+    headings = dict(frame.filter(pl.col("level") == 4).select("hts", "description").iter_rows())
+    # A heading with a single subheading has no row of its own: take the top of its first row's path.
+    first = (
+        frame.with_columns(pl.col("hts").str.slice(0, 4).alias("heading"))
+        .filter(~pl.col("heading").is_in(list(headings)))
+        .sort("level", "hts")
+        .unique("heading", keep="first")
+        .select("heading", pl.col("description_path").str.split(" > ").list.first())
+    )
+    headings.update(dict(first.iter_rows()))
+    return headings
 
 
 @lru_cache(maxsize=1)
@@ -78,8 +88,13 @@ def hts_display(hts: str | None) -> str:
 
 
 def with_label(frame: pl.DataFrame, column: str, kind: str, out: str = "label") -> pl.DataFrame:
-    """Add a ``label`` column for ``column`` (kind: country, mineral, heading, hts), computed per unique id."""
-    namer = {"country": country_name, "mineral": mineral_name, "heading": heading_label, "hts": hts_description}[kind]
+    """Add a label column for ``column`` (kind: country, mineral, heading, hts), named once per unique id."""
+    namer = {
+        "country": country_name,
+        "mineral": mineral_name,
+        "heading": heading_label,
+        "hts": hts_description,
+    }[kind]
     keys = frame.get_column(column).unique().to_list()
     mapping = pl.DataFrame(
         {column: keys, out: [namer(k) for k in keys]},

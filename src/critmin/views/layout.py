@@ -17,8 +17,30 @@ from critmin.views.analysis import Analysis
 
 ColumnFormat = Literal["usd", "pct", "int", "float", "date", "text", "url"]
 
-_USD_WORDS = ("usd", "duty", "value", "annual", "change", "cost", "npv", "mean", "price", "lcop", "p5", "p50", "p95",
-              "var95", "cvar95", "low", "high", "range", "objective", "paid", "refund", "floor")
+_USD_WORDS = (
+    "usd",
+    "duty",
+    "value",
+    "annual",
+    "change",
+    "cost",
+    "npv",
+    "mean",
+    "price",
+    "lcop",
+    "p5",
+    "p50",
+    "p95",
+    "var95",
+    "cvar95",
+    "low",
+    "high",
+    "range",
+    "objective",
+    "paid",
+    "refund",
+    "floor",
+)
 _PCT_WORDS = ("share", "rate", "pct", "prob", "irr", "volatility")
 _INT_WORDS = ("lines", "rows", "n_", "count", "days", "measures_applied", "issues", "months", "draws")
 
@@ -30,12 +52,25 @@ def column_format(name: str, dtype: pl.DataType) -> ColumnFormat:
         return "date"
     if lowered in ("url", "source_url"):
         return "url"
+    if lowered in ("year", "import_id", "run_id", "source_row"):
+        return "text"
     if dtype.is_integer() or any(lowered.startswith(w) or lowered == w for w in _INT_WORDS):
         return "int" if dtype.is_numeric() else "text"
     if not dtype.is_numeric():
         return "text"
-    if lowered in ("hhi_10000", "quantity", "current_quantity", "capacity", "payback_years", "shadow_price",
-                   "change_per_point", "risk", "hhi", "score", "cf"):
+    if lowered in (
+        "hhi_10000",
+        "quantity",
+        "current_quantity",
+        "capacity",
+        "payback_years",
+        "shadow_price",
+        "change_per_point",
+        "risk",
+        "hhi",
+        "score",
+        "cf",
+    ):
         return "float"
     if any(w in lowered for w in _PCT_WORDS):
         return "pct"
@@ -72,131 +107,156 @@ class Section:
     figures: list[FigureView] = field(default_factory=list)
 
 
-def sections(a: Analysis) -> list[Section]:
-    """The report, section by section; optional sections (sourcing, investment) only when given."""
-    es = summary.executive_summary(a)
-    run_ids: list[str] = [r.id for r in a.runs]
-    out = [
-        Section("summary", "Executive summary", es["sentences"], [TableView("headline", "Headline numbers", summary.headline_table(a))]),
-        Section(
-            "scenarios",
-            "Scenarios compared",
-            [
-                "Each scenario is evaluated by the duty engine over every ledger line, re-dated to the day the "
-                "scenario is in force (the report date, or the scenario's start date if later). Annual figures "
-                f"scale the ledger's {a.period.months} months of entries to twelve (× {a.period.annual_factor:.4g})."
-            ],
-            [TableView("scenario_comparison", "Duty by scenario", scenarios.scenario_comparison(a))],
-            [FigureView("scenario_figure", scenarios.scenario_figure(a))],
+def _summary(a: Analysis) -> Section:
+    sentences = summary.executive_summary(a)["sentences"]
+    table = TableView("headline", "Headline numbers", summary.headline_table(a))
+    return Section("summary", "Executive summary", sentences, [table])
+
+
+def _scenarios(a: Analysis) -> Section:
+    text = (
+        "Each scenario is evaluated by the duty engine over every ledger line, re-dated to the day the "
+        "scenario "
+        "is in force (the report date, or the scenario's start date if later). Annual figures scale the "
+        f"ledger's {a.period.months} months of entries to twelve (× {a.period.annual_factor:.4g})."
+    )
+    table = TableView("scenario_comparison", "Duty by scenario", scenarios.scenario_comparison(a))
+    return Section(
+        "scenarios",
+        "Scenarios compared",
+        [text],
+        [table],
+        [FigureView("scenario_figure", scenarios.scenario_figure(a))],
+    )
+
+
+def _exposure(a: Analysis) -> Section:
+    today = "(in force today)"
+    run_formats: dict[str, ColumnFormat] = {r.id: "usd" for r in a.runs}
+    tables = [
+        TableView("exposure_mineral", f"By mineral {today}", breakdown.exposure(a, "mineral")),
+        TableView("exposure_origin", f"By country of origin {today}", breakdown.exposure(a, "origin")),
+        TableView("exposure_supplier", f"By supplier {today}", breakdown.exposure(a, "supplier")),
+        TableView("exposure_hts", f"By HTS code {today}", breakdown.exposure(a, "hts")),
+        TableView("exposure_measure", f"By measure {today}", breakdown.exposure(a, "measure")),
+        TableView(
+            "exposure_matrix_mineral",
+            "Annual duty by mineral under each scenario",
+            breakdown.exposure_matrix(a, "mineral"),
+            formats=run_formats,
         ),
-        Section(
-            "exposure",
-            "Where the duty falls",
-            ["Duty in force on the report date, by dimension. The figures compare each scenario."],
-            [
-                TableView("exposure_mineral", "By mineral (in force today)", breakdown.exposure(a, "mineral")),
-                TableView("exposure_origin", "By country of origin (in force today)", breakdown.exposure(a, "origin")),
-                TableView("exposure_supplier", "By supplier (in force today)", breakdown.exposure(a, "supplier")),
-                TableView("exposure_hts", "By HTS code (in force today)", breakdown.exposure(a, "hts")),
-                TableView("exposure_measure", "By measure (in force today)", breakdown.exposure(a, "measure")),
-                TableView("exposure_matrix_mineral", "Annual duty by mineral under each scenario",
-                          breakdown.exposure_matrix(a, "mineral"), formats=dict.fromkeys(run_ids, "usd")),
-                TableView("import_sources", "Import sources", breakdown.import_sources(a)),
-                TableView("flows", "Flows: origin → mineral → product", breakdown.flows(a)),
-            ],
-            [
-                FigureView("exposure_mineral_figure", breakdown.exposure_figure(a, "mineral")),
-                FigureView("exposure_origin_figure", breakdown.exposure_figure(a, "origin")),
-                FigureView("sankey", breakdown.sankey_figure(a)),
-                FigureView("world_map", breakdown.world_map_figure(a)),
-            ],
-        ),
+        TableView("import_sources", "Import sources", breakdown.import_sources(a)),
+        TableView("flows", "Flows: origin → mineral → product", breakdown.flows(a)),
     ]
-    if a.simulation is not None:
-        out.append(
-            Section(
-                "simulation",
-                "Monte Carlo over the scenario tree",
-                [
-                    f"Tree “{a.simulation.tree_title}” ({a.simulation.tree_id}): {a.simulation.tree_note}",
-                    f"{a.simulation.draws:,} draws (seed {a.simulation.seed}) over {a.simulation.months} months "
-                    f"from {a.simulation.start:%d %b %Y}.",
-                ],
-                [
-                    TableView("simulation_summary", "Distribution of duty over the simulated year",
-                              simulation.simulation_summary(a)),
-                    TableView("simulation_branches", "Expected duty by branch", simulation.simulation_branches(a)),
-                    TableView("simulation_by_mineral", "Expected duty by mineral", simulation.simulation_by_mineral(a)),
-                    TableView("tornado", "Sensitivity (tornado)", simulation.tornado(a)),
-                ],
-                [
-                    FigureView("distribution", simulation.distribution_figure(a)),
-                    FigureView("fan_chart", simulation.fan_chart_figure(a)),
-                    FigureView("tornado_figure", simulation.tornado_figure(a)),
-                ],
-            )
-        )
-    out.append(
-        Section(
-            "risk",
-            "Supply risk",
-            [f"Assumption: {text}" for text in risk.risk_assumptions(a)],
-            [
-                TableView("partner_shares", "FEOC and agreement-partner shares by mineral", risk.partner_shares(a)),
-                TableView("concentration", "Concentration of purchases by origin (HHI)", risk.concentration(a)),
-                TableView("dfars_flags", "DFARS 252.225-7052 flags", risk.dfars_flags(a)),
-                TableView("geopolrisk", "Company-mode GeoPolRisk", risk.geopolrisk(a)),
-            ],
-            [FigureView("shares_figure", risk.shares_figure(a))],
-        )
+    figures = [
+        FigureView("exposure_mineral_figure", breakdown.exposure_figure(a, "mineral")),
+        FigureView("exposure_origin_figure", breakdown.exposure_figure(a, "origin")),
+        FigureView("sankey", breakdown.sankey_figure(a)),
+        FigureView("world_map", breakdown.world_map_figure(a)),
+    ]
+    text = ["Duty in force on the report date, by dimension; the charts set each scenario beside it."]
+    return Section("exposure", "Where the duty falls", text, tables, figures)
+
+
+def _simulation(a: Analysis) -> Section | None:
+    sim = a.simulation
+    if sim is None:
+        return None
+    text = [
+        f"Tree “{sim.tree_title}” ({sim.tree_id}): {sim.tree_note}",
+        f"{sim.draws:,} draws (seed {sim.seed}) over {sim.months} months from {sim.start:%d %b %Y}. "
+        "The cost is duty plus payments to exporters under price undertakings. The simulation places each "
+        "ledger line on its calendar month inside the horizon, so measures starting or ending there apply "
+        "from their dates; its status-quo branch can differ a little from the duty in force on the report "
+        "date.",
+        *sim.notes,
+    ]
+    tables = [
+        TableView(
+            "simulation_summary",
+            "Distribution of the simulated annual cost",
+            simulation.simulation_summary(a),
+        ),
+        TableView("simulation_branches", "Expected cost by branch", simulation.simulation_branches(a)),
+        TableView("simulation_by_mineral", "Expected cost by mineral", simulation.simulation_by_mineral(a)),
+        TableView("tornado", "Sensitivity (tornado)", simulation.tornado(a)),
+    ]
+    figures = [
+        FigureView("distribution", simulation.distribution_figure(a)),
+        FigureView("fan_chart", simulation.fan_chart_figure(a)),
+        FigureView("tornado_figure", simulation.tornado_figure(a)),
+    ]
+    return Section("simulation", "Monte Carlo over the scenario tree", text, tables, figures)
+
+
+def _risk(a: Analysis) -> Section:
+    tables = [
+        TableView("partner_shares", "FEOC and agreement-partner shares by mineral", risk.partner_shares(a)),
+        TableView("concentration", "Concentration of purchases by origin (HHI)", risk.concentration(a)),
+        TableView("dfars_flags", "DFARS 252.225-7052 flags", risk.dfars_flags(a)),
+        TableView("geopolrisk", "Company-mode GeoPolRisk", risk.geopolrisk(a)),
+    ]
+    text = [f"Assumption: {note}" for note in risk.risk_assumptions(a)]
+    return Section("risk", "Supply risk", text, tables, [FigureView("shares_figure", risk.shares_figure(a))])
+
+
+def _deadlines(a: Analysis) -> Section:
+    text = f"Events still ahead on {a.as_of:%d %B %Y}, from critmin's legal calendar, each with its source."
+    table = TableView("deadlines", "Upcoming events and deadlines", calendar.deadlines(a))
+    return Section("deadlines", "Upcoming deadlines", [text], [table])
+
+
+def _sourcing(a: Analysis) -> Section | None:
+    mix, about = decisions.sourcing_results(a), decisions.sourcing_summary(a)
+    if mix is None or about is None:
+        return None
+    text = (
+        f"{about['name']}: {about['status']}; scenarios {about['scenarios']}; risk measure "
+        f"{about['risk_measure']} priced at {about['risk_price']}."
     )
-    out.append(
-        Section(
-            "deadlines",
-            "Upcoming deadlines",
-            [f"Events still ahead on {a.as_of:%d %B %Y}, from critmin's legal calendar (each with its source)."],
-            [TableView("deadlines", "Upcoming events and deadlines", calendar.deadlines(a))],
-        )
-    )
-    sourcing_table = decisions.sourcing_results(a)
-    if sourcing_table is not None:
-        summary_row = decisions.sourcing_summary(a) or {}
-        binding = decisions.sourcing_binding(a)
-        figure = decisions.sourcing_figure(a)
-        out.append(
-            Section(
-                "sourcing",
-                "Sourcing optimisation",
-                [f"{summary_row['name']}: {summary_row['status']}; scenarios {summary_row['scenarios']}; risk measure "
-                 f"{summary_row['risk_measure']} priced at {summary_row['risk_price']}."],
-                [TableView("sourcing_mix", "Optimised supply mix", sourcing_table),
-                 *([TableView("sourcing_binding", "Binding constraints", binding)] if binding is not None else [])],
-                [FigureView("sourcing_figure", figure)] if figure is not None else [],
-            )
-        )
-    invest_table = decisions.investment_results(a)
-    if invest_table is not None:
-        branches = decisions.investment_branches(a)
-        figure = decisions.investment_figure(a)
-        out.append(
-            Section(
-                "investment",
-                "Domestic processing investment",
-                ["Projects appraised under the same scenario tree; inputs and their sources are in each project file."],
-                [TableView("investment", "Project appraisal", invest_table),
-                 *([TableView("investment_branches", "NPV by policy branch", branches)] if branches is not None else [])],
-                [FigureView("investment_figure", figure)] if figure is not None else [],
-            )
-        )
-    out.append(
-        Section(
-            "sources",
-            "Sources",
-            ["Every measure that entered a calculation, with its citations, and every input with its vintage."],
-            [
-                TableView("measure_sources", "Measures and citations", sources.measure_sources(a)),
-                TableView("dataset_sources", "Inputs and reference datasets", sources.dataset_sources(a)),
-            ],
-        )
-    )
-    return out
+    tables = [TableView("sourcing_mix", "Optimised supply mix", mix)]
+    binding = decisions.sourcing_binding(a)
+    if binding is not None:
+        tables.append(TableView("sourcing_binding", "Binding constraints", binding))
+    figure = decisions.sourcing_figure(a)
+    figures = [FigureView("sourcing_figure", figure)] if figure is not None else []
+    return Section("sourcing", "Sourcing optimisation", [text], tables, figures)
+
+
+def _investment(a: Analysis) -> Section | None:
+    results = decisions.investment_results(a)
+    if results is None:
+        return None
+    tables = [TableView("investment", "Project appraisal", results)]
+    branches = decisions.investment_branches(a)
+    if branches is not None and not branches.is_empty():
+        tables.append(TableView("investment_branches", "NPV by policy branch", branches))
+    figure = decisions.investment_figure(a)
+    figures = [FigureView("investment_figure", figure)] if figure is not None else []
+    text = "Projects appraised under the same scenario tree; each project file names its inputs' sources."
+    return Section("investment", "Domestic processing investment", [text], tables, figures)
+
+
+def _sources(a: Analysis) -> Section:
+    tables = [
+        TableView("measure_sources", "Measures and citations", sources.measure_sources(a)),
+        TableView("dataset_sources", "Inputs and reference datasets", sources.dataset_sources(a)),
+    ]
+    text = "Every measure that entered a calculation, with its citations, and every input with its vintage."
+    return Section("sources", "Sources", [text], tables)
+
+
+def sections(a: Analysis) -> list[Section]:
+    """The report, section by section; optional sections (simulation, sourcing, investment) when present."""
+    built = [
+        _summary(a),
+        _scenarios(a),
+        _exposure(a),
+        _simulation(a),
+        _risk(a),
+        _deadlines(a),
+        _sourcing(a),
+        _investment(a),
+        _sources(a),
+    ]
+    return [s for s in built if s is not None]

@@ -81,12 +81,23 @@ def shares_figure(a: Analysis, top: int = 15) -> go.Figure:
         ("other", "Other origins", OTHER_COLOUR),
     ):
         fig.add_trace(
-            go.Bar(y=names, x=frame.get_column(column).to_list()[::-1], orientation="h", name=name,
-                   marker_color=colour, hovertemplate="%{y}: %{x:.0%}<extra>" + name + "</extra>")
+            go.Bar(
+                y=names,
+                x=frame.get_column(column).to_list()[::-1],
+                orientation="h",
+                name=name,
+                marker_color=colour,
+                hovertemplate="%{y}: %{x:.0%}<extra>" + name + "</extra>",
+            )
         )
-    return style(fig, title="Share of each mineral's purchases by origin standing (customs value)",
-                 barmode="stack", xaxis={"tickformat": ".0%", "range": [0, 1]},
-                 height=max(320, 60 + 24 * len(names)), legend={"orientation": "h", "y": -0.12})
+    return style(
+        fig,
+        title="Share of each mineral's purchases by origin standing (customs value)",
+        barmode="stack",
+        xaxis={"tickformat": ".0%", "range": [0, 1]},
+        height=max(320, 60 + 24 * len(names)),
+        legend={"orientation": "h", "y": -0.12},
+    )
 
 
 def dfars_flags(a: Analysis) -> pl.DataFrame:

@@ -75,8 +75,10 @@ def scenario_figure(a: Analysis) -> go.Figure:
     annual = frame.get_column("annual_duty").to_list()
     low = frame.get_column("annual_low").to_list()
     high = frame.get_column("annual_high").to_list()
-    colours = [BASELINE_COLOUR if b else PALETTE[i % len(PALETTE)]
-               for i, b in enumerate(frame.get_column("baseline").to_list())]
+    colours = [
+        BASELINE_COLOUR if b else PALETTE[i % len(PALETTE)]
+        for i, b in enumerate(frame.get_column("baseline").to_list())
+    ]
     fig = go.Figure(
         go.Bar(
             x=names,
@@ -90,10 +92,20 @@ def scenario_figure(a: Analysis) -> go.Figure:
                 "color": "#444444",
             },
             customdata=frame.select("title", "annual_change").rows(),
-            hovertemplate="%{customdata[0]}<br>%{y:$,.0f} a year (%{customdata[1]:+$,.0f} vs today)<extra></extra>",
+            hovertemplate="%{customdata[0]}<br>%{y:$,.0f} a year (%{customdata[1]:+$,.0f} vs today)"
+            "<extra></extra>",
         )
     )
-    fig.add_hline(y=a.period.annual_factor * a.baseline.duty, line_dash="dot", line_color=BASELINE_COLOUR,
-                  annotation_text="in force today", annotation_position="top left")
-    return style(fig, title="Annual duty by scenario (error bars: low/high content factors)",
-                 yaxis={"title": "USD per year", "tickformat": "$,.0f"}, height=420)
+    fig.add_hline(
+        y=a.period.annual_factor * a.baseline.duty,
+        line_dash="dot",
+        line_color=BASELINE_COLOUR,
+        annotation_text="in force today",
+        annotation_position="top left",
+    )
+    return style(
+        fig,
+        title="Annual duty by scenario (error bars: low/high content factors)",
+        yaxis={"title": "USD per year", "tickformat": "$,.0f"},
+        height=420,
+    )

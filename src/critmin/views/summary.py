@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import polars as pl
@@ -19,8 +20,12 @@ def _top(a: Analysis, by: str, scenario: str | None = None) -> dict[str, Any] | 
     if frame.is_empty():
         return None
     row = frame.row(0, named=True)
-    return {"key": row["key"], "label": row["label"], "annual_duty": row["annual_duty"],
-            "share_of_duty": row["share_of_duty"]}
+    return {
+        "key": row["key"],
+        "label": row["label"],
+        "annual_duty": row["annual_duty"],
+        "share_of_duty": row["share_of_duty"],
+    }
 
 
 def _origin_shares(a: Analysis) -> dict[str, float | None]:
@@ -49,9 +54,18 @@ def executive_summary(a: Analysis) -> dict[str, Any]:
     sim = a.simulation
     simulation = None
     if sim is not None:
-        simulation = {"mean": sim.mean, "p95": sim.p95, "p5": sim.p5, "cvar95": sim.cvar95, "tree": sim.tree_id,
-                      "tree_title": sim.tree_title, "tree_note": sim.tree_note, "draws": sim.draws,
-                      "start": sim.start, "months": sim.months}
+        simulation = {
+            "mean": sim.mean,
+            "p95": sim.p95,
+            "p5": sim.p5,
+            "cvar95": sim.cvar95,
+            "tree": sim.tree_id,
+            "tree_title": sim.tree_title,
+            "tree_note": sim.tree_note,
+            "draws": sim.draws,
+            "start": sim.start,
+            "months": sim.months,
+        }
     upcoming = a.timeline.head(1).to_dicts()
     numbers: dict[str, Any] = {
         "ledger": {
@@ -77,8 +91,20 @@ def executive_summary(a: Analysis) -> dict[str, Any]:
             "refund_eligible": baseline_row["refund_eligible"],
         },
         "scenarios": [
-            {k: r[k] for k in ("scenario", "title", "eval_date", "duty", "annual_duty", "annual_change",
-                               "change_pct", "annual_paid_to_exporter", "unavailable_value")}
+            {
+                k: r[k]
+                for k in (
+                    "scenario",
+                    "title",
+                    "eval_date",
+                    "duty",
+                    "annual_duty",
+                    "annual_change",
+                    "change_pct",
+                    "annual_paid_to_exporter",
+                    "unavailable_value",
+                )
+            }
             for r in scenario_rows
         ],
         "highest_scenario": highest["scenario"] if highest else None,
@@ -94,36 +120,47 @@ def executive_summary(a: Analysis) -> dict[str, Any]:
     return {"numbers": numbers, "sentences": _sentences(a, numbers)}
 
 
-def _sentences(a: Analysis, n: dict[str, Any]) -> list[str]:
-    ledger, today = n["ledger"], n["today"]
-    out = []
+def _ledger_sentence(ledger: dict[str, Any]) -> str:
+    first, last = ledger["first_entry"], ledger["last_entry"]
     period = (
-        f"entries from {ledger['first_entry']:%d %b %Y} to {ledger['last_entry']:%d %b %Y}, {ledger['months']} months"
-        if ledger["first_entry"] else "no entry dates"
+        f"entries from {first:%d %b %Y} to {last:%d %b %Y}, {ledger['months']} months" if first else "undated"
     )
-    out.append(
-        f"{ledger['name']}: {ledger['lines']:,} import lines worth {usd(ledger['customs_value_usd'])} ({period}); "
-        f"{ledger['rows_quarantined']:,} of {ledger['rows_in']:,} rows were quarantined and are not counted."
+    return (
+        f"{ledger['name']}: {ledger['lines']:,} import lines worth {usd(ledger['customs_value_usd'])} "
+        f"({period}); {ledger['rows_quarantined']:,} of {ledger['rows_in']:,} rows were quarantined and are "
+        "not counted."
     )
-    out.append(
-        f"Under the measures in force on {n['as_of']:%d %B %Y}, these lines pay {usd(today['duty'])} in duty, "
-        f"{usd(today['annual_duty'])} a year ({pct(today['effective_rate'])} of customs value; "
-        f"{usd(today['annual_low'])} to {usd(today['annual_high'])} across the content-factor range)."
+
+
+def _today_sentence(as_of: date, today: dict[str, Any]) -> str:
+    low, high = today["annual_low"], today["annual_high"]
+    spread = f"; {usd(low)} to {usd(high)} across the content-factor range" if abs(high - low) >= 0.5 else ""
+    return (
+        f"Under the measures in force on {as_of:%d %B %Y}, these lines pay {usd(today['duty'])} in duty, "
+        f"{usd(today['annual_duty'])} a year ({pct(today['effective_rate'])} of customs value{spread})."
     )
-    for s in n["scenarios"]:
-        out.append(
-            f"Under “{s['title']}” ({s['scenario']}, as if entered on {s['eval_date']:%d %b %Y}) they would pay "
-            f"{usd(s['annual_duty'])} a year, {usd(abs(s['annual_change']))} "
-            f"{'more' if s['annual_change'] >= 0 else 'less'} than today ({signed_pct(s['change_pct'])})."
-        )
-    sim = n["simulation"]
-    if sim is not None:
-        out.append(
-            f"Weighting the branches of the tree “{sim['tree_title']}” by their example probabilities "
-            f"({sim['draws']:,} draws), expected duty over the {sim['months']} months from {sim['start']:%b %Y} is "
-            f"{usd(sim['mean'])}; in 1 case in 20 it exceeds {usd(sim['p95'])}. The probabilities are "
-            f"illustrative judgement, not a forecast."
-        )
+
+
+def _scenario_sentence(s: dict[str, Any]) -> str:
+    direction = "more" if s["annual_change"] >= 0 else "less"
+    return (
+        f"Under “{s['title']}” ({s['scenario']}, as if entered on {s['eval_date']:%d %b %Y}) they would pay "
+        f"{usd(s['annual_duty'])} a year, {usd(abs(s['annual_change']))} {direction} than today "
+        f"({signed_pct(s['change_pct'])})."
+    )
+
+
+def _simulation_sentence(sim: dict[str, Any]) -> str:
+    return (
+        f"Weighting the branches of the tree “{sim['tree_title']}” by their example probabilities "
+        f"({sim['draws']:,} draws), expected duty over the {sim['months']} months from {sim['start']:%b %Y} "
+        f"is {usd(sim['mean'])}; in 1 case in 20 it exceeds {usd(sim['p95'])}. The probabilities are "
+        "illustrative judgement, not a forecast."
+    )
+
+
+def _risk_sentences(n: dict[str, Any]) -> list[str]:
+    out = []
     top, origin = n["top_mineral"], n["top_origin"]
     if top and origin:
         out.append(
@@ -134,18 +171,31 @@ def _sentences(a: Analysis, n: dict[str, Any]) -> list[str]:
     if shares["feoc_share"] is not None:
         out.append(
             f"Of the {usd(shares['classified_value_usd'])} of lines classified to a critical mineral, "
-            f"{pct(shares['feoc_share'])} comes from foreign entities of concern and {pct(shares['partner_share'])} "
-            f"from agreement partners."
+            f"{pct(shares['feoc_share'])} comes from foreign entities of concern and "
+            f"{pct(shares['partner_share'])} from agreement partners."
         )
     dfars = n["dfars"]
     if dfars["prohibited_lines"] or dfars["review_lines"]:
         out.append(
-            f"DFARS 252.225-7052: {dfars['prohibited_lines']} line(s) ({usd(dfars['prohibited_value_usd'])}) hold a "
-            f"covered material from a covered country and {dfars['review_lines']} need review."
+            f"DFARS 252.225-7052: {dfars['prohibited_lines']} line(s) worth "
+            f"{usd(dfars['prohibited_value_usd'])} hold a covered material from a covered country; "
+            f"{dfars['review_lines']} more need review."
         )
+    return out
+
+
+def _sentences(a: Analysis, n: dict[str, Any]) -> list[str]:
+    out = [_ledger_sentence(n["ledger"]), _today_sentence(n["as_of"], n["today"])]
+    out += [_scenario_sentence(s) for s in n["scenarios"]]
+    if n["simulation"] is not None:
+        out.append(_simulation_sentence(n["simulation"]))
+    out += _risk_sentences(n)
     deadline = n["next_deadline"]
     if deadline:
-        out.append(f"Next on the calendar: {deadline['title']} ({deadline['date']:%d %b %Y}, {deadline['countdown']}).")
+        out.append(
+            f"Next on the calendar: {deadline['title']} "
+            f"({deadline['date']:%d %b %Y}, {deadline['countdown']})."
+        )
     return out
 
 
@@ -163,5 +213,6 @@ def headline_table(a: Analysis) -> pl.DataFrame:
             ("Simulated year: expected duty", a.simulation.mean, a.simulation.mean - today),
             ("Simulated year: 95th percentile", a.simulation.p95, a.simulation.p95 - today),
         ]
-    return pl.DataFrame(rows, schema={"item": pl.String, "usd": pl.Float64, "change_vs_today": pl.Float64},
-                        orient="row")
+    return pl.DataFrame(
+        rows, schema={"item": pl.String, "usd": pl.Float64, "change_vs_today": pl.Float64}, orient="row"
+    )

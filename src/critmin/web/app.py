@@ -24,7 +24,6 @@ from critmin.web.security import (
     TOKEN_COOKIE,
     CSRFCookieMiddleware,
     SecurityHeadersMiddleware,
-    StreamedBodyLimit,
     TokenMiddleware,
     UploadLimitMiddleware,
     csrf_guard,
@@ -76,16 +75,17 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         ),
         dependencies=[Depends(csrf_guard)],
         lifespan=lifespan,
+        # Counts body bytes as they arrive, whatever Content-Length claimed.
+        max_body_size=settings.max_upload_bytes,
     )
     app.state.settings = settings
     app.state.dashboard = dashboard
-    # Starlette runs the last-added middleware first: body counting, declared-size limit, token, the CSRF
-    # cookie, then headers.
+    # Starlette runs the last-added middleware first: declared-size limit, token, the CSRF cookie, then
+    # headers.
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(CSRFCookieMiddleware)
     app.add_middleware(TokenMiddleware, token=settings.token)
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
-    app.add_middleware(StreamedBodyLimit, max_bytes=settings.max_upload_bytes)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api_router())
     app.include_router(pages_router())

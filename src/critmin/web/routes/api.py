@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
 from critmin import __version__, refdata
@@ -21,6 +21,19 @@ from critmin.web.state import SAMPLE_LEDGERS, Dashboard, ImportOutcome, LedgerRe
 
 By = Literal["mineral", "origin", "supplier", "hts", "measure"]
 SampleName = Enum("SampleName", {name: name for name in SAMPLE_LEDGERS}, type=str)  # type: ignore[misc]
+
+REPORT_MEDIA = {
+    "html": "text/html; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+class ReportFormat(StrEnum):
+    html = "html"
+    xlsx = "xlsx"
+    pdf = "pdf"
+
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {
@@ -39,6 +52,7 @@ UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 SelectionDep = Annotated[Selection, Depends(require_selection)]
+ImportId = Annotated[int, Path(ge=1, le=2**62, description="ledger import id")]
 DashboardDep = Annotated[Dashboard, Depends(dashboard)]
 
 
@@ -73,7 +87,6 @@ def api_router() -> APIRouter:
     from critmin.views.risk import risk_assumptions
 
     router = APIRouter(prefix="/api/v1", tags=["api"])
-    ImportId = Annotated[int, Path(ge=1, le=2**62, description="ledger import id")]
 
     @router.get("/health")
     def health() -> m.Health:
@@ -231,6 +244,32 @@ def api_router() -> APIRouter:
             raise HTTPException(404, f"No {SPECS[name].title.lower()} for this analysis.")
         parsed = json.loads(text)
         return m.FigureOut(data=parsed["data"], layout=parsed["layout"])
+
+    @router.get(
+        "/report/{fmt}",
+        responses={
+            **ERRORS,
+            200: {
+                "description": "the report file, as an attachment",
+                "content": {
+                    media: {"schema": {"type": "string", "format": "binary"}}
+                    for media in REPORT_MEDIA.values()
+                },
+            },
+        },
+        response_class=Response,
+    )
+    def report(dash: DashboardDep, sel: SelectionDep, fmt: ReportFormat) -> Response:
+        """The report for this ledger and date: self-contained HTML, an Excel workbook or a PDF."""
+        from critmin.web.reports import report_bytes
+
+        content = report_bytes(dash, sel, fmt.value)
+        name = f"critmin-report-ledger{sel.record.import_id}-{sel.as_of.isoformat()}.{fmt.value}"
+        return Response(
+            content,
+            media_type=REPORT_MEDIA[fmt.value],
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
     return router
 

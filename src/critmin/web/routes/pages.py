@@ -22,6 +22,7 @@ from critmin.web.render import render
 from critmin.web.state import SAMPLE_LEDGERS, Dashboard, LedgerRecord
 
 By = Literal["mineral", "origin", "supplier", "hts", "measure"]
+REPORT_FORMATS = (("html", "HTML (self-contained)"), ("xlsx", "Excel workbook"), ("pdf", "PDF"))
 BY_LABELS: dict[str, str] = {
     "mineral": "Mineral",
     "origin": "Country of origin",
@@ -136,6 +137,7 @@ def pages_router() -> APIRouter:
             summary=queries.view(dash, sel, "executive_summary", v.executive_summary),
             deadlines=queries.html(dash, sel, "deadlines", v.deadlines, 5, title="Next on the calendar"),
             charts={"scenarios": figure_json(dash, sel, FigureName.scenarios)},
+            report_formats=REPORT_FORMATS,
         )
 
     @router.get("/ledger", response_class=HTMLResponse)
