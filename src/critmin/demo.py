@@ -20,7 +20,7 @@ import polars as pl
 
 from critmin import __version__
 from critmin.paths import SAMPLES_DIR
-from critmin.report import ReportFiles, write_report
+from critmin.report import ReportFiles, find_chromium, write_report
 from critmin.views import Analysis, analyse, headline_table
 from critmin.views.summary import executive_summary
 
@@ -70,6 +70,8 @@ def run_demo(
     from critmin.workspace import Workspace
 
     started = time.perf_counter()
+    if pdf:
+        find_chromium()  # say so now rather than after the analysis
     out_dir.mkdir(parents=True, exist_ok=True)
     workspace_path = out_dir / WORKSPACE_NAME
     progress("importing the sample defense prime into the workspace")

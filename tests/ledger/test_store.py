@@ -54,6 +54,12 @@ def test_new_version_of_a_file_replaces_the_old_lines(ws: Workspace, tmp_path: P
     assert lines.height == second.result.rows_loaded  # type: ignore[union-attr]
     assert lines.get_column("source_row").max() <= 101  # type: ignore[operator]
     assert store.imports(ws).height == 2
+    # going back to the first version restores it: its checksum is known but no longer current
+    shutil.copy(LEDGER_SAMPLES_DIR / "defense_prime_ledger.csv", path)
+    third = store.import_ledger(ws, path)
+    assert third.status == "imported"
+    assert store.lines(ws).height == 192
+    assert store.imports(ws).get_column("import_id").to_list() == [2, 3]
 
 
 def test_fix_quarantine_and_reimport(ws: Workspace, tmp_path: Path) -> None:

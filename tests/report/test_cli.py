@@ -63,3 +63,12 @@ def test_report_command_explains_bad_options(tmp_path: Path, args: list[str], me
     result = CliRunner().invoke(app, ["report", str(LEDGER), "--out", str(tmp_path), "--no-pdf", *args])
     assert result.exit_code != 0
     assert message in result.output
+
+
+def test_missing_chromium_stops_before_any_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRITMIN_CHROMIUM", str(tmp_path / "no-browser"))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["report", str(LEDGER), "--out", str(out), "--tree", "none"])
+    assert result.exit_code == 1
+    assert "apt-get install -y chromium" in result.output and "--no-pdf" in result.output
+    assert not out.exists()  # nothing half-written

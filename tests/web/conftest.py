@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, sync_playwright
 
 from critmin.ledger.ingest import ImportResult, ingest
 from critmin.ledger.samples import sample_path
@@ -81,7 +82,9 @@ def loaded_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClie
     workspace = tmp_path_factory.mktemp("web") / "workspace.duckdb"
     with TestClient(create_app(settings_for(workspace))) as client:
         response = client.post(
-            "/ledger/sample", data={"name": "defense_prime", "csrf_token": csrf_of(client)}, follow_redirects=False
+            "/ledger/sample",
+            data={"name": "defense_prime", "csrf_token": csrf_of(client)},
+            follow_redirects=False,
         )
         assert response.status_code == 303, response.text
         yield client
@@ -141,7 +144,8 @@ def chromium_path() -> Path:
         pytest.fail(
             f"Browser tests need Debian's Chromium at {CHROMIUM}"
             + (f" (found one at {found}, but the tests use the Debian path)" if found else "")
-            + ". Install it with `apt-get install -y chromium` (.ci/run does this); never `playwright install`.",
+            + ". Install it with `apt-get install -y chromium` (.ci/run does this); "
+            "never `playwright install`.",
             pytrace=False,
         )
     return CHROMIUM
@@ -152,3 +156,13 @@ def artifacts() -> Path:
     """Where screenshots go: tests/artifacts (ignored by git), or $CRITMIN_TEST_ARTIFACTS."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium from the system, driven by Playwright (which never downloads a browser here)."""
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from critmin.duty import evaluate
 from critmin.invest import appraise, load_project
-from critmin.paths import SAMPLES_DIR
 from critmin.ledger.ingest import ImportResult as Ledger
+from critmin.paths import SAMPLES_DIR
 from critmin.policy import load_scenario, shipped_scenarios
 from critmin.web.app import create_app
 from critmin.web.settings import WebSettings
@@ -91,9 +91,7 @@ def test_exposure_adds_up_to_the_run(loaded_client: TestClient, sample_ledger: L
 
 def test_exposure_by_origin_matches_a_group_by(loaded_client: TestClient, sample_ledger: Ledger) -> None:
     result = evaluate(sample_ledger.lines, load_scenario("s232_tariff_non_partners"), as_of=AS_OF)
-    expected = dict(
-        result.lines.group_by("country_origin").agg(pl.col("duty").sum()).iter_rows()
-    )
+    expected = dict(result.lines.group_by("country_origin").agg(pl.col("duty").sum()).iter_rows())
     body = loaded_client.get(
         "/api/v1/exposure", params={**Q, "scenario": "s232_tariff_non_partners", "by": "origin"}
     ).json()
@@ -201,7 +199,9 @@ def test_api_upload_with_bearer_needs_no_csrf(
     refused = client.post("/api/v1/ledgers", files={"file": ("l.csv", content, "text/csv")})
     assert refused.status_code == 403  # a form post with neither token nor Authorization
     first = client.post(
-        "/api/v1/ledgers", files={"file": ("l.csv", content, "text/csv")}, headers={"Authorization": "Bearer x"}
+        "/api/v1/ledgers",
+        files={"file": ("l.csv", content, "text/csv")},
+        headers={"Authorization": "Bearer x"},
     )
     assert first.status_code == 200, first.text
     assert first.json()["status"] == "imported"

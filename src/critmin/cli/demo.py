@@ -17,8 +17,14 @@ def demo(
     draws: int = typer.Option(2000, "--draws", "-n", min=0, help="Monte Carlo draws (0 = no simulation)"),
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="also print report.pdf with headless Chromium"),
 ) -> None:
-    """Import the sample defense prime, evaluate it in force and under the PCMDP scenarios, assess risk,
-    simulate the scenario tree and write the report (HTML, Excel, PDF) to --out."""
+    """Run the main job end to end on the sample defense prime and write the report to --out.
+
+    Imports the sample ledger into a workspace in --out, evaluates duty in force and under every PCMDP
+    scenario, assesses supply risk, simulates the shipped scenario tree, optimises the magnet sourcing
+    sample, appraises the NdPr plant sample, and writes report.html, report.xlsx, report.pdf, summary.json.
+
+    Example: critmin demo --out demo-output
+    """
     from critmin.demo import run_demo
 
     try:

@@ -57,11 +57,13 @@ def report(
     """
     from critmin.invest import load_project
     from critmin.optimize import load_problem
-    from critmin.report import write_report
+    from critmin.report import find_chromium, write_report
     from critmin.views import analyse_file, headline_table
 
     when = parse_date(as_of)
     try:
+        if pdf:
+            find_chromium()  # say so now rather than after the analysis
         problem = load_problem(sourcing) if sourcing is not None else None
         projects = [load_project(p) for p in project or []]
         with console.status("analysing the ledger") as status:

@@ -596,7 +596,7 @@ def _line_totals(components: pl.DataFrame, n: int, content: str) -> pl.DataFrame
     def total(mask: np.ndarray, column: str) -> np.ndarray:
         if column not in columns:
             columns[column] = components.get_column(column).fill_null(0.0).to_numpy()
-        return np.bincount(rows[mask], weights=columns[column][mask], minlength=n)
+        return np.bincount(rows[mask], weights=columns[column][mask], minlength=n).astype(np.float64)
 
     missing = components.get_column("amount").is_null().to_numpy() & counted.to_numpy()
     return pl.DataFrame({

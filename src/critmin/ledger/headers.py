@@ -283,6 +283,11 @@ class ColumnMapping:
             if name in self.alternatives:
                 note += f"; also found: {', '.join(self.alternatives[name])}"
             out.append({"field": name, "column": source, "how": note})
+        for name in COLUMN_CONSTANTS:
+            if name in self.constants:
+                out.append(
+                    {"field": name, "column": f"= {self.constants[name]}", "how": self.how.get(name, "")}
+                )
         for column in self.unused:
             out.append({"field": None, "column": column, "how": "not used"})
         return out

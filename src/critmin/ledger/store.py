@@ -2,7 +2,8 @@
 
 Rules (tested in ``tests/ledger/test_store.py``):
 
-1. Importing a file whose SHA-256 is already recorded changes nothing and says so.
+1. Importing a file whose SHA-256 is already recorded (and not since replaced by another version of that
+   file) changes nothing and says so.
 2. An import runs in one transaction: lines, quarantine, warnings, classification, content and the import
    record commit together, or — on any error, including an interrupt — nothing does.
 3. A new version of a file (same file name, different checksum) replaces the lines, quarantine and warnings
@@ -142,9 +143,19 @@ def _bom_item_content(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
 
 
 def find_import(ws: Workspace, sha256: str) -> dict[str, Any] | None:
+    """The import record of a file with this checksum, if any."""
     with ws.connect() as con:
         frame = con.execute("SELECT * FROM ledger_imports WHERE file_sha256 = ?", [sha256]).pl()
     return frame.to_dicts()[0] if frame.height else None
+
+
+def _is_current(ws: Workspace, record: dict[str, Any]) -> bool:
+    """True unless a later import of the same file name replaced this one's lines."""
+    with ws.connect() as con:
+        row = con.execute(
+            "SELECT max(import_id) FROM ledger_imports WHERE source_file = ?", [record["source_file"]]
+        ).fetchone()
+    return row is not None and row[0] == record["import_id"]
 
 
 def import_ledger(
@@ -166,7 +177,7 @@ def import_ledger(
     prepared = prepare(path, mapping, sheet)
     reader = prepared[0]
     existing = find_import(ws, reader.info.sha256)
-    if existing is not None:
+    if existing is not None and _is_current(ws, existing):
         reader.close()
         return StoredImport(int(existing["import_id"]), "unchanged", None, record=existing)
     with ws.transaction() as con:
@@ -178,6 +189,8 @@ def import_ledger(
         replaced = _delete_lines(con, old) if old.height else 0
         con.execute("DELETE FROM ledger_quarantine WHERE source_file = ?", [name])
         con.execute("DELETE FROM ledger_warnings WHERE source_file = ?", [name])
+        # the same content imported before and since replaced: this import supersedes that record
+        con.execute("DELETE FROM ledger_imports WHERE file_sha256 = ?", [reader.info.sha256])
         sink = _WorkspaceSink(ws, con, import_id, classify=classify)
         result = run(prepared, chunk_rows=chunk_rows, sink=sink, progress=progress)
         replaced += sink.replaced
@@ -357,7 +370,11 @@ def import_bom(
 
     sha = file_sha256(path)
     with ws.connect() as con:
-        found = con.execute("SELECT bom_id FROM bom_imports WHERE file_sha256 = ?", [sha]).fetchone()
+        found = con.execute(
+            "SELECT b.bom_id FROM bom_imports b WHERE b.file_sha256 = ? AND b.bom_id = "
+            "(SELECT max(bom_id) FROM bom_imports o WHERE o.source_file = b.source_file)",
+            [sha],
+        ).fetchone()
     if found is not None:
         return StoredBom(int(found[0]), "unchanged", None)
     result = read_bom(path, mapping=mapping, sheet=sheet)
@@ -371,6 +388,7 @@ def import_bom(
                 f"DELETE FROM {table} WHERE bom_id IN (SELECT bom_id FROM bom_imports WHERE source_file = ?)",
                 [name],
             )
+        con.execute("DELETE FROM bom_imports WHERE file_sha256 = ?", [sha])
         con.execute(
             "INSERT INTO bom_imports (bom_id, file_sha256, source_file, source_path, mapping, rows_in, "
             "rows_loaded, "

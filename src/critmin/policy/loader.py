@@ -210,6 +210,16 @@ def _field_text(loc: Sequence[int | str]) -> str:
     return out
 
 
+def _strip_tags(loc: Sequence[int | str]) -> tuple[int | str, ...]:
+    """The location without Pydantic's union tags (as written in the YAML)."""
+    out: list[int | str] = []
+    for step in loc:
+        if step in _RATE_KINDS and out and out[-1] in {"rate", "in_quota", "over_quota"}:
+            continue
+        out.append(step)
+    return tuple(out)
+
+
 def _fix_for(error: Any, known_fields: set[str]) -> str:
     kind = error["type"]
     loc = error["loc"]
@@ -259,8 +269,9 @@ def validation_problems(
             mid = measure_ids.get(loc[1])
             if mid:
                 message = f"(measure `{mid}`) {message}"
+        plain = _strip_tags(full)
         for sub in substitutions:
-            if full[: len(sub.loc)] == sub.loc:
+            if plain[: len(sub.loc)] == sub.loc:
                 how = " (set with --set)" if overridden and sub.parameter.split(".")[0] in overridden else ""
                 message += f" The value comes from parameter `{sub.parameter}`{how}."
         problems.append(Problem(doc.path, doc.line_of(full), field_name, message, _fix_for(error, known)))

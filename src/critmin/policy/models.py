@@ -113,7 +113,16 @@ def _hts_prefix(value: Any) -> Any:
 
 def _iso3(value: Any) -> Any:
     if isinstance(value, str) and not re.fullmatch(r"[A-Z]{3}", value):
-        raise ValueError(f"country {value!r} must be an ISO 3166 alpha-3 code in capitals, e.g. CHN, CAN, DEU")
+        hint = ""
+        try:
+            from critmin.refdata.countries import resolve
+
+            hint = f" ({value!r} is {resolve(value)})"
+        except Exception:  # an unknown name, or no country data: the generic hint stands
+            hint = ""
+        raise ValueError(
+            f"country {value!r} must be an ISO 3166 alpha-3 code in capitals{hint}, e.g. CHN, CAN, DEU"
+        )
     return value
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from critmin.report.html import write_html
-from critmin.report.pdf import write_pdf
+from critmin.report.pdf import find_chromium, write_pdf
 from critmin.report.xlsx import write_xlsx
 from critmin.views import Analysis, sections
 
@@ -35,6 +35,7 @@ def write_report(
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown report format(s) {', '.join(sorted(unknown))}; use {', '.join(FORMATS)}")
+    browser = find_chromium() if "pdf" in formats else None  # fail before any work, not after
     out_dir.mkdir(parents=True, exist_ok=True)
     progress("building views")
     parts = sections(a)
@@ -48,5 +49,5 @@ def write_report(
     if "pdf" in formats:
         assert html is not None
         progress("printing report.pdf")
-        pdf = write_pdf(html, out_dir / "report.pdf")
+        pdf = write_pdf(html, out_dir / "report.pdf", browser=browser)
     return ReportFiles(html if "html" in formats else None, xlsx, pdf)

@@ -25,6 +25,7 @@ HTML_TABLE_ROWS = 60
 """Rows shown per table in the HTML (all of them are in the workbook); the sources appendix shows all."""
 
 UNCUT_SECTIONS = frozenset({"sources"})
+NUMERIC = frozenset({"usd", "usd2", "pct", "int", "float"})
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
 
@@ -47,6 +48,8 @@ def format_value(value: Any, kind: str) -> str:
         return "—"
     if kind == "usd" and isinstance(value, int | float):
         return usd(value)
+    if kind == "usd2" and isinstance(value, int | float):
+        return usd(value, digits=2)
     if kind == "pct" and isinstance(value, int | float):
         return pct(value)
     if kind == "int" and isinstance(value, int | float):
@@ -70,7 +73,7 @@ def _table(view: TableView, limit: int | None) -> HtmlTable:
                 for v, k in zip(raw, kinds, strict=True)
             ]
         )
-    aligns = ["num" if k in ("usd", "pct", "int", "float") else "text" for k in kinds]
+    aligns = ["num" if k in NUMERIC else "date" if k == "date" else "text" for k in kinds]
     return HtmlTable(view.id, view.title, view.note, list(frame.columns), aligns, rows, links, frame.height)
 
 

@@ -17,10 +17,11 @@ from xlsxwriter.worksheet import Worksheet
 
 from critmin import __version__
 from critmin.views import Analysis, Section, TableView, sections
-from critmin.views.summary import executive_summary
+from critmin.views.summary import executive_summary, headline_table
 
 NUMBER_FORMATS = {
     "usd": '"$"#,##0;[Red]-"$"#,##0',
+    "usd2": '"$"#,##0.00;[Red]-"$"#,##0.00',
     "pct": "0.0%",
     "int": "#,##0",
     "float": "#,##0.0###",
@@ -100,42 +101,27 @@ def _write_table(
 
 
 def _write_summary(
-    book: xlsxwriter.Workbook,
-    sheet: Worksheet,
-    a: Analysis,
-    formats: dict[str, Format],
-    header: Format,
-    title: Format,
+    sheet: Worksheet, a: Analysis, formats: dict[str, Format], header: Format, title: Format
 ) -> None:
-    summary = executive_summary(a)
-    n = summary["numbers"]
+    """The executive summary's sentences, then the headline numbers (the same table as the HTML's)."""
     sheet.write(0, 0, f"critmin report — {a.ledger_name}", title)
     sheet.write(1, 0, f"Report date {a.as_of.isoformat()}; critmin {__version__}")
     row = 3
-    for sentence in summary["sentences"]:
+    for sentence in executive_summary(a)["sentences"]:
         sheet.write_string(row, 0, sentence)
         row += 1
     row += 1
-    sheet.write(row, 0, "item", header)
-    sheet.write(row, 1, "USD", header)
-    items: list[tuple[str, float | None]] = [
-        ("Customs value of the ledger", n["ledger"]["customs_value_usd"]),
-        ("Duty on the ledger, in force today", n["today"]["duty"]),
-        ("Annual duty, in force today", n["today"]["annual_duty"]),
-        *[(f"Annual duty, {s['scenario']}", s["annual_duty"]) for s in n["scenarios"]],
-    ]
-    if n["simulation"] is not None:
-        items += [
-            ("Simulated year: expected duty", n["simulation"]["mean"]),
-            ("Simulated year: 95th percentile", n["simulation"]["p95"]),
-        ]
-    for label, value in items:
+    table = headline_table(a)
+    for col, name in enumerate(table.columns):
+        sheet.write(row, col, name, header)
+    for values in table.iter_rows():
         row += 1
-        sheet.write_string(row, 0, label)
-        if value is not None:
-            sheet.write_number(row, 1, value, formats["usd"])
+        sheet.write_string(row, 0, str(values[0]))
+        for col, value in enumerate(values[1:], start=1):
+            if value is not None:
+                sheet.write_number(row, col, value, formats["usd"])
     sheet.set_column(0, 0, 60)
-    sheet.set_column(1, 1, 16)
+    sheet.set_column(1, 2, 18)
 
 
 def write_xlsx(a: Analysis, path: Path, *, parts: list[Section] | None = None) -> Path:
@@ -150,7 +136,7 @@ def write_xlsx(a: Analysis, path: Path, *, parts: list[Section] | None = None) -
         formats = {kind: book.add_format({"num_format": spec}) for kind, spec in NUMBER_FORMATS.items()}
         header = book.add_format({"bold": True, "bg_color": "#DDE6F0", "bottom": 1, "text_wrap": True})
         title = book.add_format({"bold": True, "font_size": 13})
-        _write_summary(book, book.add_worksheet(names[0]), a, formats, header, title)
+        _write_summary(book.add_worksheet(names[0]), a, formats, header, title)
         tables = [t for s in built for t in s.tables]
         for name, view in zip(names[1:], tables, strict=True):
             _write_table(book, book.add_worksheet(name), view, formats, header, title)

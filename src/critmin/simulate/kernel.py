@@ -9,12 +9,11 @@ mineral-months) coefficients and M the multipliers. The nonlinear parts are exac
   lines sorted by unit price p, the floor cost ``sum_i v x max(0, F q_i - m x value_i)`` is
   ``v x (F x Q(F/m) - m x V(F/m))``, Q and V the cumulative kg and value of the lines with p < F/m. One
   ``searchsorted`` per group and draw, whatever the number of lines.
-* quotas, per allocation and period: cumulative volume of the lines in entry-date order, per draw; the
-  in-quota share of each line is ``clip(cap - volume before it, 0, its volume) / its volume``.
+* quotas, per allocation and period, filled in entry-date order: a binary search per draw over the
+  cumulative volume finds the lines wholly inside the quota (:mod:`critmin.simulate.quotas`).
 
 Expected contributions of every cell (for totals by origin, supplier, mineral and measure) are accumulated
-exactly as well: linear parts through ``R' @ M``, floors by sorting each group's draws once, quotas
-directly.
+exactly as well: linear parts through ``R' @ M``, floors and quotas by sorting each group's draws once.
 """
 
 from __future__ import annotations
@@ -25,9 +24,21 @@ import numpy as np
 import polars as pl
 
 from critmin.simulate.draws import Draws
-from critmin.simulate.structure import CapSpec, Number, QuotaSpec, TrancheRate, VariantRows
+from critmin.simulate.quotas import QuotaSeq, build_quotas, evaluate_seq
+from critmin.simulate.structure import VariantRows
 
 BLOCK_ELEMENTS = 4_000_000  # draws x width processed at once (about 32 MB per float array)
+
+
+@dataclass
+class Term:
+    """The slots sharing one rate (a drawn parameter, or 1 for fixed amounts) and one multiplier."""
+
+    driver: str | None
+    is_value: bool
+    slots: list[int]
+    b: np.ndarray  # (GT,) summed coefficients
+    b_cell: np.ndarray  # (C,)
 
 
 @dataclass
@@ -37,6 +48,7 @@ class Linear:
     b: np.ndarray  # (K, GT)
     b_cell: np.ndarray  # (K, C)
     is_value: np.ndarray  # (K,) value part (x price x volume) or quantity part (x volume)
+    terms: list[Term] = field(default_factory=list)
 
 
 @dataclass
@@ -55,42 +67,12 @@ class FloorGroup:
 
 
 @dataclass
-class QuotaSeq:
-    measure_id: str
-    spec: QuotaSpec
-    bucket: str | None
-    start: int  # first atom
-    stop: int
-
-
-@dataclass
-class Quotas:
-    seqs: list[QuotaSeq]
-    seq: np.ndarray  # per atom, in fill order
-    mineral: np.ndarray
-    gt: np.ndarray
-    cell: np.ndarray
-    vol: np.ndarray
-    valbase: np.ndarray
-    qb_in: np.ndarray
-    qb_over: np.ndarray
-    customs: np.ndarray
-    by_value: np.ndarray  # per atom: volume is in USD (moves with price)
-    order_gt: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    gt_bounds: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-
-    @property
-    def size(self) -> int:
-        return int(self.seq.size)
-
-
-@dataclass
 class Structure:
     """Everything needed to evaluate the draws of one (path, variants) combination."""
 
     linear: Linear
     floors: list[FloorGroup]
-    quotas: Quotas
+    quotas: list[QuotaSeq]
 
 
 @dataclass
@@ -119,7 +101,8 @@ def build_structure(parts: list[tuple[VariantRows, np.ndarray]], geo: Geometry) 
         (rows, rows.quotas.filter(pl.Series(mask[rows.quotas.get_column("line").to_numpy()])))
         for rows, mask in parts
     ]
-    return Structure(_linear(lin, geo), _floors(flo, geo), _quotas(quo, geo))
+    quotas = build_quotas(quo, geo.line_mineral, geo.line_month, geo.line_cell, geo.line_date, geo.months)
+    return Structure(_linear(lin, geo), _floors(flo, geo), quotas)
 
 
 def _linear(frames: list[pl.DataFrame], geo: Geometry) -> Linear:
@@ -138,13 +121,13 @@ def _linear(frames: list[pl.DataFrame], geo: Geometry) -> Linear:
     b = np.bincount(slot * geo.width + gt, weights=coef, minlength=k * geo.width).reshape(k, geo.width)
     b_cell = np.bincount(slot * geo.cells + geo.line_cell[line], weights=coef,
                          minlength=k * geo.cells).reshape(k, geo.cells)
-    return Linear(
-        slots.get_column("measure_id").to_list(),
-        slots.get_column("driver").to_list(),
-        b,
-        b_cell,
-        (slots.get_column("part") == "val").to_numpy(),
-    )
+    drivers = slots.get_column("driver").to_list()
+    is_value = (slots.get_column("part") == "val").to_numpy()
+    terms: list[Term] = []
+    for driver, value in dict.fromkeys(zip(drivers, is_value.tolist(), strict=True)):
+        members = [i for i in range(k) if drivers[i] == driver and bool(is_value[i]) == value]
+        terms.append(Term(driver, value, members, b[members].sum(axis=0), b_cell[members].sum(axis=0)))
+    return Linear(slots.get_column("measure_id").to_list(), drivers, b, b_cell, is_value, terms)
 
 
 def _floors(frames: list[pl.DataFrame], geo: Geometry) -> list[FloorGroup]:
@@ -174,43 +157,6 @@ def _floors(frames: list[pl.DataFrame], geo: Geometry) -> list[FloorGroup]:
     return groups
 
 
-def _quotas(parts: list[tuple[VariantRows, pl.DataFrame]], geo: Geometry) -> Quotas:
-    seqs: list[QuotaSeq] = []
-    pieces: list[pl.DataFrame] = []
-    start = 0
-    for rows, frame in parts:
-        if frame.is_empty():
-            continue
-        frame = frame.with_columns(pl.Series("_date", geo.line_date[frame.get_column("line").to_numpy()]))
-        for key, seq in frame.sort(["measure_id", "bucket", "period", "_date", "line"], nulls_last=True).group_by(
-            ["measure_id", "bucket", "period"], maintain_order=True
-        ):
-            measure_id, bucket, _period = key
-            spec = rows.quota_specs[str(measure_id)]
-            seqs.append(QuotaSeq(str(measure_id), spec, None if bucket is None else str(bucket), start,
-                                 start + seq.height))
-            pieces.append(seq.with_columns(pl.lit(len(seqs) - 1).alias("_seq")))
-            start += seq.height
-    if not pieces:
-        empty_i = np.empty(0, dtype=np.int64)
-        empty_f = np.empty(0)
-        return Quotas([], empty_i, empty_i, empty_i, empty_i, empty_f, empty_f, empty_f, empty_f, empty_f,
-                      np.empty(0, dtype=bool))
-    atoms = pl.concat(pieces)
-    line = atoms.get_column("line").to_numpy()
-    gt = geo.line_mineral[line] * geo.months + geo.line_month[line]
-    seq = atoms.get_column("_seq").to_numpy().astype(np.int64)
-    by_value = np.array([s.spec.unit == "usd" for s in seqs])[seq]
-    order = np.argsort(gt, kind="stable")
-    bounds = np.flatnonzero(np.diff(np.concatenate(([-1], gt[order])))) if order.size else order
-    return Quotas(
-        seqs, seq, geo.line_mineral[line], gt, geo.line_cell[line],
-        atoms.get_column("vol").to_numpy(), atoms.get_column("valbase").to_numpy(),
-        atoms.get_column("qb_in").to_numpy(), atoms.get_column("qb_over").to_numpy(),
-        atoms.get_column("customs").to_numpy(), by_value, order, bounds,
-    )
-
-
 # ---------------------------------------------------------------------------------------------------------
 # evaluation
 
@@ -235,14 +181,6 @@ class Accumulator:
         self.measure_sum[measure_id] = self.measure_sum.get(measure_id, 0.0) + value
 
 
-def _value(number: Number | None, params: dict[str, np.ndarray], d: int) -> np.ndarray:
-    if number is None:
-        return np.zeros(d)
-    if isinstance(number, str):
-        return params[number]
-    return np.full(d, float(number))
-
-
 def evaluate_structure(
     structure: Structure, draws: Draws, rows: np.ndarray, geo: Geometry, acc: Accumulator,
     weights: np.ndarray | None = None,
@@ -251,7 +189,7 @@ def evaluate_structure(
 
     ``weights`` (per draw) weight the expected-contribution sums; by default every draw counts once.
     """
-    width = max(geo.width, structure.quotas.size, 1)
+    width = max(geo.width, 1)
     block = max(1, BLOCK_ELEMENTS // width)
     for lo in range(0, rows.size, block):
         sel = rows[lo:lo + block]
@@ -270,24 +208,15 @@ def _evaluate_block(
     cube = np.zeros((d, geo.width))
 
     lin = s.linear
-    if lin.b.shape[0]:
-        rates = np.column_stack([params[k] if k is not None else np.ones(d) for k in lin.drivers])
-        val = lin.is_value
-        mult_val = price * vol_gt
-        if val.any():
-            cube += mult_val * (rates[:, val] @ lin.b[val])
-        if (~val).any():
-            cube += vol_gt * (rates[:, ~val] @ lin.b[~val])
-        weighted = rates * w[:, None]
-        expect = np.empty_like(lin.b)
-        if val.any():
-            expect[val] = weighted[:, val].T @ mult_val
-        if (~val).any():
-            expect[~val] = weighted[:, ~val].T @ vol_gt
-        acc.cell_sum += (lin.b_cell * expect[:, geo.cell_gt]).sum(axis=0)
-        per_slot = (lin.b * expect).sum(axis=1)
-        for measure_id, value in zip(lin.measures, per_slot, strict=True):
-            acc.add_measure(measure_id, float(value))
+    mult_val = price * vol_gt if lin.is_value.any() else vol_gt
+    for term in lin.terms:
+        mult = mult_val if term.is_value else vol_gt
+        rate = params[term.driver] if term.driver is not None else None
+        cube += mult * (term.b if rate is None else rate[:, None] * term.b)
+        expect = (w if rate is None else w * rate) @ mult  # weighted sum over draws per mineral-month
+        acc.cell_sum += term.b_cell * expect[geo.cell_gt]
+        for k in term.slots:
+            acc.add_measure(lin.measures[k], float(lin.b[k] @ expect))
 
     for group in s.floors:
         ref = params[group.driver] if group.driver is not None else np.full(d, group.ref)
@@ -299,8 +228,13 @@ def _evaluate_block(
         acc.add_measure(group.measure_id, float(w @ amount))
         acc.cell_sum += np.bincount(group.cell, weights=_floor_atoms(group, ref, m, v * w), minlength=geo.cells)
 
-    if s.quotas.size:
-        acc.unavailable[sel] += _quota_block(s.quotas, params, price, volume, cube, geo, acc, w)
+    for seq in s.quotas:
+        result = evaluate_seq(seq, params, price, volume, w)
+        cube[:, seq.gts] += result.amount
+        acc.unavailable[sel] += result.unavailable
+        acc.cell_sum += np.bincount(seq.cell, weights=result.per_line, minlength=geo.cells)
+        acc.cell_sum += np.bincount(seq.zero_cell, weights=result.per_zero, minlength=geo.cells)
+        acc.add_measure(seq.measure_id, float(result.per_line.sum() + result.per_zero.sum()))
 
     total = cube.sum(axis=1)
     acc.cube_total[sel] += total
@@ -319,59 +253,3 @@ def _floor_atoms(group: FloorGroup, ref: np.ndarray, m: np.ndarray, vw: np.ndarr
     sum_m = np.concatenate((np.cumsum((vw * m)[order][::-1])[::-1], [0.0]))
     k = np.searchsorted(xs, group.p, side="right")  # draws with F/m > p
     return np.asarray(group.q * sum_ref[k] - group.value * sum_m[k])
-
-
-def _quota_block(
-    q: Quotas, params: dict[str, np.ndarray], price: np.ndarray, volume: np.ndarray, cube: np.ndarray,
-    geo: Geometry, acc: Accumulator, w: np.ndarray,
-) -> np.ndarray:
-    """Add the quota costs of a block to the cube; returns the value beyond hard caps per draw."""
-    d = price.shape[0]
-    m = price[:, q.gt]  # (d, L)
-    v = volume[:, q.mineral]
-    mv = m * v
-    vol = np.where(q.by_value, mv, v) * q.vol  # each line's volume in this draw
-    cum = np.cumsum(vol, axis=1)
-    before = cum - vol
-    caps = np.zeros((d, len(q.seqs)))
-    rate = {name: np.zeros((d, len(q.seqs))) for name in ("in_av", "in_sp", "over_av", "over_sp")}
-    starts = np.array([s.start for s in q.seqs])
-    for i, seq in enumerate(q.seqs):
-        if seq.bucket is not None and seq.bucket in seq.spec.caps:
-            caps[:, i] = _cap(seq.spec.caps[seq.bucket], params, d)
-        _set_rates(rate, i, seq.spec.inside, seq.spec.over, params, d)
-    used_before = before - before[:, starts][:, q.seq]  # volume of earlier lines in the same allocation
-    room = caps[:, q.seq] - used_before
-    inside = np.minimum(np.maximum(room, 0.0), vol)
-    no_access = np.array([s.bucket is None or s.bucket not in s.spec.caps for s in q.seqs])[q.seq]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(vol > 0, inside / np.where(vol > 0, vol, 1.0), 1.0)
-    share = np.where(no_access, 0.0, share)
-    rest = 1.0 - share
-    amount = mv * q.valbase * (rate["in_av"][:, q.seq] * share + rate["over_av"][:, q.seq] * rest)
-    amount += v * (q.qb_in * rate["in_sp"][:, q.seq] * share + q.qb_over * rate["over_sp"][:, q.seq] * rest)
-    hard = np.array([s.spec.hard_cap for s in q.seqs])[q.seq]
-    unavailable = (mv * q.customs * rest)[:, hard].sum(axis=1) if hard.any() else np.zeros(d)
-    sums = np.add.reduceat(amount[:, q.order_gt], q.gt_bounds, axis=1)
-    cube[:, q.gt[q.order_gt][q.gt_bounds]] += sums
-    per_atom = w @ amount
-    acc.cell_sum += np.bincount(q.cell, weights=per_atom, minlength=geo.cells)
-    for seq in q.seqs:
-        acc.add_measure(seq.measure_id, float(per_atom[seq.start:seq.stop].sum()))
-    return unavailable
-
-
-def _cap(spec: CapSpec, params: dict[str, np.ndarray], d: int) -> np.ndarray:
-    volume = _value(spec.volume, params, d)
-    return volume if spec.share is None else volume * _value(spec.share, params, d)
-
-
-def _set_rates(
-    rate: dict[str, np.ndarray], i: int, inside: TrancheRate, over: TrancheRate | None,
-    params: dict[str, np.ndarray], d: int,
-) -> None:
-    rate["in_av"][:, i] = _value(inside.av, params, d)
-    rate["in_sp"][:, i] = _value(inside.sp, params, d)
-    if over is not None:
-        rate["over_av"][:, i] = _value(over.av, params, d)
-        rate["over_sp"][:, i] = _value(over.sp, params, d)

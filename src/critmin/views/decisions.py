@@ -5,6 +5,8 @@ Shown only when the analysis was given a sourcing problem or projects; each view
 
 from __future__ import annotations
 
+from typing import Any
+
 import plotly.graph_objects as go
 import polars as pl
 
@@ -12,7 +14,7 @@ from critmin.views.analysis import Analysis
 from critmin.views.charts import PALETTE, empty_figure, style
 
 
-def sourcing_summary(a: Analysis) -> dict[str, object] | None:
+def sourcing_summary(a: Analysis) -> dict[str, Any] | None:
     """Status, expected landed cost, risk and objective of the optimised mix (None without a problem)."""
     if a.sourcing is None:
         return None
@@ -185,6 +187,6 @@ def investment_figure(a: Analysis) -> go.Figure | None:
         fig,
         title="Project NPV by policy branch",
         barmode="group",
-        yaxis={"title": "NPV (USD)", "tickformat": "$,.3s"},
+        yaxis={"title": "NPV (USD)", "tickformat": "$,.3~s"},
         legend={"orientation": "h", "y": -0.3},
     )

@@ -14,8 +14,10 @@ import polars as pl
 
 from critmin.views import breakdown, calendar, decisions, risk, scenarios, simulation, sources, summary
 from critmin.views.analysis import Analysis
+from critmin.views.formatting import number, usd
 
-ColumnFormat = Literal["usd", "pct", "int", "float", "date", "text", "url"]
+ColumnFormat = Literal["usd", "usd2", "pct", "int", "float", "date", "text", "url"]
+"""usd: whole dollars; usd2: dollars and cents (unit prices); pct: a fraction shown as a percentage."""
 
 _USD_WORDS = (
     "usd",
@@ -211,10 +213,11 @@ def _sourcing(a: Analysis) -> Section | None:
     if mix is None or about is None:
         return None
     text = (
-        f"{about['name']}: {about['status']}; scenarios {about['scenarios']}; risk measure "
-        f"{about['risk_measure']} priced at {about['risk_price']}."
+        f"{about['name']}: {about['status']}. Expected landed cost {usd(about['expected_cost'])} over the "
+        f"planning periods (scenarios {about['scenarios']}); risk measure {about['risk_measure']} "
+        f"({number(about['risk'])}) priced at {about['risk_price']}."
     )
-    tables = [TableView("sourcing_mix", "Optimised supply mix", mix)]
+    tables = [TableView("sourcing_mix", "Optimised supply mix", mix, formats={"unit_price": "usd2"})]
     binding = decisions.sourcing_binding(a)
     if binding is not None:
         tables.append(TableView("sourcing_binding", "Binding constraints", binding))
@@ -227,7 +230,8 @@ def _investment(a: Analysis) -> Section | None:
     results = decisions.investment_results(a)
     if results is None:
         return None
-    tables = [TableView("investment", "Project appraisal", results)]
+    per_unit: dict[str, ColumnFormat] = {"lcop": "usd2", "breakeven_floor": "usd2"}
+    tables = [TableView("investment", "Project appraisal", results, formats=per_unit)]
     branches = decisions.investment_branches(a)
     if branches is not None and not branches.is_empty():
         tables.append(TableView("investment_branches", "NPV by policy branch", branches))

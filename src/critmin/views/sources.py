@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 from importlib import resources
+from pathlib import Path
 
 import polars as pl
 
 from critmin import refdata
+from critmin.paths import PACKAGE_DIR
 from critmin.views.analysis import Analysis
 
 MEASURE_SOURCE_COLUMNS = (
@@ -43,7 +45,8 @@ def measure_sources(a: Analysis) -> pl.DataFrame:
     """One row per measure and citation over every run, with the runs that include and apply it.
 
     ``in_runs``: the scenario ids whose measure set holds the measure; ``applied_in``: those where it charged
-    at least one line (a component, even of zero). Sorted by measure id, then citation date.
+    at least one line (a component, even of zero); "all runs" when that is every run of the analysis. Sorted
+    by measure id, then citation date.
     """
     rows: dict[str, dict[str, object]] = {}
     in_runs: dict[str, list[str]] = {}
@@ -55,6 +58,11 @@ def measure_sources(a: Analysis) -> pl.DataFrame:
             in_runs.setdefault(mid, []).append(run.id)
             if measure["applied"]:
                 applied_in.setdefault(mid, []).append(run.id)
+    every = [run.id for run in a.runs]
+
+    def runs_text(ids: list[str]) -> str:
+        return "all runs" if ids == every else ", ".join(ids)
+
     out = []
     for mid in sorted(rows):
         measure = rows[mid]
@@ -68,8 +76,8 @@ def measure_sources(a: Analysis) -> pl.DataFrame:
                     "authority": measure["authority"],
                     "status": measure["status"],
                     "window": measure["window"],
-                    "in_runs": ", ".join(in_runs.get(mid, [])),
-                    "applied_in": ", ".join(applied_in.get(mid, [])),
+                    "in_runs": runs_text(in_runs.get(mid, [])),
+                    "applied_in": runs_text(applied_in.get(mid, [])),
                     "document": citation["document"],
                     "date": citation["date"],
                     "url": citation["url"],
@@ -120,7 +128,7 @@ def dataset_sources(a: Analysis) -> pl.DataFrame:
                     "id": source.path.rsplit("/", 1)[-1],
                     "title": f"measures of {run.id}" if not run.baseline else "in-force measure library",
                     "vintage": None,
-                    "source": source.path,
+                    "source": _shipped_path(source.path),
                     "licence": "Apache-2.0 (curation); cited documents are public",
                     "sha256": source.sha256,
                     "rows": None,
@@ -178,6 +186,14 @@ def dataset_sources(a: Analysis) -> pl.DataFrame:
         "used_by": pl.String,
     }
     return pl.DataFrame(rows, schema=schema)
+
+
+def _shipped_path(path: str) -> str:
+    """A shipped file as ``critmin/...`` (where it lives in the package), a user's file as given."""
+    try:
+        return "critmin/" + Path(path).resolve().relative_to(PACKAGE_DIR).as_posix()
+    except ValueError:
+        return path
 
 
 def _period_text(a: Analysis) -> str | None:

@@ -153,9 +153,9 @@ def _scenario_sentence(s: dict[str, Any]) -> str:
 def _simulation_sentence(sim: dict[str, Any]) -> str:
     return (
         f"Weighting the branches of the tree “{sim['tree_title']}” by their example probabilities "
-        f"({sim['draws']:,} draws), expected duty over the {sim['months']} months from {sim['start']:%b %Y} "
-        f"is {usd(sim['mean'])}; in 1 case in 20 it exceeds {usd(sim['p95'])}. The probabilities are "
-        "illustrative judgement, not a forecast."
+        f"({sim['draws']:,} draws), the expected cost (duty plus payments to exporters) of the "
+        f"{sim['months']} months from {sim['start']:%b %Y} is {usd(sim['mean'])}; in 1 case in 20 it exceeds "
+        f"{usd(sim['p95'])}. The probabilities are illustrative judgement, not a forecast."
     )
 
 
@@ -210,8 +210,8 @@ def headline_table(a: Analysis) -> pl.DataFrame:
     ]
     if a.simulation is not None:
         rows += [
-            ("Simulated year: expected duty", a.simulation.mean, a.simulation.mean - today),
-            ("Simulated year: 95th percentile", a.simulation.p95, a.simulation.p95 - today),
+            ("Simulated year: expected cost", a.simulation.mean, a.simulation.mean - today),
+            ("Simulated year: 95th percentile of cost", a.simulation.p95, a.simulation.p95 - today),
         ]
     return pl.DataFrame(
         rows, schema={"item": pl.String, "usd": pl.Float64, "change_vs_today": pl.Float64}, orient="row"

@@ -16,6 +16,10 @@ from critmin.web.state import Dashboard
 
 def report_bytes(dash: Dashboard, sel: Selection, fmt: str) -> bytes:
     """The report file's bytes: ``html``, ``xlsx`` or ``pdf`` (the PDF is the HTML printed by Chromium)."""
+    return dash.reports.get_or_compute(("report", *sel.key, fmt), lambda: _write(dash, sel, fmt))
+
+
+def _write(dash: Dashboard, sel: Selection, fmt: str) -> bytes:
     import critmin.views as v
     from critmin.report import write_html, write_pdf, write_xlsx
 

@@ -64,6 +64,7 @@ class Dashboard:
         self.settings = settings
         self.cache = ComputeCache()
         self.analyses = ComputeCache(max_entries=max(1, settings.analyses_cached))
+        self.reports = ComputeCache(max_entries=6)  # a few megabytes each
         self._workspace: Workspace | None = None
         self._lock = threading.Lock()
         self._import_lock = threading.Lock()  # one import at a time: each is one workspace transaction
@@ -98,6 +99,7 @@ class Dashboard:
         """Drop everything computed: an import may have moved lines between ledgers."""
         self.cache.clear()
         self.analyses.clear()
+        self.reports.clear()
 
     def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
         return self.cache.get_or_compute(key, compute)
