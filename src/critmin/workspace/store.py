@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -392,9 +393,21 @@ class Workspace:
 
 
 # ------------------------------------------------------------------------------------------- helpers
+def _duckdb_config(path: Path) -> dict[str, str]:
+    """Cap DuckDB's memory so a large import spills to disk instead of holding the whole transaction in RAM.
+
+    ``CRITMIN_DUCKDB_MEMORY`` overrides the cap (DuckDB syntax, e.g. ``2GB``); spill files go beside the
+    workspace and are removed by DuckDB when the connection closes.
+    """
+    return {
+        "memory_limit": os.environ.get("CRITMIN_DUCKDB_MEMORY", "512MB"),
+        "temp_directory": str(path.parent / f".{path.name}.tmp"),
+    }
+
+
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        return duckdb.connect(str(path), read_only=read_only, config=_duckdb_config(path))
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" in text.lower():
