@@ -24,7 +24,7 @@ from critmin.duty.engine import evaluate
 from critmin.ledger.ingest import ingest
 from critmin.policy.trees import load_tree
 from critmin.simulate.draws import sample_draws
-from critmin.simulate.montecarlo import build
+from critmin.simulate.montecarlo import Built, build
 from critmin.simulate.results import summarise
 
 SIZES = {"small": (300, 2_000), "full": (10_000, 100_000)}  # (target cells, draws)
@@ -60,29 +60,40 @@ def ledger(cells: int, seed: int = 0) -> pl.DataFrame:
     ).drop("_combo", "_month")
 
 
-def bare_numpy(draws: np.ndarray, cell_group: np.ndarray, coef: np.ndarray) -> tuple[float, np.ndarray]:
-    """Seconds for sum_c multiplier[d, group(c)] x coef[c] over every draw and cell, in blocks."""
-    t0 = time.perf_counter()
+class Clock:
+    """Wall-clock and CPU seconds of a block (the machine is shared, so both are shown)."""
+
+    def __enter__(self) -> Clock:
+        self.wall0, self.cpu0 = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.wall0
+        self.cpu = time.process_time() - self.cpu0
+
+
+def bare_numpy(draws: np.ndarray, cell_group: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """sum_c multiplier[d, group(c)] x coef[c] for every draw and cell, in blocks: the bare array work of a
+    draws x cells evaluation, with no measure logic."""
     out = np.empty(draws.shape[0])
     block = max(1, 4_000_000 // cell_group.size)
     for lo in range(0, draws.shape[0], block):
         out[lo:lo + block] = draws[lo:lo + block][:, cell_group] @ coef
-    return time.perf_counter() - t0, out
+    return out
 
 
-def naive_seconds_per_draw(built_tree: str, frame: pl.DataFrame, built: object, tries: int = 2) -> float:
-    """The naive method: every draw re-runs the engine on each segment of its path."""
-    from critmin.simulate.montecarlo import Built
-
-    assert isinstance(built, Built)
+def naive_per_draw(frame: pl.DataFrame, built: Built, tries: int = 2) -> Clock:
+    """The naive method: every draw re-runs the engine on each segment of its path (timed per draw)."""
     path = max(built.plan.paths, key=lambda p: len(p.segments))
     dates = frame.get_column("entry_date")
-    t0 = time.perf_counter()
-    for _ in range(tries):
-        for segment in path.segments:
-            inside = (dates >= segment.start) & ((dates < segment.end) if segment.end else True)
-            evaluate(frame.filter(inside), segment.variants[0].measure_set)
-    return (time.perf_counter() - t0) / tries
+    with Clock() as clock:
+        for _ in range(tries):
+            for segment in path.segments:
+                inside = (dates >= segment.start) & ((dates < segment.end) if segment.end else True)
+                evaluate(frame.filter(inside), segment.variants[0].measure_set)
+    clock.wall /= tries
+    clock.cpu /= tries
+    return clock
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,45 +104,46 @@ def main(argv: list[str] | None = None) -> int:
     frame = ledger(target_cells)
     tree = load_tree("pcmdp_window_2026")
 
-    t0 = time.perf_counter()
-    built = build(tree, frame)
-    build_s = time.perf_counter() - t0
+    with Clock() as build_clock:
+        built = build(tree, frame)
     cells = built.base.cells.size
     lines = int(built.base.mask.sum())
 
     tracemalloc.start()
-    t0 = time.perf_counter()
-    draws = sample_draws(built.plan, built.prices, built.uncertainty.volumes, n_draws, seed=0)
-    sample_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    result = summarise(built, draws, seed=0, sensitivity_on=True)
-    draws_s = time.perf_counter() - t0
+    with Clock() as sample_clock:
+        draws = sample_draws(built.plan, built.prices, built.uncertainty.volumes, n_draws, seed=0)
+    with Clock() as draws_clock:
+        result = summarise(built, draws, seed=0, sensitivity_on=True)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
     multipliers = (draws.price * draws.volume[:, :, None]).reshape(n_draws, -1)
     coef = built.base.cells.table.get_column("customs_value_usd").to_numpy() * 0.1
-    bare_s, _ = bare_numpy(multipliers, built.base.geo.cell_gt, coef)
+    with Clock() as bare_clock:
+        bare_numpy(multipliers, built.base.geo.cell_gt, coef)
     placed = built.base.placed.frame.drop("source_line_id", "weight", "month")
-    naive_s = naive_seconds_per_draw(tree.id, placed, built) * n_draws
+    naive = naive_per_draw(placed, built)
 
-    simulate_s = sample_s + draws_s
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"ledger: {lines:,} placed lines in {cells:,} cells; {n_draws:,} draws; "
           f"{len(built.plan.variants)} engine variants; mean cost {result.summary['mean']:,.0f} USD")
     print(f"peak traced NumPy memory during the draws {peak / 2**20:,.0f} MB; process peak RSS {rss:,.0f} MB")
-    print(f"{'case':<44} {'seconds':>10} {'peak MB':>9} {'ratio':>9}")
+    print(f"{'case':<42} {'wall s':>9} {'cpu s':>9} {'ratio (wall)':>13} {'ratio (cpu)':>12}")
+    total = Clock()
+    total.wall, total.cpu = sample_clock.wall + draws_clock.wall, sample_clock.cpu + draws_clock.cpu
+    extrapolated = Clock()
+    extrapolated.wall, extrapolated.cpu = naive.wall * n_draws, naive.cpu * n_draws
     rows = [
-        ("bare NumPy draws x cells (baseline)", bare_s, None),
-        ("simulate: draw inputs", sample_s, None),
-        ("simulate: evaluate + summarise + tornado", draws_s, None),
-        ("simulate: draws total", simulate_s, peak / 2**20),
-        ("structure build (engine runs, once)", build_s, None),
-        ("naive: engine per draw (extrapolated)", naive_s, None),
+        ("bare NumPy draws x cells (baseline)", bare_clock),
+        ("simulate: draw inputs", sample_clock),
+        ("simulate: evaluate, summarise, tornado", draws_clock),
+        ("simulate: draws total", total),
+        ("structure build (engine runs, once)", build_clock),
+        ("naive: engine per draw (extrapolated)", extrapolated),
     ]
-    for label, seconds, mem in rows:
-        mem_text = f"{mem:>9.0f}" if mem is not None else f"{'':>9}"
-        print(f"{label:<44} {seconds:>10.2f} {mem_text} {seconds / bare_s:>9.2f}")
+    for label, clock in rows:
+        print(f"{label:<42} {clock.wall:>9.2f} {clock.cpu:>9.2f} {clock.wall / bare_clock.wall:>13.2f} "
+              f"{clock.cpu / max(bare_clock.cpu, 1e-9):>12.2f}")
     return 0
 
 

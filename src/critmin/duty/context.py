@@ -33,11 +33,12 @@ class CountryKey:
     column: str
     names: list[str]
     key: np.ndarray
+    _complete: bool | None = None
 
     @property
     def complete(self) -> bool:
         """Every line has a value (so a presence test can be skipped)."""
-        if not hasattr(self, "_complete"):
+        if self._complete is None:
             self._complete = bool((self.key >= 0).all())
         return self._complete
 
@@ -64,6 +65,22 @@ class LineContext:
     as_of: date | None
     _flags: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
     _order: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    _all: np.ndarray | None = None
+
+    @property
+    def all_rows(self) -> np.ndarray:
+        """``arange(n)``, one shared object: a measure that reaches every line keeps it, and code that sees it
+        can skip gathers (``rows is ctx.all_rows``)."""
+        if self._all is None:
+            self._all = np.arange(self.n, dtype=np.int64)
+        return self._all
+
+    def take(self, array: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return array if rows is self.all_rows else array[rows]
+
+    def keep(self, rows: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """``rows[mask]``, keeping the shared all-rows object when nothing is dropped."""
+        return rows if mask.all() else rows[mask]
 
     def rows_for_codes(self, code_mask: np.ndarray) -> np.ndarray:
         """Row numbers of the lines whose HTS code is selected by ``code_mask`` (a per-code lookup table).
@@ -78,8 +95,8 @@ class LineContext:
             starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
             self._order = (order, starts, counts)
         order, starts, counts = self._order
-        if code_mask.all():
-            return np.arange(self.n)
+        if code_mask[: counts.size][counts > 0].all():
+            return self.all_rows
         selected = np.flatnonzero(code_mask[: counts.size] & (counts > 0))
         if selected.size == 0:
             return np.empty(0, dtype=np.int64)
@@ -119,24 +136,36 @@ class LineContext:
         return result
 
 
+def dense_key(values: pl.Series) -> tuple[list[str], np.ndarray]:
+    """The sorted distinct non-null strings of ``values`` and each row's index into them (-1 for null).
+
+    Goes through Polars' categorical encoding (a hash of each string, once) instead of a string join, then
+    maps the category codes to dense sorted positions with NumPy.
+    """
+    cat = values.cast(pl.String).cast(pl.Categorical)
+    physical = cat.to_physical()
+    categories = cat.cat.get_categories()
+    codes = physical.fill_null(categories.len()).to_numpy().astype(np.int64)
+    present = np.flatnonzero(np.bincount(codes, minlength=categories.len() + 1)[: categories.len()] > 0)
+    if present.size == 0:
+        return [], np.full(values.len(), -1, dtype=np.int32)
+    names = categories.gather(present)
+    order = np.argsort(names.to_numpy().astype(str), kind="stable")
+    dense = np.full(categories.len() + 1, -1, dtype=np.int32)
+    dense[present[order]] = np.arange(present.size, dtype=np.int32)
+    return names.gather(order).to_list(), dense[codes]
+
+
 def country_key(frame: pl.DataFrame, column: str) -> CountryKey:
-    values = frame.get_column(column)
-    names = sorted(v for v in values.unique().to_list() if v is not None)
-    if not names:
-        return CountryKey(column, [], np.full(frame.height, -1, dtype=np.int64))
-    mapping = pl.DataFrame({column: names, "__k": np.arange(len(names), dtype=np.int64)})
-    keyed = frame.select(column).join(mapping, on=column, how="left", maintain_order="left")
-    key = keyed.get_column("__k").fill_null(-1).to_numpy().astype(np.int64)
+    names, key = dense_key(frame.get_column(column))
     return CountryKey(column, names, key)
 
 
 def hts_keys(frame: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
-    """The distinct HTS codes (the dimension) and each line's index into it (dim height for null)."""
-    dim = frame.select(pl.col("hts").drop_nulls().unique().sort())
-    mapping = dim.with_row_index("__k")
-    keyed = frame.select("hts").join(mapping, on="hts", how="left", maintain_order="left")
-    key = keyed.get_column("__k").fill_null(dim.height).to_numpy().astype(np.int64)
-    return dim, key
+    """The distinct HTS codes (the dimension, sorted) and each line's index into it (dim height for null)."""
+    names, key = dense_key(frame.get_column("hts"))
+    key = np.where(key < 0, len(names), key).astype(np.int32)
+    return pl.DataFrame({"hts": names}, schema={"hts": pl.String}), key
 
 
 def eval_days(frame: pl.DataFrame) -> np.ndarray:

@@ -338,6 +338,7 @@ def _emit(
 
     comp = rows.select(
         pl.col(ROW).alias("_row"),
+        pl.lit(_kind(measure, tranche), dtype=pl.UInt8).alias("_kind"),
         pl.col("line_id"),
         pl.lit(measure.id).cast(emitter.measure_dtype).alias("measure_id"),
         pl.lit(measure.authority.value).cast(AUTHORITY_DTYPE).alias("authority"),
@@ -455,17 +456,17 @@ def evaluate(
 
     for i, m in enumerate(plan.measures):
         rows = ctx.rows_for_codes(dim_mask(dim.get_column(product_column(i))))
-        rows = rows[window_mask(m, ctx, rows)]
+        rows = ctx.keep(rows, window_mask(m, ctx, rows))
         if rows.size:
-            rows = rows[origin_mask(m.origin, base, ctx, rows)]
+            rows = ctx.keep(rows, origin_mask(m.origin, base, ctx, rows))
         if rows.size and m.claim is not None:
-            rows = rows[claim_mask(m, base, ctx, rows)]
+            rows = ctx.keep(rows, claim_mask(m, base, ctx, rows))
         if rows.size and isinstance(m.rate, ScheduleRate) and m.rate.column == "special":
             # A preference exists only where the schedule lists the claimed programme for the code.
-            rows = rows[_special_available(base.select("hts", "preference_program")[rows], refs)]
+            rows = ctx.keep(rows, _special_available(base.select("hts", "preference_program")[rows], refs))
         for excluder in exclude_map[m.id]:
             if excluder in applied and rows.size:
-                rows = rows[~applied[excluder][rows]]
+                rows = ctx.keep(rows, ~ctx.take(applied[excluder], rows))
         if m.id in excluder_ids:
             mark = np.zeros(n, dtype=bool)
             mark[rows] = True
@@ -478,16 +479,18 @@ def evaluate(
             if part_rows.size == 0:
                 continue
             tag = f"_m{i}p{part}"
-            sub = base.select(_line_columns(m, fast))[part_rows]
+            sub = base.select(_line_columns(m, fast))
+            if part_rows is not ctx.all_rows:
+                sub = sub[part_rows]
             wanted = _dim_columns(m, i, plan, fast)
             if wanted:
-                sub = sub.hstack(dim.select(wanted)[ctx.hts_key[part_rows]])
+                sub = sub.hstack(dim.select(wanted)[ctx.take(ctx.hts_key, part_rows)])
             if isinstance(m.rate, ScheduleRate) and m.rate.column == "special":
                 sub = _join_special(sub, refs)
             if m.quota is not None:
                 name, _ = country_column(m.origin.country_field, m.origin.fallback_to_origin)
                 sub = sub.with_columns([
-                    pl.Series(flag_column(name, g), ctx.group_flag(name, g, base)[part_rows])
+                    pl.Series(flag_column(name, g), ctx.take(ctx.group_flag(name, g, base), part_rows))
                     for a in m.quota.allocations for g in a.groups
                 ])
             targets = [t for t in not_on_targets(m, plan.measures) if t in claims]
@@ -497,7 +500,7 @@ def evaluate(
                     for t in targets:
                         t_rows, t_vals = claims[t]
                         dense[t_rows] += t_vals[c]
-                    sub = sub.with_columns(pl.Series(f"_claimed_{c}", dense[part_rows]))
+                    sub = sub.with_columns(pl.Series(f"_claimed_{c}", ctx.take(dense, part_rows)))
             content_x = (
                 content_exprs(m.content, plan.content_keys[m.content.key()], prices) if m.content is not None else None
             )
@@ -528,7 +531,7 @@ def evaluate(
     components = (
         pl.concat(emitter.components, how="vertical")
         if emitter.components
-        else pl.DataFrame(schema={"_row": pl.UInt32(), **_component_schema(emitter)})
+        else pl.DataFrame(schema={"_row": pl.UInt32(), "_kind": pl.UInt8(), **_component_schema(emitter)})
     )
     totals = _line_totals(components, n, content)
     components = components.select(COMPONENT_COLUMNS)
@@ -558,7 +561,9 @@ def _parts(m: Measure, rows: np.ndarray, dim: pl.DataFrame, ctx: LineContext) ->
     rate = m.rate
     if isinstance(rate, ScheduleRate) and rate.column != "special" and m.quota is None:
         p = "g" if rate.column == "general" else "c2"
-        simple = dim_mask(dim.get_column(f"{p}_simple"))[ctx.hts_key[rows]]
+        simple = dim_mask(dim.get_column(f"{p}_simple"))[ctx.take(ctx.hts_key, rows)]
+        if simple.all():
+            return [(rows, True)]
         return [(rows[simple], True), (rows[~simple], False)]
     return [(rows, False)]
 
@@ -579,34 +584,41 @@ def _line_columns(m: Measure, fast: bool) -> list[str]:
     return list(dict.fromkeys(cols))
 
 
+KIND_DUTY, KIND_EXPORTER, KIND_REFUND, KIND_UNAVAILABLE = 0, 1, 2, 3
+
+
+def _kind(measure: Measure, tranche: str | None) -> int:
+    if tranche == "unavailable":
+        return KIND_UNAVAILABLE
+    if measure.payer == "exporter":
+        return KIND_EXPORTER
+    return KIND_REFUND if measure.refund_eligible else KIND_DUTY
+
+
 def _line_totals(components: pl.DataFrame, n: int, content: str) -> pl.DataFrame:
     """Per-line sums from the components (one ``bincount`` per total over all components)."""
-    rows = components.get_column("_row").to_numpy().astype(np.int64)
-    payer = components.get_column("payer").cast(pl.String)
-    refund = components.get_column("refund_eligible").to_numpy()
-    tranche = components.get_column("tranche").cast(pl.String).fill_null("")
-    counted = tranche != "unavailable"
-    duty = ((payer == "customs") & counted).to_numpy() & ~refund
-    exporter = ((payer == "exporter") & counted).to_numpy()
-    refunded = counted.to_numpy() & refund
-    unavailable = (tranche == "unavailable").to_numpy()
-
+    rows = components.get_column("_row").to_numpy()
+    kind = components.get_column("_kind").to_numpy()
     columns: dict[str, np.ndarray] = {}
 
-    def total(mask: np.ndarray, column: str) -> np.ndarray:
+    def values(column: str) -> np.ndarray:
         if column not in columns:
             columns[column] = components.get_column(column).fill_null(0.0).to_numpy()
-        return np.bincount(rows[mask], weights=columns[column][mask], minlength=n).astype(np.float64)
+        return columns[column]
 
-    missing = components.get_column("amount").is_null().to_numpy() & counted.to_numpy()
+    def total(k: int, column: str) -> np.ndarray:
+        weights = np.where(kind == k, values(column), 0.0)
+        return np.bincount(rows, weights=weights, minlength=n).astype(np.float64)
+
+    missing = (components.get_column("amount").is_null().to_numpy() & (kind != KIND_UNAVAILABLE)).astype(np.int64)
     return pl.DataFrame({
-        "duty": total(duty, "amount"),
-        "duty_low": total(duty, "amount" if content == "low" else "amount_low"),
-        "duty_high": total(duty, "amount" if content == "high" else "amount_high"),
-        "paid_to_exporter": total(exporter, "amount"),
-        "refund_eligible": total(refunded, "amount"),
-        "unavailable_value": total(unavailable, "base_amount"),
-        "issues": np.bincount(rows[missing], minlength=n).astype(np.uint32),
+        "duty": total(KIND_DUTY, "amount"),
+        "duty_low": total(KIND_DUTY, "amount_low"),
+        "duty_high": total(KIND_DUTY, "amount_high"),
+        "paid_to_exporter": total(KIND_EXPORTER, "amount"),
+        "refund_eligible": total(KIND_REFUND, "amount"),
+        "unavailable_value": total(KIND_UNAVAILABLE, "base_amount"),
+        "issues": np.bincount(rows, weights=missing, minlength=n).astype(np.uint32),
     })
 
 

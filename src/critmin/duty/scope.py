@@ -66,16 +66,16 @@ def membership(
     countries: list[str], groups: list[str], column: str, frame: pl.DataFrame, ctx: LineContext, rows: np.ndarray
 ) -> np.ndarray:
     key = ctx.country(column, frame)
-    out = key.lookup_table(set(countries))[key.key[rows]] if countries else np.zeros(rows.size, dtype=bool)
+    out = key.lookup_table(set(countries))[ctx.take(key.key, rows)] if countries else np.zeros(rows.size, dtype=bool)
     for group in groups:
-        out = out | ctx.group_flag(column, group, frame)[rows]
+        out = out | ctx.take(ctx.group_flag(column, group, frame), rows)
     return out
 
 
 def origin_mask(scope: OriginScope, frame: pl.DataFrame, ctx: LineContext, rows: np.ndarray) -> np.ndarray:
     name, _ = country_column(scope.country_field, scope.fallback_to_origin)
     key = ctx.country(name, frame)
-    present = np.ones(rows.size, dtype=bool) if key.complete else key.key[rows] >= 0
+    present = np.ones(rows.size, dtype=bool) if key.complete else ctx.take(key.key, rows) >= 0
     included = present if scope.covers_all else present & membership(
         scope.countries, scope.groups, name, frame, ctx, rows)
     if scope.exclude_countries or scope.exclude_groups:
@@ -92,7 +92,7 @@ def programme_origin_mask(
 
 
 def window_mask(measure: Measure, ctx: LineContext, rows: np.ndarray) -> np.ndarray:
-    days = ctx.days[rows]
+    days = ctx.take(ctx.days, rows)
     ok = days != NO_DAY
     if measure.effective_from is not None:
         ok &= days >= day_number(measure.effective_from)
@@ -106,7 +106,7 @@ def claim_mask(measure: Measure, frame: pl.DataFrame, ctx: LineContext, rows: np
     if measure.claim is None:
         return np.ones(rows.size, dtype=bool)
     program = ctx.country(PROGRAM, frame)
-    keys = program.key[rows]
+    keys = ctx.take(program.key, rows)
     out = np.zeros(rows.size, dtype=bool)
     for code, eligible in measure.claim.programmes.items():
         claimed = program.lookup_table({code.upper()})[keys]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable, Hashable
 from enum import Enum, StrEnum
 from typing import Annotated, Any, Literal
 
+import polars as pl
 from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 
 from critmin import __version__, refdata
 from critmin.web import models as m
@@ -71,6 +73,25 @@ def import_out(dash: Dashboard, outcome: ImportOutcome) -> m.ImportOut:
         issue_counts=outcome.issue_counts,
         quarantine=table(dash.quarantine(outcome.record)),
     )
+
+
+def cached_json(
+    dash: Dashboard, sel: Selection, name: str, build: Callable[[], BaseModel], *args: Hashable
+) -> Response:
+    """The response body of a view, serialised once per selection: a repeat request costs a dictionary lookup.
+
+    The endpoint declares its model (``response_model``) for the schema; ``build`` makes that model.
+    """
+    body = dash.cached(
+        ("json", *sel.key, sel.scenario, name, args), lambda: build().model_dump_json().encode()
+    )
+    return Response(body, media_type="application/json")
+
+
+def tabled(
+    dash: Dashboard, sel: Selection, name: str, fn: Callable[..., pl.DataFrame], *args: Hashable
+) -> m.TableOut:
+    return m.TableOut(selection=echo(sel), table=table(queries.view(dash, sel, name, fn, *args)))
 
 
 def _record(dash: Dashboard, import_id: int) -> LedgerRecord:
@@ -139,8 +160,8 @@ def api_router() -> APIRouter:
         return m.Table(columns=page.columns, rows=page.rows, total_rows=frame.height)
 
     # ------------------------------------------------------------------------------------------- views
-    @router.get("/scenarios", responses=ERRORS)
-    def scenario_runs(dash: DashboardDep, sel: SelectionDep) -> m.ScenariosOut:
+    @router.get("/scenarios", responses=ERRORS, response_model=m.ScenariosOut)
+    def scenario_runs(dash: DashboardDep, sel: SelectionDep) -> Response:
         """The runs of the analysis: duty in force on the report date, then each shipped scenario."""
         runs = queries.view(
             dash,
@@ -158,35 +179,42 @@ def api_router() -> APIRouter:
                 for r in a.runs
             ],
         )
-        return m.ScenariosOut(selection=echo(sel), scenarios=runs)
+        return cached_json(
+            dash, sel, "scenarios", lambda: m.ScenariosOut(selection=echo(sel), scenarios=runs)
+        )
 
-    @router.get("/scenarios/comparison", responses=ERRORS)
-    def scenario_comparison(dash: DashboardDep, sel: SelectionDep) -> m.TableOut:
+    @router.get("/scenarios/comparison", responses=ERRORS, response_model=m.TableOut)
+    def scenario_comparison(dash: DashboardDep, sel: SelectionDep) -> Response:
         """Duty on the ledger and per year under each scenario, and the change against today."""
-        frame = queries.view(dash, sel, "scenario_comparison", v.scenario_comparison)
-        return m.TableOut(selection=echo(sel), table=table(frame))
+        return cached_json(
+            dash, sel, "comparison", lambda: tabled(dash, sel, "scenario_comparison", v.scenario_comparison)
+        )
 
-    @router.get("/exposure", responses=ERRORS)
-    def exposure_by(dash: DashboardDep, sel: SelectionDep, by: By = "mineral") -> m.TableOut:
+    @router.get("/exposure", responses=ERRORS, response_model=m.TableOut)
+    def exposure_by(dash: DashboardDep, sel: SelectionDep, by: By = "mineral") -> Response:
         """Duty under the chosen scenario (default: in force) by mineral, origin, supplier, HTS or measure."""
-        frame = queries.view(dash, sel, "exposure", v.exposure, by, sel.scenario)
-        return m.TableOut(selection=echo(sel), table=table(frame))
+        return cached_json(
+            dash, sel, "exposure", lambda: tabled(dash, sel, "exposure", v.exposure, by, sel.scenario), by
+        )
 
-    @router.get("/flows", responses=ERRORS)
-    def flows(dash: DashboardDep, sel: SelectionDep) -> m.TableOut:
+    @router.get("/flows", responses=ERRORS, response_model=m.TableOut)
+    def flows(dash: DashboardDep, sel: SelectionDep) -> Response:
         """Customs value and duty from each origin through each mineral to each product heading."""
-        frame = queries.view(dash, sel, "flows", v.flows, sel.scenario)
-        return m.TableOut(selection=echo(sel), table=table(frame))
+        return cached_json(dash, sel, "flows", lambda: tabled(dash, sel, "flows", v.flows, sel.scenario))
 
-    @router.get("/import-sources", responses=ERRORS)
-    def import_sources(dash: DashboardDep, sel: SelectionDep) -> m.TableOut:
+    @router.get("/import-sources", responses=ERRORS, response_model=m.TableOut)
+    def import_sources(dash: DashboardDep, sel: SelectionDep) -> Response:
         """Value and duty by origin with its FEOC and agreement-partner standing on the report date."""
-        frame = queries.view(dash, sel, "import_sources", v.import_sources)
-        return m.TableOut(selection=echo(sel), table=table(frame))
+        return cached_json(
+            dash, sel, "import_sources", lambda: tabled(dash, sel, "import_sources", v.import_sources)
+        )
 
-    @router.get("/risk", responses=ERRORS)
-    def risk_view(dash: DashboardDep, sel: SelectionDep) -> m.RiskOut:
+    @router.get("/risk", responses=ERRORS, response_model=m.RiskOut)
+    def risk_view(dash: DashboardDep, sel: SelectionDep) -> Response:
         """Concentration of purchases, FEOC and partner shares, DFARS flags and company GeoPolRisk."""
+        return cached_json(dash, sel, "risk", lambda: risk_out(dash, sel))
+
+    def risk_out(dash: Dashboard, sel: Selection) -> m.RiskOut:
         return m.RiskOut(
             selection=echo(sel),
             concentration=table(queries.view(dash, sel, "concentration", v.concentration)),
@@ -199,9 +227,12 @@ def api_router() -> APIRouter:
             assumptions=queries.view(dash, sel, "risk_assumptions", risk_assumptions),
         )
 
-    @router.get("/monitor", responses=ERRORS)
-    def monitor(dash: DashboardDep, sel: SelectionDep) -> m.MonitorOut:
+    @router.get("/monitor", responses=ERRORS, response_model=m.MonitorOut)
+    def monitor(dash: DashboardDep, sel: SelectionDep) -> Response:
         """The legal calendar on the report date and what `critmin monitor run` stored in the workspace."""
+        return cached_json(dash, sel, "monitor", lambda: monitor_out(dash, sel))
+
+    def monitor_out(dash: Dashboard, sel: Selection) -> m.MonitorOut:
         from critmin.web.monitoring import alerts, documents, full_timeline
 
         return m.MonitorOut(
@@ -212,9 +243,12 @@ def api_router() -> APIRouter:
             documents=table(documents(dash)),
         )
 
-    @router.get("/sourcing", responses=ERRORS)
-    def sourcing(dash: DashboardDep, sel: SelectionDep) -> m.SourcingOut:
+    @router.get("/sourcing", responses=ERRORS, response_model=m.SourcingOut)
+    def sourcing(dash: DashboardDep, sel: SelectionDep) -> Response:
         """The optimised supply mix for the configured sourcing problem, with binding constraints."""
+        return cached_json(dash, sel, "sourcing", lambda: sourcing_out(dash, sel))
+
+    def sourcing_out(dash: Dashboard, sel: Selection) -> m.SourcingOut:
         summary = queries.view(dash, sel, "sourcing_summary", v.sourcing_summary)
         mix = queries.view(dash, sel, "sourcing_results", v.sourcing_results)
         binding = queries.view(dash, sel, "sourcing_binding", v.sourcing_binding)
@@ -225,9 +259,12 @@ def api_router() -> APIRouter:
             binding=None if binding is None else table(binding),
         )
 
-    @router.get("/investment", responses=ERRORS)
-    def investment(dash: DashboardDep, sel: SelectionDep) -> m.InvestmentOut:
+    @router.get("/investment", responses=ERRORS, response_model=m.InvestmentOut)
+    def investment(dash: DashboardDep, sel: SelectionDep) -> Response:
         """NPV, IRR, payback and break-even floor of the configured projects, and NPV by policy branch."""
+        return cached_json(dash, sel, "investment", lambda: investment_out(dash, sel))
+
+    def investment_out(dash: Dashboard, sel: Selection) -> m.InvestmentOut:
         results = queries.view(dash, sel, "investment_results", v.investment_results)
         branches = queries.view(dash, sel, "investment_branches", v.investment_branches)
         return m.InvestmentOut(
@@ -236,14 +273,13 @@ def api_router() -> APIRouter:
             branches=None if branches is None else table(branches),
         )
 
-    @router.get("/figures/{name}", responses=ERRORS)
-    def figure(dash: DashboardDep, sel: SelectionDep, name: FigureName, by: By = "mineral") -> m.FigureOut:
+    @router.get("/figures/{name}", responses=ERRORS, response_model=m.FigureOut)
+    def figure(dash: DashboardDep, sel: SelectionDep, name: FigureName, by: By = "mineral") -> Response:
         """A chart as Plotly JSON (``data`` and ``layout``); draw it with ``Plotly.newPlot``."""
         text = figure_json(dash, sel, name, by)
         if text is None:
             raise HTTPException(404, f"No {SPECS[name].title.lower()} for this analysis.")
-        parsed = json.loads(text)
-        return m.FigureOut(data=parsed["data"], layout=parsed["layout"])
+        return Response(text, media_type="application/json")  # the cached JSON the pages embed
 
     @router.get(
         "/report/{fmt}",

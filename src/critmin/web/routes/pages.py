@@ -124,7 +124,7 @@ def pages_router() -> APIRouter:
     @router.get("/", response_class=HTMLResponse)
     def overview(request: Request, q: Annotated[PageQuery, Depends()]) -> Response:
         ctx = page_context(request, q)
-        datasets = refdata.read_manifest()
+        datasets = ctx.dash.cached(("datasets",), refdata.read_manifest)
         if ctx.sel is None:
             return show(request, "welcome.html", "overview", ctx, datasets=datasets)
         dash, sel = ctx.dash, ctx.sel
@@ -423,20 +423,24 @@ def ledger_view(
     dash, sel = ctx.dash, ctx.sel
     quarantine = lines = None
     if sel is not None:
-        frame = dash.quarantine(sel.record)
-        quarantine = html_table(
-            frame,
-            "quarantine",
-            "Quarantined rows",
-            limit=500,
-            api=f"/api/v1/ledgers/{sel.record.import_id}/quarantine",
+        record = sel.record
+        api = f"/api/v1/ledgers/{record.import_id}"
+        quarantine = dash.cached(
+            ("ledger_html", "quarantine", record.import_id),
+            lambda: html_table(
+                dash.quarantine(record), "quarantine", "Quarantined rows", limit=500, api=f"{api}/quarantine"
+            ),
         )
-        lines = html_table(
-            dash.lines(sel.record.import_id),
-            "lines",
-            "Lines (first 100)",
-            limit=100,
-            api=f"/api/v1/ledgers/{sel.record.import_id}/lines",
+        # The stored file name is the server's; the page shows the user's label above instead.
+        lines = dash.cached(
+            ("ledger_html", "lines", record.import_id),
+            lambda: html_table(
+                dash.lines(record.import_id).drop("source_file"),
+                "lines",
+                "Lines (first 100)",
+                limit=100,
+                api=f"{api}/lines",
+            ),
         )
     return show(
         request,
