@@ -37,7 +37,7 @@ SAMPLE = "defense_prime_ledger.csv"
 # A report date after every shipped scenario's start (14 July 2026), so each scenario is evaluated on it.
 AS_OF = date(2026, 9, 1)
 # Small but real: the Monte Carlo runs, with few draws, so tests stay quick on a shared machine.
-TEST_DRAWS = 0  # TEMP until critmin.simulate lands
+TEST_DRAWS = 200
 ARTIFACTS = Path(os.environ.get("CRITMIN_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))
 
 

@@ -15,6 +15,9 @@ from critmin.invest import appraise, load_project
 from critmin.ledger.ingest import ImportResult as Ledger
 from critmin.paths import SAMPLES_DIR
 from critmin.policy import load_scenario, shipped_scenarios
+from critmin.policy.trees import load_tree
+from critmin.simulate import simulate
+from critmin.views import DEFAULT_SEED, DEFAULT_TREE
 from critmin.web.app import create_app
 from critmin.web.settings import WebSettings
 
@@ -213,3 +216,22 @@ def test_api_upload_with_bearer_needs_no_csrf(
     )
     assert again.json()["status"] == "unchanged"
     assert again.json()["ledger"]["import_id"] == first.json()["ledger"]["import_id"]
+
+
+def test_summary_simulation_and_sources(loaded_client: TestClient, sample_ledger: Ledger) -> None:
+    summary = loaded_client.get("/api/v1/summary", params=Q).json()
+    assert summary["numbers"]["today"]["duty"] == pytest.approx(library_duty(sample_ledger, "status_quo"))
+    assert summary["numbers"]["ledger"]["rows_quarantined"] == 9
+    assert any("quarantined" in s for s in summary["sentences"])
+    simulation = loaded_client.get("/api/v1/simulation", params=Q).json()
+    stats = {r["statistic"]: r["value"] for r in simulation["summary"]["rows"]}
+    # the same Monte Carlo, run directly: the server's draws and the analysis' seed
+    draws = loaded_client.app.state.settings.draws  # type: ignore[attr-defined]
+    direct = simulate(load_tree(DEFAULT_TREE), sample_ledger.lines, draws=draws, seed=DEFAULT_SEED)
+    assert stats["mean"] == pytest.approx(direct.summary["mean"])
+    assert stats["p95"] == pytest.approx(direct.summary["p95"])
+    assert simulation["tornado"]["total_rows"] > 0
+    sources = loaded_client.get("/api/v1/sources", params=Q).json()
+    cited = {r["measure_id"] for r in sources["measures"]["rows"]}
+    assert {m.id for m in load_scenario("combined").measures} <= cited
+    assert all(r["url"].startswith("https://") for r in sources["measures"]["rows"] if r["url"])

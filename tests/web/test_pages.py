@@ -24,7 +24,7 @@ MakeSettings = Callable[..., WebSettings]
 CHARTS = {
     "/": {"scenarios"},
     "/exposure": {"exposure", "sankey", "world_map"},
-    "/scenarios": {"scenarios"},
+    "/scenarios": {"scenarios", "distribution", "fan_chart", "tornado"},
     "/risk": {"shares"},
     "/monitor": set(),
     "/sourcing": {"sourcing"},

@@ -208,6 +208,7 @@ class _Emitter:
     headline: str
     components: list[pl.DataFrame]
     issues: list[pl.DataFrame]
+    totals: _Totals
 
 
 def _enums(measures: tuple[Measure, ...]) -> tuple[pl.Enum, pl.Enum, pl.Enum]:
@@ -338,7 +339,6 @@ def _emit(
 
     comp = rows.select(
         pl.col(ROW).alias("_row"),
-        pl.lit(_kind(measure, tranche), dtype=pl.UInt8).alias("_kind"),
         pl.col("line_id"),
         pl.lit(measure.id).cast(emitter.measure_dtype).alias("measure_id"),
         pl.lit(measure.authority.value).cast(AUTHORITY_DTYPE).alias("authority"),
@@ -362,6 +362,8 @@ def _emit(
         pl.lit(measure.stacking.precedence, dtype=pl.Int32).alias("precedence"),
     )
     emitter.components.append(comp)
+    _accumulate(emitter.totals, comp, measure, tranche, amount_cols["low"] != amount_cols["high"]
+                or amount_cols["low"] != amount_cols["central"], emitter.headline)
     bad = rows.filter(pl.col(head).is_null() & (pl.lit(tranche) != "unavailable").fill_null(True))
     if not bad.is_empty():
         emitter.issues.append(
@@ -445,7 +447,8 @@ def evaluate(
     n = base.height
 
     measure_dtype, citation_dtype, unit_dtype = _enums(plan.measures)
-    emitter = _Emitter(measure_dtype, citation_dtype, unit_dtype, content, [], [])
+    emitter = _Emitter(measure_dtype, citation_dtype, unit_dtype, content, [], [], _Totals.zeros(base.height))
+    totals = emitter.totals
     opening = quota_opening if quota_opening is not None else empty_fill()
     fills: list[pl.DataFrame] = []
     exclude_map = excluders(plan.measures)
@@ -531,10 +534,8 @@ def evaluate(
     components = (
         pl.concat(emitter.components, how="vertical")
         if emitter.components
-        else pl.DataFrame(schema={"_row": pl.UInt32(), "_kind": pl.UInt8(), **_component_schema(emitter)})
-    )
-    totals = _line_totals(components, n, content)
-    components = components.select(COMPONENT_COLUMNS)
+        else pl.DataFrame(schema={"_row": pl.UInt32(), **_component_schema(emitter)})
+    ).select(COMPONENT_COLUMNS)
     issues = pl.concat(emitter.issues, how="vertical") if emitter.issues else pl.DataFrame(schema=ISSUE_SCHEMA)
     keyed_dim = dim.select("_mineral", "_stage")
     per_line = keyed_dim.vstack(pl.DataFrame({"_mineral": [None], "_stage": [None]}, schema=keyed_dim.schema))
@@ -543,7 +544,7 @@ def evaluate(
         base.select("line_id", "entry_date", pl.col(DATE).alias("eval_date"), "hts", "country_origin", "supplier")
         .hstack(per_line.select(pl.col("_mineral").alias("mineral_id"), pl.col("_stage").alias("stage")))
         .hstack(base.select("customs_value_usd"))
-        .hstack(totals)
+        .hstack(totals.frame(content))
     )
     fill = pl.concat(fills, how="vertical") if fills else empty_fill()
     notes = _notes(measure_set, base)
@@ -584,42 +585,54 @@ def _line_columns(m: Measure, fast: bool) -> list[str]:
     return list(dict.fromkeys(cols))
 
 
-KIND_DUTY, KIND_EXPORTER, KIND_REFUND, KIND_UNAVAILABLE = 0, 1, 2, 3
+@dataclass
+class _Totals:
+    """Per-line running sums, updated as each measure's components are emitted (rows are unique within one
+    emission, so ``array[rows] += values`` is exact). Content-independent amounts go to ``common`` once;
+    content-dependent ones to the per-case arrays."""
+
+    common: np.ndarray
+    by_case: dict[str, np.ndarray]
+    exporter: np.ndarray
+    refund: np.ndarray
+    unavailable: np.ndarray
+    issues: np.ndarray
+
+    @classmethod
+    def zeros(cls, n: int) -> _Totals:
+        return cls(np.zeros(n), {c: np.zeros(n) for c in CASES}, np.zeros(n), np.zeros(n), np.zeros(n),
+                   np.zeros(n, dtype=np.uint32))
+
+    def frame(self, content: str) -> pl.DataFrame:
+        return pl.DataFrame({
+            "duty": self.common + self.by_case[content],
+            "duty_low": self.common + self.by_case["low"],
+            "duty_high": self.common + self.by_case["high"],
+            "paid_to_exporter": self.exporter,
+            "refund_eligible": self.refund,
+            "unavailable_value": self.unavailable,
+            "issues": self.issues,
+        })
 
 
-def _kind(measure: Measure, tranche: str | None) -> int:
+def _accumulate(totals: _Totals, comp: pl.DataFrame, measure: Measure, tranche: str | None, dependent: bool,
+                content: str) -> None:
+    rows = comp.get_column("_row").to_numpy()
     if tranche == "unavailable":
-        return KIND_UNAVAILABLE
+        totals.unavailable[rows] += comp.get_column("base_amount").fill_null(0.0).to_numpy()
+        return
+    head = comp.get_column("amount")
+    totals.issues[rows] += head.is_null().to_numpy().astype(np.uint32)
     if measure.payer == "exporter":
-        return KIND_EXPORTER
-    return KIND_REFUND if measure.refund_eligible else KIND_DUTY
-
-
-def _line_totals(components: pl.DataFrame, n: int, content: str) -> pl.DataFrame:
-    """Per-line sums from the components (one ``bincount`` per total over all components)."""
-    rows = components.get_column("_row").to_numpy()
-    kind = components.get_column("_kind").to_numpy()
-    columns: dict[str, np.ndarray] = {}
-
-    def values(column: str) -> np.ndarray:
-        if column not in columns:
-            columns[column] = components.get_column(column).fill_null(0.0).to_numpy()
-        return columns[column]
-
-    def total(k: int, column: str) -> np.ndarray:
-        weights = np.where(kind == k, values(column), 0.0)
-        return np.bincount(rows, weights=weights, minlength=n).astype(np.float64)
-
-    missing = (components.get_column("amount").is_null().to_numpy() & (kind != KIND_UNAVAILABLE)).astype(np.int64)
-    return pl.DataFrame({
-        "duty": total(KIND_DUTY, "amount"),
-        "duty_low": total(KIND_DUTY, "amount_low"),
-        "duty_high": total(KIND_DUTY, "amount_high"),
-        "paid_to_exporter": total(KIND_EXPORTER, "amount"),
-        "refund_eligible": total(KIND_REFUND, "amount"),
-        "unavailable_value": total(KIND_UNAVAILABLE, "base_amount"),
-        "issues": np.bincount(rows, weights=missing, minlength=n).astype(np.uint32),
-    })
+        totals.exporter[rows] += head.fill_null(0.0).to_numpy()
+    elif measure.refund_eligible:
+        totals.refund[rows] += head.fill_null(0.0).to_numpy()
+    elif not dependent:
+        totals.common[rows] += head.fill_null(0.0).to_numpy()
+    else:
+        cases = {"low": "amount_low", "high": "amount_high", content: "amount"}
+        for case in CASES:
+            totals.by_case[case][rows] += comp.get_column(cases[case]).fill_null(0.0).to_numpy()
 
 
 def _quota_tranches(

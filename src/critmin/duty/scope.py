@@ -106,12 +106,19 @@ def claim_mask(measure: Measure, frame: pl.DataFrame, ctx: LineContext, rows: np
     if measure.claim is None:
         return np.ones(rows.size, dtype=bool)
     program = ctx.country(PROGRAM, frame)
-    keys = ctx.take(program.key, rows)
+    codes = {code.upper(): i for i, code in enumerate(measure.claim.programmes)}
+    table = np.full(len(program.names) + 1, -1, dtype=np.int16)  # last slot: no claim
+    for k, name in enumerate(program.names):
+        table[k] = codes.get(name, -1)
+    which = table[ctx.take(program.key, rows)]
     out = np.zeros(rows.size, dtype=bool)
-    for code, eligible in measure.claim.programmes.items():
-        claimed = program.lookup_table({code.upper()})[keys]
-        if claimed.any():
-            out |= claimed & programme_origin_mask(eligible, frame, ctx, rows)
+    claimed = np.flatnonzero(which >= 0)  # most lines claim nothing: test eligibility on the rest only
+    if claimed.size == 0:
+        return out
+    for i, eligible in enumerate(measure.claim.programmes.values()):
+        at = claimed[which[claimed] == i]
+        if at.size:
+            out[at] = programme_origin_mask(eligible, frame, ctx, rows[at])
     return out
 
 

@@ -283,7 +283,7 @@ def _check_values(node: Node, loc: tuple[int | str, ...], path: str, doc: Any, d
                     doc.line_of(where),
                     f"{_dotted(loc)}.params" if node.params else f"{_dotted(loc)}.scenario",
                     f"with the branch's parameters at their {label} values, scenario `{node.scenario}` is "
-                    f"invalid: {p.message}",
+                    f"invalid: {p.message.replace('(set with --set)', '(set by this branch)')}",
                     p.fix,
                 )
                 for p in exc.problems

@@ -38,7 +38,7 @@ DEFINITIONS = {
 
 
 def _tail_mean(x: np.ndarray, level: float) -> float:
-    k = max(1, math.ceil((1 - level) * x.size))
+    k = max(1, math.ceil(round((1 - level) * x.size, 9)))  # round: 0.05 x 100 is 5.000000000000004
     return float(np.mean(np.partition(x, x.size - k)[x.size - k:]))
 
 

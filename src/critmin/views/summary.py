@@ -178,8 +178,8 @@ def _risk_sentences(n: dict[str, Any]) -> list[str]:
     if dfars["prohibited_lines"] or dfars["review_lines"]:
         out.append(
             f"DFARS 252.225-7052: {dfars['prohibited_lines']} line(s) worth "
-            f"{usd(dfars['prohibited_value_usd'])} hold a covered material from a covered country; "
-            f"{dfars['review_lines']} more need review."
+            f"{usd(dfars['prohibited_value_usd'])} hold a covered material from a covered country"
+            + (f"; {dfars['review_lines']} more need review." if dfars["review_lines"] else ".")
         )
     return out
 
@@ -200,7 +200,7 @@ def _sentences(a: Analysis, n: dict[str, Any]) -> list[str]:
 
 
 def headline_table(a: Analysis) -> pl.DataFrame:
-    """The headline numbers as a small table (item, usd, change_vs_today): what the demo and CLI print."""
+    """The headline numbers as a small table (item, annual_usd, change_vs_today): what the demo prints."""
     comparison = scenario_comparison(a)
     today = a.baseline.duty * a.period.annual_factor
     rows: list[tuple[str, float, float | None]] = [("Annual duty, measures in force today", today, None)]
@@ -214,5 +214,7 @@ def headline_table(a: Analysis) -> pl.DataFrame:
             ("Simulated year: 95th percentile of cost", a.simulation.p95, a.simulation.p95 - today),
         ]
     return pl.DataFrame(
-        rows, schema={"item": pl.String, "usd": pl.Float64, "change_vs_today": pl.Float64}, orient="row"
+        rows,
+        schema={"item": pl.String, "annual_usd": pl.Float64, "change_vs_today": pl.Float64},
+        orient="row",
     )

@@ -138,3 +138,30 @@ class MonitorOut(BaseModel):
     timeline: Table = Field(description="every event of the legal calendar, past and future")
     alerts: Table = Field(description="alerts stored in the workspace by `critmin monitor run`")
     documents: Table = Field(description="Federal Register documents stored in the workspace")
+
+
+class SummaryOut(BaseModel):
+    """The executive summary: headline numbers (see ``critmin.views.executive_summary``) and the sentences
+    that say them."""
+
+    selection: Selection
+    numbers: dict[str, Any]
+    sentences: list[str]
+
+
+class SimulationOut(BaseModel):
+    """The Monte Carlo over the scenario tree (empty tables when the server runs without draws)."""
+
+    selection: Selection
+    summary: Table
+    branches: Table
+    by_mineral: Table
+    tornado: Table
+
+
+class SourcesOut(BaseModel):
+    """Every measure behind a number with its citations, and every dataset with its vintage."""
+
+    selection: Selection
+    measures: Table
+    datasets: Table

@@ -160,6 +160,44 @@ def api_router() -> APIRouter:
         return m.Table(columns=page.columns, rows=page.rows, total_rows=frame.height)
 
     # ------------------------------------------------------------------------------------------- views
+    @router.get("/summary", responses=ERRORS, response_model=m.SummaryOut)
+    def summary(dash: DashboardDep, sel: SelectionDep) -> Response:
+        """Headline numbers (duty today, under each scenario, simulated mean and 95th percentile) in words."""
+
+        def build() -> m.SummaryOut:
+            found = queries.view(dash, sel, "executive_summary", v.executive_summary)
+            return m.SummaryOut(selection=echo(sel), numbers=found["numbers"], sentences=found["sentences"])
+
+        return cached_json(dash, sel, "summary", build)
+
+    @router.get("/simulation", responses=ERRORS, response_model=m.SimulationOut)
+    def simulation(dash: DashboardDep, sel: SelectionDep) -> Response:
+        """Distribution of annual duty over the scenario tree, by branch and mineral, and the tornado."""
+
+        def build() -> m.SimulationOut:
+            return m.SimulationOut(
+                selection=echo(sel),
+                summary=table(queries.view(dash, sel, "simulation_summary", v.simulation_summary)),
+                branches=table(queries.view(dash, sel, "simulation_branches", v.simulation_branches)),
+                by_mineral=table(queries.view(dash, sel, "simulation_by_mineral", v.simulation_by_mineral)),
+                tornado=table(queries.view(dash, sel, "tornado", v.tornado)),
+            )
+
+        return cached_json(dash, sel, "simulation", build)
+
+    @router.get("/sources", responses=ERRORS, response_model=m.SourcesOut)
+    def sources(dash: DashboardDep, sel: SelectionDep) -> Response:
+        """The sources appendix: measures with citations and the runs using them, datasets with vintages."""
+
+        def build() -> m.SourcesOut:
+            return m.SourcesOut(
+                selection=echo(sel),
+                measures=table(queries.view(dash, sel, "measure_sources", v.measure_sources)),
+                datasets=table(queries.view(dash, sel, "dataset_sources", v.dataset_sources)),
+            )
+
+        return cached_json(dash, sel, "sources", build)
+
     @router.get("/scenarios", responses=ERRORS, response_model=m.ScenariosOut)
     def scenario_runs(dash: DashboardDep, sel: SelectionDep) -> Response:
         """The runs of the analysis: duty in force on the report date, then each shipped scenario."""
