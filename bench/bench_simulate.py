@@ -11,8 +11,8 @@ method - re-running the duty engine for every draw - timed on a few draws and ex
 from __future__ import annotations
 
 import argparse
-import sys
 import resource
+import sys
 import time
 import tracemalloc
 from pathlib import Path
@@ -34,9 +34,9 @@ ORIGINS = ["CHN", "AUS", "JPN", "DEU", "KOR", "CAN", "MEX", "BRA", "ZAF", "IND",
 
 def ledger(cells: int, seed: int = 0) -> pl.DataFrame:
     """About ``cells`` cells: (template line x origin x supplier) combinations, each imported every month."""
-    templates = pl.concat([
-        ingest(path).lines for path in sorted(SAMPLES.glob("*_ledger.csv"))
-    ], how="vertical_relaxed")
+    templates = pl.concat(
+        [ingest(path).lines for path in sorted(SAMPLES.glob("*_ledger.csv"))], how="vertical_relaxed"
+    )
     rng = np.random.default_rng(seed)
     combos = max(1, cells // 12)
     pick = rng.integers(0, templates.height, combos)
@@ -55,8 +55,10 @@ def ledger(cells: int, seed: int = 0) -> pl.DataFrame:
     return lines.with_columns(
         pl.date(2025, pl.col("_month"), pl.Series(day)).alias("entry_date"),
         pl.format("B{}", pl.int_range(pl.len())).alias("line_id"),
-        *[(pl.col(c) * pl.Series(scale)).alias(c)
-          for c in ("quantity", "quantity_kg", "customs_value_usd", "content_kg", "content_value_usd")],
+        *[
+            (pl.col(c) * pl.Series(scale)).alias(c)
+            for c in ("quantity", "quantity_kg", "customs_value_usd", "content_kg", "content_value_usd")
+        ],
     ).drop("_combo", "_month")
 
 
@@ -78,7 +80,7 @@ def bare_numpy(draws: np.ndarray, cell_group: np.ndarray, coef: np.ndarray) -> n
     out = np.empty(draws.shape[0])
     block = max(1, 4_000_000 // cell_group.size)
     for lo in range(0, draws.shape[0], block):
-        out[lo:lo + block] = draws[lo:lo + block][:, cell_group] @ coef
+        out[lo : lo + block] = draws[lo : lo + block][:, cell_group] @ coef
     return out
 
 
@@ -125,8 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     naive = naive_per_draw(placed, built)
 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"ledger: {lines:,} placed lines in {cells:,} cells; {n_draws:,} draws; "
-          f"{len(built.plan.variants)} engine variants; mean cost {result.summary['mean']:,.0f} USD")
+    print(
+        f"ledger: {lines:,} placed lines in {cells:,} cells; {n_draws:,} draws; "
+        f"{len(built.plan.variants)} engine variants; mean cost {result.summary['mean']:,.0f} USD"
+    )
     print(f"peak traced NumPy memory during the draws {peak / 2**20:,.0f} MB; process peak RSS {rss:,.0f} MB")
     print(f"{'case':<42} {'wall s':>9} {'cpu s':>9} {'ratio (wall)':>13} {'ratio (cpu)':>12}")
     total = Clock()
@@ -142,8 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         ("naive: engine per draw (extrapolated)", extrapolated),
     ]
     for label, clock in rows:
-        print(f"{label:<42} {clock.wall:>9.2f} {clock.cpu:>9.2f} {clock.wall / bare_clock.wall:>13.2f} "
-              f"{clock.cpu / max(bare_clock.cpu, 1e-9):>12.2f}")
+        print(
+            f"{label:<42} {clock.wall:>9.2f} {clock.cpu:>9.2f} {clock.wall / bare_clock.wall:>13.2f} "
+            f"{clock.cpu / max(bare_clock.cpu, 1e-9):>12.2f}"
+        )
     return 0
 
 

@@ -18,6 +18,7 @@ import polars as pl
 import pytest
 
 from critmin import refdata
+from critmin.duty.floors import floor_table
 from critmin.duty.references import References
 from critmin.policy.loader import MeasureSet, not_on_targets, resolve_refs
 from critmin.policy.models import (
@@ -32,7 +33,13 @@ from critmin.policy.models import (
 from critmin.refdata import groups
 
 CASES = ("low", "central", "high")
-CITE = [{"document": "Test citation for a hand-built measure", "date": "2026-01-01", "url": "https://example.org/t"}]
+CITE = [
+    {
+        "document": "Test citation for a hand-built measure",
+        "date": "2026-01-01",
+        "url": "https://example.org/t",
+    }
+]
 
 
 def measure(**fields: Any) -> Measure:
@@ -45,10 +52,20 @@ def measure(**fields: Any) -> Measure:
 def ledger(rows: Sequence[dict[str, Any]]) -> pl.DataFrame:
     """A canonical-ish ledger frame from dicts (missing columns become nulls in the engine)."""
     schema = {
-        "line_id": pl.String, "entry_date": pl.Date, "hts": pl.String, "country_origin": pl.String,
-        "country_smelt_cast": pl.String, "supplier": pl.String, "quantity": pl.Float64, "unit": pl.String,
-        "quantity_kg": pl.Float64, "customs_value_usd": pl.Float64, "preference_program": pl.String,
-        "content_mineral": pl.String, "content_kg": pl.Float64, "content_value_usd": pl.Float64,
+        "line_id": pl.String,
+        "entry_date": pl.Date,
+        "hts": pl.String,
+        "country_origin": pl.String,
+        "country_smelt_cast": pl.String,
+        "supplier": pl.String,
+        "quantity": pl.Float64,
+        "unit": pl.String,
+        "quantity_kg": pl.Float64,
+        "customs_value_usd": pl.Float64,
+        "preference_program": pl.String,
+        "content_mineral": pl.String,
+        "content_kg": pl.Float64,
+        "content_value_usd": pl.Float64,
     }
     return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
 
@@ -80,23 +97,43 @@ class Oracle:
         self.factors = refs.factors.to_dicts()
         prices = refs.prices.filter(pl.col("price_usd_per_kg").is_not_null()).to_dicts()
         # the metal-stage price if there is one, else any; the latest year; ties by basis text
-        ranked = sorted(prices, key=lambda p: (p["stage"] != "metal_powder_alloy", -p["year"], p["basis"] or ""))
+        ranked = sorted(
+            prices, key=lambda p: (p["stage"] != "metal_powder_alloy", -p["year"], p["basis"] or "")
+        )
         self.price: dict[str, float] = {}
         for p in ranked:
             self.price.setdefault(p["mineral_id"], p["price_usd_per_kg"])
-        self._lists: dict[str, list[str]] = {}
+        self._lists: dict[Any, list[str]] = {}
+        self._scopes: dict[str, tuple[Measure, PrefixTable, PrefixTable]] = {}
+
+    def scope_prefixes(self, m: Measure) -> tuple[PrefixTable, PrefixTable]:
+        """(included, excluded) prefix tables of a measure's product scope, kept per measure."""
+        if m.id not in self._scopes or self._scopes[m.id][0] is not m:
+            scope = m.products
+            self._scopes[m.id] = (
+                m,
+                prefix_table([*scope.hts, *self.prefixes(scope.hts_lists)]),
+                prefix_table([*scope.exclude_hts, *self.prefixes(scope.exclude_hts_lists)]),
+            )
+        _, include, exclude = self._scopes[m.id]
+        return include, exclude
 
     def prefixes(self, refs_list: Iterable[Any]) -> list[str]:
         out: list[str] = []
         for ref in refs_list:
-            out.extend(self.refs.hts_prefixes(ref))
+            key = ref.label()
+            if key not in self._lists:
+                self._lists[key] = self.refs.hts_prefixes(ref)
+            out.extend(self._lists[key])
         return out
 
     @cache  # noqa: B019 - one oracle per test
     def classification(self, hts: str) -> tuple[tuple[str, ...], tuple[str, ...], str | None, str | None]:
         classify = self.refs.classify
         assert classify is not None
-        rows = classify(pl.DataFrame({"line_id": [hts], "hts": [hts]})).filter(pl.col("mineral_id").is_not_null())
+        rows = classify(pl.DataFrame({"line_id": [hts], "hts": [hts]})).filter(
+            pl.col("mineral_id").is_not_null()
+        )
         minerals = tuple(dict.fromkeys(rows.get_column("mineral_id").to_list()))
         stages = tuple(dict.fromkeys(s for s in rows.get_column("stage").to_list() if s))
         if rows.is_empty():
@@ -106,13 +143,18 @@ class Oracle:
         def share(mineral: str) -> float:
             best = None
             for f in self.factors:
-                if f["mineral_id"] == mineral and hts.startswith(f["hts_prefix"]) and (
-                        best is None or len(f["hts_prefix"]) > len(best["hts_prefix"])):
+                if (
+                    f["mineral_id"] == mineral
+                    and hts.startswith(f["hts_prefix"])
+                    and (best is None or len(f["hts_prefix"]) > len(best["hts_prefix"]))
+                ):
                     best = f
             return -1.0 if best is None else best["central"]
 
-        ordered = sorted(rows.iter_rows(named=True),
-                         key=lambda r: (-rank.get(r["confidence"], 0), -share(r["mineral_id"]), r["mineral_id"]))
+        ordered = sorted(
+            rows.iter_rows(named=True),
+            key=lambda r: (-rank.get(r["confidence"], 0), -share(r["mineral_id"]), r["mineral_id"]),
+        )
         return minerals, stages, ordered[0]["mineral_id"], ordered[0]["stage"]
 
     def schedule_row(self, hts: str, column: str, program: str | None) -> dict[str, Any] | None:
@@ -124,9 +166,11 @@ class Oracle:
             row = self.schedule.get(hts[:8])
         return row
 
-    def factor_sum(self, hts: str, minerals: Sequence[str], case: str, qkg: float | None, value: float | None
-                   ) -> tuple[float | None, float | None]:
-        """(content kg, content value) estimated from factors: per mineral the longest prefix; value counts the
+    def factor_sum(
+        self, hts: str, minerals: Sequence[str], case: str, qkg: float | None, value: float | None
+    ) -> tuple[float | None, float | None]:
+        """(content kg, content value) estimated from factors: per mineral the longest prefix; value counts
+        the
         minerals that have a price (a lower bound)."""
         mass = 0.0
         val = 0.0
@@ -135,8 +179,11 @@ class Oracle:
         for mineral in minerals:
             best = None
             for f in self.factors:
-                if f["mineral_id"] == mineral and hts.startswith(f["hts_prefix"]) and (
-                        best is None or len(f["hts_prefix"]) > len(best["hts_prefix"])):
+                if (
+                    f["mineral_id"] == mineral
+                    and hts.startswith(f["hts_prefix"])
+                    and (best is None or len(f["hts_prefix"]) > len(best["hts_prefix"]))
+                ):
                     best = f
             if best is None or best["unit"] != "kg/kg":
                 continue
@@ -152,8 +199,19 @@ class Oracle:
         return mass, (val if priced else None)
 
 
-def _prefix_hit(hts: str | None, prefixes: Iterable[str]) -> bool:
-    return hts is not None and any(hts.startswith(p) for p in prefixes)
+PrefixTable = dict[int, frozenset[str]]
+
+
+def prefix_table(prefixes: Iterable[str]) -> PrefixTable:
+    grouped: dict[int, set[str]] = {}
+    for p in prefixes:
+        grouped.setdefault(len(p), set()).add(p)
+    return {length: frozenset(values) for length, values in grouped.items()}
+
+
+def _prefix_hit(hts: str | None, table: PrefixTable) -> bool:
+    """Does the code start with one of the prefixes? (prefix sets by length)"""
+    return hts is not None and any(hts[:length] in values for length, values in table.items())
 
 
 @cache
@@ -187,8 +245,9 @@ def _qty(line: dict[str, Any], unit: str) -> float | None:
     return line["quantity"] if line["unit"] == unit else None
 
 
-def _simple_amount(rate: Any, value: float | None, line: dict[str, Any], content_kg: float | None,
-                   basis: str) -> float | None:
+def _simple_amount(
+    rate: Any, value: float | None, line: dict[str, Any], content_kg: float | None, basis: str
+) -> float | None:
     if isinstance(rate, AdValorem):
         return None if value is None else rate.rate * value
     if isinstance(rate, Specific):
@@ -228,9 +287,10 @@ def rowwise(
             scope = m.products
             if hts is None:
                 continue
-            if scope.hts_restricted and not _prefix_hit(hts, [*scope.hts, *oracle.prefixes(scope.hts_lists)]):
+            include, exclude = oracle.scope_prefixes(m)
+            if scope.hts_restricted and not _prefix_hit(hts, include):
                 continue
-            if _prefix_hit(hts, [*scope.exclude_hts, *oracle.prefixes(scope.exclude_hts_lists)]):
+            if _prefix_hit(hts, exclude):
                 continue
             if scope.minerals is not None and not set(minerals) & set(scope.minerals):
                 continue
@@ -238,8 +298,11 @@ def rowwise(
                 continue
             if scope.classified and not minerals:
                 continue
-            if day is None or (m.effective_from and day < m.effective_from) or (
-                    m.effective_until and day > m.effective_until):
+            if (
+                day is None
+                or (m.effective_from and day < m.effective_from)
+                or (m.effective_until and day > m.effective_until)
+            ):
                 continue
             field = m.origin.country_field
             country = line.get(field) if field != "country_origin" else line["country_origin"]
@@ -256,24 +319,32 @@ def rowwise(
                 ok = False
                 for code, eligible in m.claim.programmes.items():
                     if program == code.upper() and (
-                            (not eligible.countries and not eligible.groups)
-                            or _member(line["country_origin"], eligible.countries, eligible.groups, day)):
+                        (not eligible.countries and not eligible.groups)
+                        or _member(line["country_origin"], eligible.countries, eligible.groups, day)
+                    ):
                         ok = True
                 if not ok:
                     continue
-            if isinstance(m.rate, ScheduleRate) and m.rate.column == "special" and (
-                    oracle.schedule_row(hts, "special", program) is None):
+            if (
+                isinstance(m.rate, ScheduleRate)
+                and m.rate.column == "special"
+                and (oracle.schedule_row(hts, "special", program) is None)
+            ):
                 continue
             if any(e in applied for e in excluded_by[m.id]):
                 continue
             applied.add(m.id)
-            out.extend(_line_measure(line, m, measures, claimed, quota_used, oracle, minerals, primary, stage,
-                                     country, program))
+            out.extend(
+                _line_measure(
+                    line, m, measures, claimed, quota_used, oracle, minerals, primary, stage, country, program
+                )
+            )
     return out
 
 
-def _content(line: dict[str, Any], m: Measure, oracle: Oracle, minerals: Sequence[str], case: str
-             ) -> tuple[float | None, float | None, str | None]:
+def _content(
+    line: dict[str, Any], m: Measure, oracle: Oracle, minerals: Sequence[str], case: str
+) -> tuple[float | None, float | None, str | None]:
     """(content kg, content value, source) for the measure's content spec."""
     assert m.content is not None
     wanted = list(minerals) if m.content.minerals == "classified" else list(m.content.minerals)
@@ -284,10 +355,18 @@ def _content(line: dict[str, Any], m: Measure, oracle: Oracle, minerals: Sequenc
     source = None
     if mineral is not None and mineral in wanted:
         price = oracle.price.get(mineral)
-        kg = line["content_kg"] if line["content_kg"] is not None else (
-            line["content_value_usd"] / price if line["content_value_usd"] is not None and price else None)
-        val = line["content_value_usd"] if line["content_value_usd"] is not None else (
-            line["content_kg"] * price if line["content_kg"] is not None and price else None)
+        kg = (
+            line["content_kg"]
+            if line["content_kg"] is not None
+            else (
+                line["content_value_usd"] / price if line["content_value_usd"] is not None and price else None
+            )
+        )
+        val = (
+            line["content_value_usd"]
+            if line["content_value_usd"] is not None
+            else (line["content_kg"] * price if line["content_kg"] is not None and price else None)
+        )
         if val is not None:
             source = "ledger"
     est_kg, est_val = oracle.factor_sum(line["hts"], wanted, case, line["quantity_kg"], value)
@@ -300,16 +379,26 @@ def _content(line: dict[str, Any], m: Measure, oracle: Oracle, minerals: Sequenc
 
 
 def _line_measure(
-    line: dict[str, Any], m: Measure, measures: list[Measure], claimed: dict[str, dict[str, float]],
-    quota_used: dict[tuple[str, str, str], float], oracle: Oracle, minerals: Sequence[str], primary: str | None,
-    stage: str | None, country: str, program: str | None,
+    line: dict[str, Any],
+    m: Measure,
+    measures: list[Measure],
+    claimed: dict[str, dict[str, float]],
+    quota_used: dict[tuple[str, str, str], float],
+    oracle: Oracle,
+    minerals: Sequence[str],
+    primary: str | None,
+    stage: str | None,
+    country: str,
+    program: str | None,
 ) -> list[RefComponent]:
     value = line["customs_value_usd"]
     amount: dict[str, float | None] = {}
     bases: dict[str, float | None] = {}
     kg: dict[str, float | None] = {}
     for case in CASES:
-        content_kg, content_val, _ = _content(line, m, oracle, minerals, case) if m.content else (None, None, None)
+        content_kg, content_val, _ = (
+            _content(line, m, oracle, minerals, case) if m.content else (None, None, None)
+        )
         kg[case] = content_kg
         if m.basis.value == "content_value":
             base = content_val
@@ -338,23 +427,35 @@ def _line_measure(
             amount[case] = _schedule(line, rate.column, base, program, oracle)
         else:
             assert isinstance(rate, PriceFloor)
-            amount[case] = _floor(line, m, rate, primary, stage, kg[case])
+            amount[case] = _floor(line, m, rate, primary, stage, kg[case], oracle)
     return [RefComponent(line["line_id"], m.id, None, amount, bases["central"], payer, refund)]
 
 
-def _schedule(line: dict[str, Any], column: str, value: float | None, program: str | None,
-              oracle: Oracle) -> float | None:
+def _schedule(
+    line: dict[str, Any], column: str, value: float | None, program: str | None, oracle: Oracle
+) -> float | None:
     row = oracle.schedule_row(line["hts"], column, program)
     if row is None:
         return None
     if column == "special":
-        kind, av, sp, unit, sp2, unit2, qual = (row["kind"], row["ad_valorem_pct"], row["specific_amount"],
-                                                row["specific_unit"], None, None, None)
+        kind, av, sp, unit, sp2, unit2, qual = (
+            row["kind"],
+            row["ad_valorem_pct"],
+            row["specific_amount"],
+            row["specific_unit"],
+            None,
+            None,
+            None,
+        )
     else:
         p = "" if column == "general" else "col2_"
         kind = row["rate_kind" if column == "general" else "col2_kind"]
         av, sp, unit = row[f"{p}ad_valorem_pct"], row[f"{p}specific_amount"], row[f"{p}specific_unit"]
-        sp2, unit2, qual = row[f"{p}specific2_amount"], row[f"{p}specific2_unit"], row[f"{p}specific_qualifier"]
+        sp2, unit2, qual = (
+            row[f"{p}specific2_amount"],
+            row[f"{p}specific2_unit"],
+            row[f"{p}specific_qualifier"],
+        )
     if kind is None or kind == "other" or value is None or qual is not None:
         return None
     total = (av or 0.0) / 100.0 * value
@@ -368,13 +469,20 @@ def _schedule(line: dict[str, Any], column: str, value: float | None, program: s
     return total
 
 
-def _floor(line: dict[str, Any], m: Measure, rate: PriceFloor, primary: str | None, stage: str | None,
-           content_kg: float | None) -> float | None:
+def _floor(
+    line: dict[str, Any],
+    m: Measure,
+    rate: PriceFloor,
+    primary: str | None,
+    stage: str | None,
+    content_kg: float | None,
+    oracle: Oracle,
+) -> float | None:
     mineral = primary
     if rate.per == "content_kg" and m.content is not None and m.content.minerals != "classified":
         mineral = m.content.minerals[0]
     best = None
-    for entry in rate.reference_prices:
+    for entry in floor_table(rate, oracle.refs):
         if entry.mineral is not None and entry.mineral != mineral:
             continue
         if entry.stage is not None and entry.stage != stage:
@@ -394,8 +502,14 @@ def _floor(line: dict[str, Any], m: Measure, rate: PriceFloor, primary: str | No
     return max(ref - value / q, 0.0) * q if q > 0 else 0.0
 
 
-def _quota(line: dict[str, Any], m: Measure, bases: dict[str, float | None], kg: dict[str, float | None],
-           used: dict[tuple[str, str, str], float], country: str) -> list[RefComponent]:
+def _quota(
+    line: dict[str, Any],
+    m: Measure,
+    bases: dict[str, float | None],
+    kg: dict[str, float | None],
+    used: dict[tuple[str, str, str], float],
+    country: str,
+) -> list[RefComponent]:
     quota = m.quota
     assert quota is not None
     day = line["_date"]
@@ -435,8 +549,11 @@ def _quota(line: dict[str, Any], m: Measure, bases: dict[str, float | None], kg:
     out = []
     s = shares["central"]
     tranches = [("in_quota", quota.in_quota, lambda c: shares[c])]
-    over = ("unavailable" if quota.hard_cap else "over_quota", quota.over_quota,
-            lambda c: None if shares[c] is None else 1.0 - shares[c])
+    over = (
+        "unavailable" if quota.hard_cap else "over_quota",
+        quota.over_quota,
+        lambda c: None if shares[c] is None else 1.0 - shares[c],
+    )
     for name, rate, share in (*tranches, over):
         present = (s is None or s > 0) if name == "in_quota" else (s is not None and s < 1)
         if not present:

@@ -31,7 +31,9 @@ def ledger_file(tmp_path: Path) -> Path:
 
 
 def test_exposure_json_shape(ledger_file: Path) -> None:
-    result = runner.invoke(app, ["exposure", str(ledger_file), "--scenario", "status_quo", "--format", "json"])
+    result = runner.invoke(
+        app, ["exposure", str(ledger_file), "--scenario", "status_quo", "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert {"scenario", "as_of", "totals", "lines"} <= doc.keys()
@@ -51,12 +53,27 @@ def test_exposure_json_shape(ledger_file: Path) -> None:
 
 
 def test_exposure_scenario_with_set_and_as_of(ledger_file: Path) -> None:
-    result = runner.invoke(app, ["exposure", str(ledger_file), "-s", "s232_tariff_non_partners", "--set",
-                                 "rate=0.5", "--as-of", "2026-09-01", "--format", "json"])
+    result = runner.invoke(
+        app,
+        [
+            "exposure",
+            str(ledger_file),
+            "-s",
+            "s232_tariff_non_partners",
+            "--set",
+            "rate=0.5",
+            "--as-of",
+            "2026-09-01",
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["as_of"] == "2026-09-01"
-    assert doc["totals"]["by_measure"]["pcmdp_s232_processed_non_partners"] == pytest.approx(35_000.0)  # 50% x 70k
+    assert doc["totals"]["by_measure"]["pcmdp_s232_processed_non_partners"] == pytest.approx(
+        35_000.0
+    )  # 50% x 70k
     assert doc["provenance"]["parameters"]["rate"]["overridden"] is True
 
 
@@ -80,8 +97,22 @@ def test_exposure_table_csv_and_xlsx(ledger_file: Path, tmp_path: Path) -> None:
 
 
 def test_compare_by_line_mineral_origin_supplier(ledger_file: Path) -> None:
-    result = runner.invoke(app, ["exposure", "compare", str(ledger_file), "-s", "status_quo", "-s",
-                                 "price_floor_partners_tariff_others", "--as-of", "2026-09-01", "--format", "json"])
+    result = runner.invoke(
+        app,
+        [
+            "exposure",
+            "compare",
+            str(ledger_file),
+            "-s",
+            "status_quo",
+            "-s",
+            "price_floor_partners_tariff_others",
+            "--as-of",
+            "2026-09-01",
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["scenarios"] == ["status_quo", "price_floor_partners_tariff_others"]
@@ -107,10 +138,14 @@ def test_explain_lists_steps_in_order_with_sources(ledger_file: Path) -> None:
 def test_runs_are_recorded_in_the_workspace(ledger_file: Path, tmp_path: Path) -> None:
     ws_path = tmp_path / "ws.duckdb"
     Workspace.open(ws_path, create=True).close()
-    result = runner.invoke(app, ["exposure", str(ledger_file), "--workspace", str(ws_path), "--format", "json"])
+    result = runner.invoke(
+        app, ["exposure", str(ledger_file), "--workspace", str(ws_path), "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     with Workspace.open(ws_path, read_only=True) as ws, ws.connect() as con:
-        row = con.execute("SELECT scenario, lines, duty, measures::VARCHAR, datasets::VARCHAR FROM runs").fetchone()
+        row = con.execute(
+            "SELECT scenario, lines, duty, measures::VARCHAR, datasets::VARCHAR FROM runs"
+        ).fetchone()
     assert row is not None
     scenario, lines, duty, measures, datasets = row
     assert scenario == "status_quo" and lines == 4 and duty == pytest.approx(62_100.0)

@@ -20,7 +20,9 @@ from critmin.policy.loader import MeasureSet
 
 def amounts(result: DutyResult, line_id: str) -> dict[str, float]:
     """measure_id (with ':tranche' for quota tranches) -> amount for one line."""
-    comps = result.components.filter(pl.col("line_id") == line_id).with_columns(pl.col(pl.Enum).cast(pl.String))
+    comps = result.components.filter(pl.col("line_id") == line_id).with_columns(
+        pl.col(pl.Enum).cast(pl.String)
+    )
     return {
         (r["measure_id"] + (f":{r['tranche']}" if r["tranche"] else "")): r["amount"]
         for r in comps.iter_rows(named=True)
@@ -46,12 +48,24 @@ def status_quo() -> MeasureSet:
 
 def test_chinese_ndfeb_magnet_march_2026(helpers: Any, status_quo: MeasureSet) -> None:
     # 8505.11.00.70 sintered NdFeB magnets from China, $100,000, 2,000 kg, entered 2026-03-10.
-    frame = helpers.ledger([{"line_id": "mag", "entry_date": date(2026, 3, 10), "hts": "8505110070",
-                             "country_origin": "CHN", "customs_value_usd": 100_000.0, "quantity_kg": 2000.0}])
+    frame = helpers.ledger(
+        [
+            {
+                "line_id": "mag",
+                "entry_date": date(2026, 3, 10),
+                "hts": "8505110070",
+                "country_origin": "CHN",
+                "customs_value_usd": 100_000.0,
+                "quantity_kg": 2000.0,
+            }
+        ]
+    )
     result = evaluate(frame, status_quo)
     got = amounts(result, "mag")
     assert got["mfn_general"] == pytest.approx(2_100.0)  # HTS general 2.1% x 100,000
-    assert got["s301_2026_graphite_magnets_batteries"] == pytest.approx(25_000.0)  # 301 magnets 25% from 2026-01-01
+    assert got["s301_2026_graphite_magnets_batteries"] == pytest.approx(
+        25_000.0
+    )  # 301 magnets 25% from 2026-01-01
     assert got["s232_pcmdp_proclamation_11001"] == 0.0  # Proclamation 11001: no tariff
     assert "s122_surcharge" not in got  # 8505.11.00.70 is on the Section 122 Annex II exemption list
     assert "ieepa_reciprocal_baseline" not in got  # IEEPA ended for entries from 2026-02-24
@@ -60,11 +74,22 @@ def test_chinese_ndfeb_magnet_march_2026(helpers: Any, status_quo: MeasureSet) -
 
 
 def test_chinese_ndfeb_magnet_january_2026_has_refundable_ieepa(helpers: Any, status_quo: MeasureSet) -> None:
-    frame = helpers.ledger([{"line_id": "mag", "entry_date": date(2026, 1, 10), "hts": "8505110070",
-                             "country_origin": "CHN", "customs_value_usd": 100_000.0, "quantity_kg": 2000.0}])
+    frame = helpers.ledger(
+        [
+            {
+                "line_id": "mag",
+                "entry_date": date(2026, 1, 10),
+                "hts": "8505110070",
+                "country_origin": "CHN",
+                "customs_value_usd": 100_000.0,
+                "quantity_kg": 2000.0,
+            }
+        ]
+    )
     result = evaluate(frame, status_quo)
     got = amounts(result, "mag")
-    # IEEPA fentanyl tariff on China, 10% since 2025-11-10: 10% x 100,000 = 10,000, invalidated -> refund-eligible.
+    # IEEPA fentanyl tariff on China, 10% since 2025-11-10: 10% x 100,000 = 10,000, invalidated, so
+    # refund-eligible.
     assert got["ieepa_fentanyl_china_10pct_busan"] == pytest.approx(10_000.0)
     assert "ieepa_reciprocal_baseline" not in got  # magnets are on the IEEPA Annex II exemption list
     assert line(result, "mag")["duty"] == pytest.approx(27_100.0)  # 2,100 MFN + 25,000 Section 301
@@ -72,13 +97,25 @@ def test_chinese_ndfeb_magnet_january_2026_has_refundable_ieepa(helpers: Any, st
 
 
 def test_ndfeb_magnet_under_pcmdp_tariff_uses_content_value_low_central_high(helpers: Any) -> None:
-    frame = helpers.ledger([{"line_id": "mag", "entry_date": date(2026, 9, 1), "hts": "8505110070",
-                             "country_origin": "CHN", "customs_value_usd": 100_000.0, "quantity_kg": 2000.0}])
+    frame = helpers.ledger(
+        [
+            {
+                "line_id": "mag",
+                "entry_date": date(2026, 9, 1),
+                "hts": "8505110070",
+                "country_origin": "CHN",
+                "customs_value_usd": 100_000.0,
+                "quantity_kg": 2000.0,
+            }
+        ]
+    )
     result = evaluate(frame, loader.load_scenario("s232_tariff_non_partners"))
-    comp = result.components.filter(pl.col("measure_id") == "pcmdp_s232_derivatives_non_partners").row(0, named=True)
+    comp = result.components.filter(pl.col("measure_id") == "pcmdp_s232_derivatives_non_partners").row(
+        0, named=True
+    )
     # Content value = kg content x shipped price (USGS MCS 2026, 2025 oxide prices: Nd 73, Pr 74 USD/kg);
     # boron, dysprosium and terbium have no shipped price and are left out (a lower bound).
-    # central: Nd 0.238 x 2,000 x 73 = 34,748 ; Pr 0.0595 x 2,000 x 74 = 8,806 ; sum 43,554 ; x 25% = 10,888.50
+    # central: Nd 0.238 x 2,000 x 73 = 34,748 ; Pr 0.0595 x 2,000 x 74 = 8,806 ; 43,554 ; x 25% = 10,888.50
     # low:     Nd 0.135 x 2,000 x 73 = 19,710 ; Pr 0                         ; sum 19,710 ; x 25% =  4,927.50
     # high:    Nd 0.325 x 2,000 x 73 = 47,450 ; Pr 0.08125 x 2,000 x 74 = 12,025 ; 59,475 ; x 25% = 14,868.75
     assert comp["base_amount"] == pytest.approx(43_554.0)
@@ -99,25 +136,48 @@ def test_ndfeb_magnet_under_pcmdp_tariff_uses_content_value_low_central_high(hel
 
 def test_copper_content_under_232_with_fta_claim(helpers: Any, status_quo: MeasureSet) -> None:
     # 7408.11.60 copper wire from Chile claiming the U.S.-Chile FTA, $80,000 with $70,000 copper, 2025-09-01.
-    frame = helpers.ledger([{"line_id": "cu", "entry_date": date(2025, 9, 1), "hts": "7408116000",
-                             "country_origin": "CHL", "customs_value_usd": 80_000.0, "quantity_kg": 9000.0,
-                             "content_mineral": "copper", "content_value_usd": 70_000.0,
-                             "preference_program": "CL"}])
+    frame = helpers.ledger(
+        [
+            {
+                "line_id": "cu",
+                "entry_date": date(2025, 9, 1),
+                "hts": "7408116000",
+                "country_origin": "CHL",
+                "customs_value_usd": 80_000.0,
+                "quantity_kg": 9000.0,
+                "content_mineral": "copper",
+                "content_value_usd": 70_000.0,
+                "preference_program": "CL",
+            }
+        ]
+    )
     result = evaluate(frame, status_quo)
     got = amounts(result, "cu")
     assert got["preference_fta"] == 0.0  # special rate Free (CL) replaces the 3% MFN
     assert "mfn_general" not in got
     assert got["s232_copper_content"] == pytest.approx(35_000.0)  # 50% x 70,000 copper content
     assert got["s232_copper_non_content"] == 0.0  # 0% x 10,000 (9903.78.02)
-    # IEEPA reciprocal 10% on the value not under Section 232: 10% x (80,000 - 70,000) = 1,000, refund-eligible
+    # IEEPA reciprocal 10% on the value not under Section 232: 10% x (80,000 - 70,000) = 1,000,
+    # refund-eligible
     assert got["ieepa_reciprocal_baseline"] == pytest.approx(1_000.0)
     assert line(result, "cu")["duty"] == pytest.approx(35_000.0)
 
 
 def test_copper_from_china_301_stacks_on_232_and_122_does_not(helpers: Any, status_quo: MeasureSet) -> None:
-    frame = helpers.ledger([{"line_id": "cu", "entry_date": date(2026, 3, 10), "hts": "7408116000",
-                             "country_origin": "CHN", "customs_value_usd": 80_000.0, "quantity_kg": 9000.0,
-                             "content_mineral": "copper", "content_value_usd": 70_000.0}])
+    frame = helpers.ledger(
+        [
+            {
+                "line_id": "cu",
+                "entry_date": date(2026, 3, 10),
+                "hts": "7408116000",
+                "country_origin": "CHN",
+                "customs_value_usd": 80_000.0,
+                "quantity_kg": 9000.0,
+                "content_mineral": "copper",
+                "content_value_usd": 70_000.0,
+            }
+        ]
+    )
     result = evaluate(frame, status_quo)
     got = amounts(result, "cu")
     assert got["mfn_general"] == pytest.approx(2_400.0)  # 3% x 80,000
@@ -128,10 +188,22 @@ def test_copper_from_china_301_stacks_on_232_and_122_does_not(helpers: Any, stat
 
 
 def test_copper_content_unknown_assumes_full_value_and_flags(helpers: Any, status_quo: MeasureSet) -> None:
-    frame = helpers.ledger([{"line_id": "cu", "entry_date": date(2025, 9, 1), "hts": "7408116000",
-                             "country_origin": "CAN", "customs_value_usd": 10_000.0, "quantity_kg": 1000.0}])
+    frame = helpers.ledger(
+        [
+            {
+                "line_id": "cu",
+                "entry_date": date(2025, 9, 1),
+                "hts": "7408116000",
+                "country_origin": "CAN",
+                "customs_value_usd": 10_000.0,
+                "quantity_kg": 1000.0,
+            }
+        ]
+    )
     result = evaluate(frame, status_quo)
-    assert amounts(result, "cu")["s232_copper_content"] == pytest.approx(5_000.0)  # 50% x 10,000 (assumed all copper)
+    assert amounts(result, "cu")["s232_copper_content"] == pytest.approx(
+        5_000.0
+    )  # 50% x 10,000 (assumed all copper)
     issue = result.issues.filter(pl.col("measure_id") == "s232_copper_content").row(0, named=True)
     assert issue["code"] == "content_assumed"
     assert "100% of the customs value was assumed" in issue["message"]
@@ -139,8 +211,18 @@ def test_copper_content_unknown_assumes_full_value_and_flags(helpers: Any, statu
 
 def test_steel_article_leaves_no_base_for_section_122(helpers: Any, status_quo: MeasureSet) -> None:
     # 7318.15 steel screws (chapter 73, Section 232 steel at 50% on full value), Germany, 2026-03-10.
-    frame = helpers.ledger([{"line_id": "st", "entry_date": date(2026, 3, 10), "hts": "7318150000",
-                             "country_origin": "DEU", "customs_value_usd": 1_000.0, "quantity_kg": 100.0}])
+    frame = helpers.ledger(
+        [
+            {
+                "line_id": "st",
+                "entry_date": date(2026, 3, 10),
+                "hts": "7318150000",
+                "country_origin": "DEU",
+                "customs_value_usd": 1_000.0,
+                "quantity_kg": 100.0,
+            }
+        ]
+    )
     got = amounts(evaluate(frame, status_quo), "st")
     assert got["s232_steel_50pct"] == pytest.approx(500.0)  # 50% x 1,000
     assert got["s122_surcharge"] == 0.0  # 10% x (1,000 - 1,000 under 232) = 0
@@ -152,15 +234,36 @@ def test_steel_article_leaves_no_base_for_section_122(helpers: Any, status_quo: 
 
 def _oxide_lines(helpers: Any) -> pl.DataFrame:
     # 2846.90.20.40 rare-earth oxides, 1,000 kg each, entered 2026-09-01:
-    # Australia at $60/kg (a partner: U.S.-Australia framework of 2025-10-20), China at $70/kg, Australia at $120/kg.
-    return helpers.ledger([
-        {"line_id": "au", "entry_date": date(2026, 9, 1), "hts": "2846902040", "country_origin": "AUS",
-         "customs_value_usd": 60_000.0, "quantity_kg": 1000.0},
-        {"line_id": "cn", "entry_date": date(2026, 9, 1), "hts": "2846902040", "country_origin": "CHN",
-         "customs_value_usd": 70_000.0, "quantity_kg": 1000.0},
-        {"line_id": "au_high", "entry_date": date(2026, 9, 1), "hts": "2846902040", "country_origin": "AUS",
-         "customs_value_usd": 120_000.0, "quantity_kg": 1000.0},
-    ])
+    # Australia at $60/kg (a partner: U.S.-Australia framework of 2025-10-20), China at $70/kg,
+    # Australia at $120/kg.
+    return helpers.ledger(
+        [
+            {
+                "line_id": "au",
+                "entry_date": date(2026, 9, 1),
+                "hts": "2846902040",
+                "country_origin": "AUS",
+                "customs_value_usd": 60_000.0,
+                "quantity_kg": 1000.0,
+            },
+            {
+                "line_id": "cn",
+                "entry_date": date(2026, 9, 1),
+                "hts": "2846902040",
+                "country_origin": "CHN",
+                "customs_value_usd": 70_000.0,
+                "quantity_kg": 1000.0,
+            },
+            {
+                "line_id": "au_high",
+                "entry_date": date(2026, 9, 1),
+                "hts": "2846902040",
+                "country_origin": "AUS",
+                "customs_value_usd": 120_000.0,
+                "quantity_kg": 1000.0,
+            },
+        ]
+    )
 
 
 def test_partner_pays_variable_levy_non_partner_pays_tariff(helpers: Any) -> None:
@@ -168,10 +271,15 @@ def test_partner_pays_variable_levy_non_partner_pays_tariff(helpers: Any) -> Non
     au = amounts(result, "au")
     # variable levy: max(0, 110 - 60) x 1,000 kg = 50,000 (reference price: NdPr US$110/kg)
     assert au["pcmdp_floor_partners"] == pytest.approx(50_000.0)
-    comp = result.components.filter(pl.col("line_id") == "au").filter(
-        pl.col("measure_id") == "pcmdp_floor_partners").row(0, named=True)
+    comp = (
+        result.components.filter(pl.col("line_id") == "au")
+        .filter(pl.col("measure_id") == "pcmdp_floor_partners")
+        .row(0, named=True)
+    )
     assert comp["reference_price"] == 110.0 and comp["unit_price"] == pytest.approx(60.0)
-    assert amounts(result, "au_high")["pcmdp_floor_partners"] == 0.0  # 120/kg is above the floor: max(0, 110-120)
+    assert (
+        amounts(result, "au_high")["pcmdp_floor_partners"] == 0.0
+    )  # 120/kg is above the floor: max(0, 110-120)
     cn = amounts(result, "cn")
     assert "pcmdp_floor_partners" not in cn
     assert cn["pcmdp_tariff_processed_non_partners"] == pytest.approx(17_500.0)  # 25% x 70,000
@@ -179,8 +287,9 @@ def test_partner_pays_variable_levy_non_partner_pays_tariff(helpers: Any) -> Non
 
 def test_minimum_import_price_is_an_adjustable_ad_valorem_rate(helpers: Any) -> None:
     result = evaluate(_oxide_lines(helpers), loader.load_scenario("minimum_import_price"))
-    comp = result.components.filter((pl.col("line_id") == "au") & (pl.col("measure_id") == "pcmdp_minimum_import_price")
-                                    ).row(0, named=True)
+    comp = result.components.filter(
+        (pl.col("line_id") == "au") & (pl.col("measure_id") == "pcmdp_minimum_import_price")
+    ).row(0, named=True)
     # rate = max(0, 110 / 60 - 1) = 0.8333...; duty = 0.8333 x 60,000 = 50,000 (the same dollars as the levy)
     assert comp["rate"] == pytest.approx(110 / 60 - 1)
     assert comp["amount"] == pytest.approx(50_000.0)
@@ -189,13 +298,18 @@ def test_minimum_import_price_is_an_adjustable_ad_valorem_rate(helpers: Any) -> 
 
 
 def test_price_undertaking_is_paid_to_the_exporter_not_customs(helpers: Any) -> None:
-    measure_set = loader.load_scenario("price_floor_partners_tariff_others", ["floor_mechanism=price_undertaking"])
+    measure_set = loader.load_scenario(
+        "price_floor_partners_tariff_others", ["floor_mechanism=price_undertaking"]
+    )
     result = evaluate(_oxide_lines(helpers), measure_set)
     au = line(result, "au")
     assert au["paid_to_exporter"] == pytest.approx(50_000.0)  # (110 - 60) x 1,000 to the exporter
     assert au["duty"] == 0.0  # Free MFN, no duty revenue
-    comp = result.components.filter(pl.col("measure_id") == "pcmdp_floor_partners").filter(
-        pl.col("line_id") == "au").row(0, named=True)
+    comp = (
+        result.components.filter(pl.col("measure_id") == "pcmdp_floor_partners")
+        .filter(pl.col("line_id") == "au")
+        .row(0, named=True)
+    )
     assert str(comp["payer"]) == "exporter"
 
 
@@ -204,22 +318,48 @@ def test_price_undertaking_is_paid_to_the_exporter_not_customs(helpers: Any) -> 
 
 
 def _quota_measure(helpers: Any, **quota: Any) -> Any:
-    spec = {"volume": 1000.0, "unit": "kg", "period": "year",
-            "in_quota": {"kind": "ad_valorem", "rate": 0.0}, "over_quota": {"kind": "ad_valorem", "rate": 0.5}}
+    spec = {
+        "volume": 1000.0,
+        "unit": "kg",
+        "period": "year",
+        "in_quota": {"kind": "ad_valorem", "rate": 0.0},
+        "over_quota": {"kind": "ad_valorem", "rate": 0.5},
+    }
     spec.update(quota)
     return helpers.measure(id="trq", authority="section_232", products={"hts": ["2846"]}, quota=spec)
 
 
 def _three_entries(helpers: Any) -> pl.DataFrame:
-    # Listed out of date order; the quota fills by entry date: 400 kg (Aug 1), 500 kg (Aug 15), 300 kg (Sep 1).
-    return helpers.ledger([
-        {"line_id": "third", "entry_date": date(2026, 9, 1), "hts": "2846902040", "country_origin": "CHN",
-         "customs_value_usd": 3_000.0, "quantity_kg": 300.0},
-        {"line_id": "first", "entry_date": date(2026, 8, 1), "hts": "2846902040", "country_origin": "AUS",
-         "customs_value_usd": 4_000.0, "quantity_kg": 400.0},
-        {"line_id": "second", "entry_date": date(2026, 8, 15), "hts": "2846902040", "country_origin": "CHN",
-         "customs_value_usd": 5_000.0, "quantity_kg": 500.0},
-    ])
+    # Listed out of date order; the quota fills by entry date: 400 kg (Aug 1), 500 kg (Aug 15), 300 kg
+    # (Sep 1).
+    return helpers.ledger(
+        [
+            {
+                "line_id": "third",
+                "entry_date": date(2026, 9, 1),
+                "hts": "2846902040",
+                "country_origin": "CHN",
+                "customs_value_usd": 3_000.0,
+                "quantity_kg": 300.0,
+            },
+            {
+                "line_id": "first",
+                "entry_date": date(2026, 8, 1),
+                "hts": "2846902040",
+                "country_origin": "AUS",
+                "customs_value_usd": 4_000.0,
+                "quantity_kg": 400.0,
+            },
+            {
+                "line_id": "second",
+                "entry_date": date(2026, 8, 15),
+                "hts": "2846902040",
+                "country_origin": "CHN",
+                "customs_value_usd": 5_000.0,
+                "quantity_kg": 500.0,
+            },
+        ]
+    )
 
 
 def test_quota_filled_in_entry_order_across_three_entries(helpers: Any) -> None:
@@ -241,16 +381,21 @@ def test_hard_quota_reports_unavailable_value(helpers: Any) -> None:
     third = line(result, "third")
     assert third["unavailable_value"] == pytest.approx(2_000.0)  # 200 of 300 kg beyond the cap: 3,000 x 2/3
     assert third["duty"] == 0.0
-    tranches = result.components.filter(pl.col("line_id") == "third").get_column("tranche").cast(pl.String).to_list()
+    tranches = (
+        result.components.filter(pl.col("line_id") == "third").get_column("tranche").cast(pl.String).to_list()
+    )
     assert sorted(tranches) == ["in_quota", "unavailable"]  # reported, never dropped
 
 
 def test_quota_allocations_per_origin(helpers: Any) -> None:
-    allocations = [{"name": "partners", "groups": ["us_cm_frameworks"], "share": 0.8},
-                   {"name": "others", "rest": True, "share": 0.2}]
+    allocations = [
+        {"name": "partners", "groups": ["us_cm_frameworks"], "share": 0.8},
+        {"name": "others", "rest": True, "share": 0.2},
+    ]
     result = evaluate(_three_entries(helpers), custom(_quota_measure(helpers, allocations=allocations)))
     # partners (Australia) get 800 kg: its 400 kg fits. Others (China) get 200 kg: "second" (500 kg, Aug 15)
-    # uses 200 in quota and 300 over -> 50% x 5,000 x 3/5 = 1,500; "third" (300 kg) is all over -> 50% x 3,000.
+    # uses 200 in quota and 300 over -> 50% x 5,000 x 3/5 = 1,500; "third" (300 kg) is all over ->
+    # 50% x 3,000.
     assert amounts(result, "first") == {"trq:in_quota": 0.0}
     assert amounts(result, "second")["trq:over_quota"] == pytest.approx(1_500.0)
     assert amounts(result, "third") == {"trq:over_quota": pytest.approx(1_500.0)}
@@ -272,15 +417,41 @@ def test_quota_carries_over_partitions(helpers: Any) -> None:
 
 
 def test_specific_and_compound_rates(helpers: Any) -> None:
-    frame = helpers.ledger([{"line_id": "x", "entry_date": date(2026, 1, 1), "hts": "2846902040",
-                             "country_origin": "CHN", "customs_value_usd": 10_000.0, "quantity_kg": 500.0,
-                             "content_mineral": "neodymium", "content_kg": 400.0}])
-    specific = helpers.measure(id="spec", authority="other", products={"all": True}, basis="quantity",
-                               rate={"kind": "specific", "amount": 2.0, "unit": "kg"})
-    compound = helpers.measure(id="comp", authority="other", products={"all": True},
-                               rate={"kind": "compound", "rate": "5%", "amount": 1.0, "unit": "kg"})
-    content = helpers.measure(id="perkg", authority="other", products={"all": True}, basis="content_mass",
-                              content={"minerals": ["neodymium"]}, rate={"kind": "specific", "amount": 3.0})
+    frame = helpers.ledger(
+        [
+            {
+                "line_id": "x",
+                "entry_date": date(2026, 1, 1),
+                "hts": "2846902040",
+                "country_origin": "CHN",
+                "customs_value_usd": 10_000.0,
+                "quantity_kg": 500.0,
+                "content_mineral": "neodymium",
+                "content_kg": 400.0,
+            }
+        ]
+    )
+    specific = helpers.measure(
+        id="spec",
+        authority="other",
+        products={"all": True},
+        basis="quantity",
+        rate={"kind": "specific", "amount": 2.0, "unit": "kg"},
+    )
+    compound = helpers.measure(
+        id="comp",
+        authority="other",
+        products={"all": True},
+        rate={"kind": "compound", "rate": "5%", "amount": 1.0, "unit": "kg"},
+    )
+    content = helpers.measure(
+        id="perkg",
+        authority="other",
+        products={"all": True},
+        basis="content_mass",
+        content={"minerals": ["neodymium"]},
+        rate={"kind": "specific", "amount": 3.0},
+    )
     got = amounts(evaluate(frame, custom(specific, compound, content)), "x")
     assert got["spec"] == pytest.approx(1_000.0)  # $2/kg x 500 kg
     assert got["comp"] == pytest.approx(1_000.0)  # 5% x 10,000 + $1/kg x 500 kg = 500 + 500
@@ -289,15 +460,34 @@ def test_specific_and_compound_rates(helpers: Any) -> None:
 
 def test_schedule_compound_rate_from_hts(helpers: Any, status_quo: MeasureSet) -> None:
     # 0402.29.50.00 milk powder: general rate "$1.104/kg + 14.9%"; 1,000 kg worth $5,000 from New Zealand.
-    frame = helpers.ledger([{"line_id": "milk", "entry_date": date(2026, 9, 1), "hts": "0402295000",
-                             "country_origin": "NZL", "customs_value_usd": 5_000.0, "quantity_kg": 1000.0}])
+    frame = helpers.ledger(
+        [
+            {
+                "line_id": "milk",
+                "entry_date": date(2026, 9, 1),
+                "hts": "0402295000",
+                "country_origin": "NZL",
+                "customs_value_usd": 5_000.0,
+                "quantity_kg": 1000.0,
+            }
+        ]
+    )
     got = amounts(evaluate(frame, status_quo), "milk")
     assert got["mfn_general"] == pytest.approx(1_104.0 + 745.0)  # 1.104 x 1,000 + 14.9% x 5,000
 
 
 def test_missing_quantity_is_an_issue_not_zero(helpers: Any, status_quo: MeasureSet) -> None:
-    frame = helpers.ledger([{"line_id": "milk", "entry_date": date(2026, 9, 1), "hts": "0402295000",
-                             "country_origin": "NZL", "customs_value_usd": 5_000.0}])
+    frame = helpers.ledger(
+        [
+            {
+                "line_id": "milk",
+                "entry_date": date(2026, 9, 1),
+                "hts": "0402295000",
+                "country_origin": "NZL",
+                "customs_value_usd": 5_000.0,
+            }
+        ]
+    )
     result = evaluate(frame, status_quo)
     assert amounts(result, "milk")["mfn_general"] is None
     assert line(result, "milk")["issues"] == 1
@@ -308,26 +498,52 @@ def test_missing_quantity_is_an_issue_not_zero(helpers: Any, status_quo: Measure
 # stacking and dates
 
 
-def test_preference_replaces_mfn_only_where_claimed_and_eligible(helpers: Any, status_quo: MeasureSet) -> None:
+def test_preference_replaces_mfn_only_where_claimed_and_eligible(
+    helpers: Any, status_quo: MeasureSet
+) -> None:
     # 2805.30.00.20 neodymium metal, MFN 5%, special Free (S = USMCA), 2026-09-01, $10,000 each.
     rows = [("mx_claim", "MEX", "S"), ("mx_no_claim", "MEX", None), ("cn_claim", "CHN", "S")]
-    frame = helpers.ledger([{"line_id": lid, "entry_date": date(2026, 9, 1), "hts": "2805300020",
-                             "country_origin": c, "customs_value_usd": 10_000.0, "preference_program": p}
-                            for lid, c, p in rows])
+    frame = helpers.ledger(
+        [
+            {
+                "line_id": lid,
+                "entry_date": date(2026, 9, 1),
+                "hts": "2805300020",
+                "country_origin": c,
+                "customs_value_usd": 10_000.0,
+                "preference_program": p,
+            }
+            for lid, c, p in rows
+        ]
+    )
     result = evaluate(frame, status_quo)
-    assert amounts(result, "mx_claim")["preference_fta"] == 0.0 and "mfn_general" not in amounts(result, "mx_claim")
+    assert amounts(result, "mx_claim")["preference_fta"] == 0.0 and "mfn_general" not in amounts(
+        result, "mx_claim"
+    )
     assert amounts(result, "mx_no_claim")["mfn_general"] == pytest.approx(500.0)  # 5% x 10,000: not claimed
     assert amounts(result, "cn_claim")["mfn_general"] == pytest.approx(500.0)  # China cannot claim USMCA
 
 
 def test_later_301_increase_replaces_the_earlier_list_rate(helpers: Any, status_quo: MeasureSet) -> None:
     # 8541.10.00.70 diodes: Section 301 List 3 (25%), raised to 50% from 2025-01-01 (heading 9903.91.05).
-    frame = helpers.ledger([
-        {"line_id": "2024", "entry_date": date(2024, 12, 1), "hts": "8541100070", "country_origin": "CHN",
-         "customs_value_usd": 1_000.0},
-        {"line_id": "2025", "entry_date": date(2025, 6, 1), "hts": "8541100070", "country_origin": "CHN",
-         "customs_value_usd": 1_000.0},
-    ])
+    frame = helpers.ledger(
+        [
+            {
+                "line_id": "2024",
+                "entry_date": date(2024, 12, 1),
+                "hts": "8541100070",
+                "country_origin": "CHN",
+                "customs_value_usd": 1_000.0,
+            },
+            {
+                "line_id": "2025",
+                "entry_date": date(2025, 6, 1),
+                "hts": "8541100070",
+                "country_origin": "CHN",
+                "customs_value_usd": 1_000.0,
+            },
+        ]
+    )
     result = evaluate(frame, status_quo)
     assert amounts(result, "2024")["s301_list3"] == pytest.approx(250.0)  # 25% x 1,000
     later = amounts(result, "2025")
@@ -336,32 +552,68 @@ def test_later_301_increase_replaces_the_earlier_list_rate(helpers: Any, status_
 
 
 def test_redating_applies_the_measures_of_the_new_date(helpers: Any, status_quo: MeasureSet) -> None:
-    frame = helpers.ledger([{"line_id": "mag", "entry_date": date(2026, 3, 10), "hts": "8505110070",
-                             "country_origin": "CHN", "customs_value_usd": 100_000.0}])
+    frame = helpers.ledger(
+        [
+            {
+                "line_id": "mag",
+                "entry_date": date(2026, 3, 10),
+                "hts": "8505110070",
+                "country_origin": "CHN",
+                "customs_value_usd": 100_000.0,
+            }
+        ]
+    )
     before = evaluate(frame, status_quo, as_of=date(2025, 6, 1))
     got = amounts(before, "mag")
     assert "s301_2026_graphite_magnets_batteries" not in got  # not yet in force on 2025-06-01
-    assert got["ieepa_fentanyl_china_20pct"] == pytest.approx(20_000.0)  # 20% in force 2025-03-04 .. 2025-11-09
+    assert got["ieepa_fentanyl_china_20pct"] == pytest.approx(
+        20_000.0
+    )  # 20% in force 2025-03-04 .. 2025-11-09
     assert line(before, "mag")["eval_date"] == date(2025, 6, 1)
 
 
 def test_scenario_before_its_start_date_adds_nothing_and_says_so(helpers: Any) -> None:
-    frame = helpers.ledger([{"line_id": "ox", "entry_date": date(2026, 3, 1), "hts": "2846902040",
-                             "country_origin": "CHN", "customs_value_usd": 70_000.0, "quantity_kg": 1000.0}])
+    frame = helpers.ledger(
+        [
+            {
+                "line_id": "ox",
+                "entry_date": date(2026, 3, 1),
+                "hts": "2846902040",
+                "country_origin": "CHN",
+                "customs_value_usd": 70_000.0,
+                "quantity_kg": 1000.0,
+            }
+        ]
+    )
     result = evaluate(frame, loader.load_scenario("s232_tariff_non_partners"))
     assert "pcmdp_s232_processed_non_partners" not in amounts(result, "ox")
     assert any("re-date them with --as-of" in note for note in result.notes)
     redated = evaluate(frame, loader.load_scenario("s232_tariff_non_partners"), as_of=date(2026, 9, 1))
-    assert amounts(redated, "ox")["pcmdp_s232_processed_non_partners"] == pytest.approx(17_500.0)  # 25% x 70,000
+    assert amounts(redated, "ox")["pcmdp_s232_processed_non_partners"] == pytest.approx(
+        17_500.0
+    )  # 25% x 70,000
 
 
 def test_dated_groups_partner_joins_on_its_signing_date(helpers: Any) -> None:
     # Australia joined the U.S. critical-minerals frameworks on 2025-10-20: before that it is a non-partner.
-    frame = helpers.ledger([{"line_id": "au", "entry_date": date(2025, 9, 1), "hts": "2846902040",
-                             "country_origin": "AUS", "customs_value_usd": 70_000.0, "quantity_kg": 1000.0}])
-    measure_set = loader.load_scenario("s232_tariff_non_partners",
-                                       ["start_date=2025-01-01", "partner_groups=[us_cm_frameworks]"])
-    assert amounts(evaluate(frame, measure_set), "au")["pcmdp_s232_processed_non_partners"] == pytest.approx(17_500.0)
+    frame = helpers.ledger(
+        [
+            {
+                "line_id": "au",
+                "entry_date": date(2025, 9, 1),
+                "hts": "2846902040",
+                "country_origin": "AUS",
+                "customs_value_usd": 70_000.0,
+                "quantity_kg": 1000.0,
+            }
+        ]
+    )
+    measure_set = loader.load_scenario(
+        "s232_tariff_non_partners", ["start_date=2025-01-01", "partner_groups=[us_cm_frameworks]"]
+    )
+    assert amounts(evaluate(frame, measure_set), "au")["pcmdp_s232_processed_non_partners"] == pytest.approx(
+        17_500.0
+    )
     later = evaluate(frame, measure_set, as_of=date(2025, 11, 1))
     assert "pcmdp_s232_processed_non_partners" not in amounts(later, "au")
 
@@ -369,12 +621,28 @@ def test_dated_groups_partner_joins_on_its_signing_date(helpers: Any) -> None:
 def test_arrow_input_and_partitions_give_the_same_result(helpers: Any, status_quo: MeasureSet) -> None:
     from critmin.duty import evaluate_batches
 
-    frame = helpers.ledger([
-        {"line_id": f"l{i}", "entry_date": date(2026, 1 + i % 9, 1 + i), "hts": code, "country_origin": c,
-         "customs_value_usd": 1000.0 * (i + 1), "quantity_kg": 10.0 * (i + 1)}
-        for i, (code, c) in enumerate([("8505110070", "CHN"), ("7408116000", "CHL"), ("2846902040", "AUS"),
-                                       ("8507600020", "CHN"), ("7318150000", "DEU"), ("2805300020", "VNM")])
-    ])
+    frame = helpers.ledger(
+        [
+            {
+                "line_id": f"l{i}",
+                "entry_date": date(2026, 1 + i % 9, 1 + i),
+                "hts": code,
+                "country_origin": c,
+                "customs_value_usd": 1000.0 * (i + 1),
+                "quantity_kg": 10.0 * (i + 1),
+            }
+            for i, (code, c) in enumerate(
+                [
+                    ("8505110070", "CHN"),
+                    ("7408116000", "CHL"),
+                    ("2846902040", "AUS"),
+                    ("8507600020", "CHN"),
+                    ("7318150000", "DEU"),
+                    ("2805300020", "VNM"),
+                ]
+            )
+        ]
+    )
     whole = evaluate(frame.to_arrow(), status_quo)
     parts = pl.concat([r.lines for r in evaluate_batches([frame.slice(0, 3), frame.slice(3)], status_quo)])
     assert parts.get_column("duty").to_list() == pytest.approx(whole.lines.get_column("duty").to_list())

@@ -31,12 +31,17 @@ def test_show_measure_and_scenario() -> None:
     result = runner.invoke(app, ["policy", "show", "s232_copper_content", "--format", "json"])
     assert result.exit_code == 0, result.output
     shown = json.loads(result.stdout)
-    assert shown["basis"] == "content_value" and shown["defined_in"].endswith(".yaml:" + shown["defined_in"].split(":")[-1])
+    assert shown["basis"] == "content_value" and shown["defined_in"].endswith(
+        ".yaml:" + shown["defined_in"].split(":")[-1]
+    )
     result = runner.invoke(app, ["policy", "show", "trq", "--set", "quota_kg=5000", "--format", "json"])
     shown = json.loads(result.stdout)
     assert shown["parameters"]["quota_kg"] == {
-        "value": 5000, "description": "Quota volume per calendar year, kg of product", "example": False,
-        "overridden": True}
+        "value": 5000,
+        "description": "Quota volume per calendar year, kg of product",
+        "example": False,
+        "overridden": True,
+    }
     assert [m["id"] for m in shown["measures"]] == ["pcmdp_trq_rare_earths"]
 
 

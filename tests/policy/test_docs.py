@@ -10,10 +10,27 @@ from critmin.policy import models
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "measures.md"
 
-MODELS = [models.Measure, models.ProductScope, models.OriginScope, models.Claim, models.ContentSpec,
-          models.AdValorem, models.Specific, models.Compound, models.ScheduleRate, models.PriceFloor,
-          models.ReferencePrice, models.Quota, models.Allocation, models.Stacking, models.Citation,
-          models.ScenarioSpec, models.Parameter, models.MeasureFile, models.HtsListRef]
+MODELS = [
+    models.Measure,
+    models.ProductScope,
+    models.OriginScope,
+    models.Claim,
+    models.ContentSpec,
+    models.AdValorem,
+    models.Specific,
+    models.Compound,
+    models.ScheduleRate,
+    models.PriceFloor,
+    models.ReferencePrice,
+    models.Quota,
+    models.Allocation,
+    models.Stacking,
+    models.Citation,
+    models.ScenarioSpec,
+    models.Parameter,
+    models.MeasureFile,
+    models.HtsListRef,
+]
 
 
 def test_every_field_is_documented() -> None:

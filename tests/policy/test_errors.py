@@ -42,8 +42,9 @@ def test_good_file_loads(tmp_path: Path) -> None:
 
 
 def test_every_problem_is_listed_with_line_field_and_fix(tmp_path: Path) -> None:
-    bad = GOOD.replace("rate: 25%", "rate: lots").replace("{hts: [\"8505.11\"]}", "{hts: [\"85x\"]}") + (
-        "    origin: {countries: [China]}\n    stacking: {precedance: 3}\n")
+    bad = GOOD.replace("rate: 25%", "rate: lots").replace('{hts: ["8505.11"]}', '{hts: ["85x"]}') + (
+        "    origin: {countries: [China]}\n    stacking: {precedance: 3}\n"
+    )
     found = problems(write(tmp_path, bad))
     by_field = {field: (line, message, fix) for line, field, message, fix in found}
     assert by_field["measures[0].rate.rate"][0] == 9  # the `rate:` line of the file
@@ -73,14 +74,16 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
 
 
 def test_incoherent_rate_and_basis(tmp_path: Path) -> None:
-    text = GOOD.replace("rate: {kind: ad_valorem, rate: 25%}", "basis: quantity\n    rate: {kind: ad_valorem, rate: 0.1}")
+    text = GOOD.replace(
+        "rate: {kind: ad_valorem, rate: 25%}", "basis: quantity\n    rate: {kind: ad_valorem, rate: 0.1}"
+    )
     [(line, field, message, _)] = problems(write(tmp_path, text))
     assert field == "measures[0]" and "value basis" in message and line == 2
 
 
 def test_unknown_stacking_reference_suggests_the_right_id(tmp_path: Path) -> None:
     text = GOOD + "    stacking: {excludes: [mfn_generl]}\n"
-    [(line, field, message, fix)] = problems(write(tmp_path, text))
+    [(_, field, message, fix)] = problems(write(tmp_path, text))
     assert field == "my_tariff.stacking.excludes" and "mfn_generl" in message and "mfn_general" in fix
 
 
@@ -141,22 +144,41 @@ def test_unknown_scenario_name_suggests_shipped_ones() -> None:
 
 
 def test_model_rules() -> None:
-    base = {"id": "x", "title": "Test", "authority": "other", "status": "scenario",
-            "citations": [{"document": "Doc", "date": "2026-01-01", "url": "https://e.org"}],
-            "products": {"all": True}}
+    base = {
+        "id": "x",
+        "title": "Test",
+        "authority": "other",
+        "status": "scenario",
+        "citations": [{"document": "Doc", "date": "2026-01-01", "url": "https://e.org"}],
+        "products": {"all": True},
+    }
     with pytest.raises(ValueError, match="exactly one of `rate` or `quota`"):
         Measure.model_validate(base)
     with pytest.raises(ValueError, match="refund_eligible applies only"):
         Measure.model_validate({**base, "refund_eligible": True, "rate": {"kind": "ad_valorem", "rate": 0.1}})
     with pytest.raises(ValueError, match="content"):
-        Measure.model_validate({**base, "basis": "content_value", "rate": {"kind": "ad_valorem", "rate": 0.1}})
+        Measure.model_validate(
+            {**base, "basis": "content_value", "rate": {"kind": "ad_valorem", "rate": 0.1}}
+        )
     with pytest.raises(ValueError, match="over_quota"):
-        Measure.model_validate({**base, "quota": {"volume": 1, "unit": "kg",
-                                                  "in_quota": {"kind": "ad_valorem", "rate": 0}}})
+        Measure.model_validate(
+            {**base, "quota": {"volume": 1, "unit": "kg", "in_quota": {"kind": "ad_valorem", "rate": 0}}}
+        )
     with pytest.raises(ValueError, match="add up to"):
-        Measure.model_validate({**base, "quota": {
-            "volume": 1, "unit": "kg", "hard_cap": True, "in_quota": {"kind": "ad_valorem", "rate": 0},
-            "allocations": [{"name": "a", "countries": ["CHN"], "share": 0.7},
-                            {"name": "b", "rest": True, "share": 0.7}]}})
+        Measure.model_validate(
+            {
+                **base,
+                "quota": {
+                    "volume": 1,
+                    "unit": "kg",
+                    "hard_cap": True,
+                    "in_quota": {"kind": "ad_valorem", "rate": 0},
+                    "allocations": [
+                        {"name": "a", "countries": ["CHN"], "share": 0.7},
+                        {"name": "b", "rest": True, "share": 0.7},
+                    ],
+                },
+            }
+        )
     ok = Measure.model_validate({**base, "rate": {"kind": "ad_valorem", "rate": "7.5%"}})
     assert ok.rate is not None and ok.rate.kind == "ad_valorem" and ok.rate.rate == pytest.approx(0.075)

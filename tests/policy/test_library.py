@@ -44,7 +44,9 @@ def _rate(m: Measure) -> float:
         ("s232_pcmdp_proclamation_11001", 0.0, date(2026, 1, 14), "in_force"),
     ],
 )
-def test_in_force_facts(lib: dict[str, Measure], measure_id: str, rate: float, start: date, status: str) -> None:
+def test_in_force_facts(
+    lib: dict[str, Measure], measure_id: str, rate: float, start: date, status: str
+) -> None:
     m = lib[measure_id]
     assert _rate(m) == pytest.approx(rate)
     assert m.effective_from == start
@@ -107,8 +109,14 @@ def test_in_force_set_filters_by_date() -> None:
 
 def test_shipped_scenarios_load_with_example_parameters() -> None:
     summaries = {s.id: s for s in loader.shipped_scenarios()}
-    assert set(summaries) == {"status_quo", "s232_tariff_non_partners", "price_floor_partners_tariff_others",
-                              "minimum_import_price", "trq", "combined"}
+    assert set(summaries) == {
+        "status_quo",
+        "s232_tariff_non_partners",
+        "price_floor_partners_tariff_others",
+        "minimum_import_price",
+        "trq",
+        "combined",
+    }
     for sid, summary in summaries.items():
         if sid != "status_quo":
             assert summary.measure_ids, sid

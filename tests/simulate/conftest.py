@@ -22,10 +22,20 @@ from critmin.policy.params import Override
 from critmin.policy.trees import PriceUncertainty, TreePath, Uncertainty, VolumeUncertainty
 
 SCHEMA: dict[str, Any] = {
-    "line_id": pl.String, "entry_date": pl.Date, "hts": pl.String, "country_origin": pl.String,
-    "country_export": pl.String, "country_smelt_cast": pl.String, "supplier": pl.String,
-    "quantity": pl.Float64, "unit": pl.String, "quantity_kg": pl.Float64, "customs_value_usd": pl.Float64,
-    "preference_program": pl.String, "content_mineral": pl.String, "content_kg": pl.Float64,
+    "line_id": pl.String,
+    "entry_date": pl.Date,
+    "hts": pl.String,
+    "country_origin": pl.String,
+    "country_export": pl.String,
+    "country_smelt_cast": pl.String,
+    "supplier": pl.String,
+    "quantity": pl.Float64,
+    "unit": pl.String,
+    "quantity_kg": pl.Float64,
+    "customs_value_usd": pl.Float64,
+    "preference_program": pl.String,
+    "content_mineral": pl.String,
+    "content_kg": pl.Float64,
     "content_value_usd": pl.Float64,
 }
 FIXED = Uncertainty(prices=PriceUncertainty(scale=0.0), volumes=VolumeUncertainty(sd=0.0))
@@ -37,8 +47,17 @@ MAGNET = "8505110070"  # NdFeB magnet: a derivative product
 
 
 def line(i: int, day: dt.date, hts: str, origin: str, supplier: str, kg: float, usd: float) -> dict[str, Any]:
-    return {"line_id": f"L{i}", "entry_date": day, "hts": hts, "country_origin": origin, "supplier": supplier,
-            "quantity": kg, "unit": "kg", "quantity_kg": kg, "customs_value_usd": usd}
+    return {
+        "line_id": f"L{i}",
+        "entry_date": day,
+        "hts": hts,
+        "country_origin": origin,
+        "supplier": supplier,
+        "quantity": kg,
+        "unit": "kg",
+        "quantity_kg": kg,
+        "customs_value_usd": usd,
+    }
 
 
 def ledger(rows: list[dict[str, Any]]) -> pl.DataFrame:
@@ -51,7 +70,9 @@ def write_tree(tmp_path: Path, body: str, name: str = "tree.yaml") -> Path:
     return path
 
 
-def engine_cost(placed: pl.DataFrame, path: TreePath, values: dict[str, dict[str, Any]] | None = None) -> float:
+def engine_cost(
+    placed: pl.DataFrame, path: TreePath, values: dict[str, dict[str, Any]] | None = None
+) -> float:
     """Duties plus exporter payments of one path, straight from the engine (parameters fixed: ``values`` by
     node id override the tree's)."""
     total = 0.0
@@ -73,12 +94,14 @@ def engine_cost(placed: pl.DataFrame, path: TreePath, values: dict[str, dict[str
 def hand_ledger() -> pl.DataFrame:
     """Five entries in November 2025 (placed in November 2026 by a tree starting 2026-07-01)."""
     day = dt.date(2025, 11, 5)
-    return ledger([
-        line(1, day, OXIDE, "AUS", "Lynas", 1000.0, 80_000.0),  # 80 USD/kg, a partner origin
-        line(2, day + dt.timedelta(days=1), OXIDE, "CHN", "Baotou", 600.0, 36_000.0),  # 60 USD/kg
-        line(3, day + dt.timedelta(days=2), ND_METAL, "CHN", "Baotou", 500.0, 50_000.0),
-        line(4, day + dt.timedelta(days=3), ND_METAL, "VNM", "Hanoi", 500.0, 45_000.0),
-    ])
+    return ledger(
+        [
+            line(1, day, OXIDE, "AUS", "Lynas", 1000.0, 80_000.0),  # 80 USD/kg, a partner origin
+            line(2, day + dt.timedelta(days=1), OXIDE, "CHN", "Baotou", 600.0, 36_000.0),  # 60 USD/kg
+            line(3, day + dt.timedelta(days=2), ND_METAL, "CHN", "Baotou", 500.0, 50_000.0),
+            line(4, day + dt.timedelta(days=3), ND_METAL, "VNM", "Hanoi", 500.0, 45_000.0),
+        ]
+    )
 
 
 @dataclass(frozen=True)

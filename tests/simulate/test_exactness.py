@@ -30,11 +30,15 @@ HEAD = """tree:
 
 
 def test_one_certain_branch_equals_the_engine(kit: Any, hand_ledger: pl.DataFrame, tmp_path: Path) -> None:
-    tree = kit.write_tree(tmp_path, HEAD + """  root:
+    tree = kit.write_tree(
+        tmp_path,
+        HEAD
+        + """  root:
     id: tariff
     scenario: s232_tariff_non_partners
     params: {rate: 0.3, derivative_rate: 0.2}
-""")
+""",
+    )
     result = simulate(tree, hand_ledger, draws=50, seed=1, uncertainty=kit.fixed, sensitivity=False)
     # AUS is a partner (no tariff); the oxide is MFN-free, neodymium metal pays 5% MFN:
     #   CHN oxide   36,000 x 0.30                    = 10,800
@@ -130,8 +134,12 @@ def test_floor_and_quota_draws_match_the_engine_draw_by_draw(kit: Any, tmp_path:
             for choice in segment.choices:
                 index = index * len(choice.dist.values) + int(draws.choices[choice.name][d])
             variant = segment.variants[index]
-            values = {k: float(draws.params[f"{segment.node_id}.{k}"][d])
-                      if f"{segment.node_id}.{k}" in draws.params else v for k, v in variant.overrides.items()}
+            values = {
+                k: float(draws.params[f"{segment.node_id}.{k}"][d])
+                if f"{segment.node_id}.{k}" in draws.params
+                else v
+                for k, v in variant.overrides.items()
+            }
             mechanisms.add(values.get("floor_mechanism"))
             measures = load_scenario(segment.scenario, [Override(k, v, "") for k, v in values.items()])
             dates = repriced.get_column("entry_date")
@@ -147,11 +155,16 @@ def test_floor_and_quota_draws_match_the_engine_draw_by_draw(kit: Any, tmp_path:
 
 
 def test_hand_worked_floor_and_quota(kit: Any, hand_ledger: pl.DataFrame, tmp_path: Path) -> None:
-    quota = kit.write_tree(tmp_path, HEAD + """  root:
+    quota = kit.write_tree(
+        tmp_path,
+        HEAD
+        + """  root:
     id: q
     scenario: trq
     params: {quota_kg: 1000, partner_share: 0.8, others_share: 0.2, in_quota_rate: 0.0, over_quota_rate: 0.5}
-""", "quota.yaml")
+""",
+        "quota.yaml",
+    )
     result = simulate(quota, hand_ledger, draws=20, seed=0, uncertainty=kit.fixed, sensitivity=False)
     # Partners' allocation 0.8 x 1000 = 800 kg; everyone else's 0.2 x 1000 = 200 kg; filled in date order.
     #   AUS oxide 1000 kg, 80,000 USD: 800 in, 200 over -> 0.5 x 80,000 x 200/1000 =  8,000
@@ -162,11 +175,16 @@ def test_hand_worked_floor_and_quota(kit: Any, hand_ledger: pl.DataFrame, tmp_pa
     # plus 5% MFN on the two neodymium lines
     assert result.summary["mean"] == pytest.approx(67_500 + 2_500 + 2_250)
 
-    floors = kit.write_tree(tmp_path, HEAD + """  root:
+    floors = kit.write_tree(
+        tmp_path,
+        HEAD
+        + """  root:
     id: f
     scenario: price_floor_partners_tariff_others
     params: {non_partner_rate: 0.25, floor_mechanism: price_undertaking}
-""", "floors.yaml")
+""",
+        "floors.yaml",
+    )
     result = simulate(floors, hand_ledger, draws=20, seed=0, uncertainty=kit.fixed, sensitivity=False)
     # AUS oxide at 80 USD/kg under the 110 USD/kg NdPr oxide floor: (110 - 80) x 1000 kg paid to the exporter
     assert result.by_measure["pcmdp_floor_partners"] == pytest.approx(30_000)
@@ -210,6 +228,8 @@ def test_degenerate_inputs_reproduce_every_branch_exactly(kit: Any, tmp_path: Pa
         engine = kit.engine_cost(placed, path)
         assert branch["central"] == pytest.approx(engine, rel=1e-12), branch["branch"]
         assert branch["mean"] == pytest.approx(engine, rel=1e-12), branch["branch"]
-        assert branch["p5"] == pytest.approx(engine, rel=1e-12) and branch["p95"] == pytest.approx(engine, rel=1e-12)
+        assert branch["p5"] == pytest.approx(engine, rel=1e-12) and branch["p95"] == pytest.approx(
+            engine, rel=1e-12
+        )
     # the branches differ, so the test would notice a wrong path
     assert len({round(b["mean"]) for b in result.by_branch}) == len(result.by_branch)

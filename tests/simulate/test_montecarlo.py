@@ -36,8 +36,14 @@ def test_two_branch_mean_is_the_probability_weighted_engine_result(
     kit: Any, hand_ledger: pl.DataFrame, tmp_path: Path
 ) -> None:
     draws = 20_000
-    result = simulate(kit.write_tree(tmp_path, TWO), hand_ledger, draws=draws, seed=3, uncertainty=kit.fixed,
-                      sensitivity=False)
+    result = simulate(
+        kit.write_tree(tmp_path, TWO),
+        hand_ledger,
+        draws=draws,
+        seed=3,
+        uncertainty=kit.fixed,
+        sensitivity=False,
+    )
     calm, tariff = result.by_branch
     # status quo: 5% MFN on the two neodymium lines = 0.05 x (50,000 + 45,000)
     assert calm["central"] == pytest.approx(4_750)
@@ -74,12 +80,20 @@ def test_risk_measures_are_cost_percentiles_and_tail_means() -> None:
 
 
 def test_breakdowns_add_up_to_the_mean(kit: Any, tmp_path: Path) -> None:
-    ledger = kit.ledger([
-        kit.line(1, __import__("datetime").date(2025, 8, 10), kit.oxide, "AUS", "Lynas", 900.0, 72_000.0),
-        kit.line(2, __import__("datetime").date(2025, 9, 10), kit.oxide, "CHN", "Baotou", 700.0, 42_000.0),
-        kit.line(3, __import__("datetime").date(2025, 12, 1), kit.nd_metal, "CHN", "Baotou", 500.0, 50_000.0),
-        kit.line(4, __import__("datetime").date(2026, 2, 1), kit.nd_metal, "VNM", "Hanoi", 300.0, 27_000.0),
-    ])
+    ledger = kit.ledger(
+        [
+            kit.line(1, __import__("datetime").date(2025, 8, 10), kit.oxide, "AUS", "Lynas", 900.0, 72_000.0),
+            kit.line(
+                2, __import__("datetime").date(2025, 9, 10), kit.oxide, "CHN", "Baotou", 700.0, 42_000.0
+            ),
+            kit.line(
+                3, __import__("datetime").date(2025, 12, 1), kit.nd_metal, "CHN", "Baotou", 500.0, 50_000.0
+            ),
+            kit.line(
+                4, __import__("datetime").date(2026, 2, 1), kit.nd_metal, "VNM", "Hanoi", 300.0, 27_000.0
+            ),
+        ]
+    )
     result = simulate("pcmdp_window_2026", ledger, draws=3000, seed=9, switches=None)
     p = result.payload()
     mean = p["mean"]
@@ -97,9 +111,28 @@ def test_breakdowns_add_up_to_the_mean(kit: Any, tmp_path: Path) -> None:
 
 def test_payload_keys(kit: Any, hand_ledger: pl.DataFrame) -> None:
     payload = simulate("pcmdp_window_2026", hand_ledger, draws=200, seed=0, switches=None).payload()
-    for key in ("mean", "p5", "p50", "p95", "var95", "cvar95", "var99", "cvar99", "by_branch", "by_mineral",
-                "tornado", "monthly", "by_origin", "by_supplier", "switching", "prices", "definitions"):
+    for key in (
+        "mean",
+        "p5",
+        "p50",
+        "p95",
+        "var95",
+        "cvar95",
+        "var99",
+        "cvar99",
+        "by_branch",
+        "by_mineral",
+        "tornado",
+        "monthly",
+        "by_origin",
+        "by_supplier",
+        "switching",
+        "prices",
+        "definitions",
+    ):
         assert key in payload, key
     assert set(payload["tornado"]) == {"one_at_a_time", "rank_correlation"}
     assert "percentile" in payload["definitions"]["var95"]
-    assert [m["month"] for m in payload["monthly"]][:2] == ["2026-07", "2026-08"] and len(payload["monthly"]) == 12
+    assert [m["month"] for m in payload["monthly"]][:2] == ["2026-07", "2026-08"] and len(
+        payload["monthly"]
+    ) == 12

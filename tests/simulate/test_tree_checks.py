@@ -35,20 +35,28 @@ def test_probabilities_must_add_up_to_one(kit: Any, tmp_path: Path) -> None:
 
 
 def test_a_rate_that_can_be_drawn_negative(kit: Any, tmp_path: Path) -> None:
-    text = _fails(kit, tmp_path, """      - id: a
+    text = _fails(
+        kit,
+        tmp_path,
+        """      - id: a
         probability: 1
         scenario: s232_tariff_non_partners
         params:
           rate: {dist: uniform, low: -0.1, high: 0.3}
-""")
+""",
+    )
     assert "tree.yaml:14" in text and "set by this branch" in text  # the line of `rate`
     assert "lowest values" in text and "greater than or equal to 0" in text and "parameter `rate`" in text
-    text = _fails(kit, tmp_path, """      - id: a
+    text = _fails(
+        kit,
+        tmp_path,
+        """      - id: a
         probability: 1
         scenario: s232_tariff_non_partners
         params:
           rate: {dist: normal, mean: 0.2, sd: 0.1}
-""")
+""",
+    )
     assert "lowest values" in text  # a normal without `low` is unbounded below
 
 
@@ -62,21 +70,31 @@ def test_unknown_measure_parameter_and_entry(kit: Any, tmp_path: Path) -> None:
 """)
     text = _fails(kit, tmp_path, f"      - {{id: a, probability: 1, scenario: {scenario}}}\n")
     assert "s232_steel_derivatives_typo" in text and "is not a measure of the in-force library" in text
-    text = _fails(kit, tmp_path, """      - id: a
+    text = _fails(
+        kit,
+        tmp_path,
+        """      - id: a
         probability: 1
         scenario: price_floor_partners_tariff_others
         params: {reference_prices.ndpr_oxid: 100}
-""")
+""",
+    )
     assert "has no entry `ndpr_oxid` in parameter `reference_prices`" in text
 
 
 def test_a_distribution_the_simulation_cannot_vary(kit: Any, tmp_path: Path) -> None:
-    tree = load_tree(kit.write_tree(tmp_path, HEAD + """      - id: a
+    tree = load_tree(
+        kit.write_tree(
+            tmp_path,
+            HEAD
+            + """      - id: a
         probability: 1
         scenario: s232_tariff_non_partners
         params:
           content_fallback_share: {dist: uniform, low: 0.5, high: 1.0}
-"""))
+""",
+        )
+    )
     with pytest.raises(PolicyError) as info:
         plan(tree)
     text = str(info.value)
@@ -99,4 +117,6 @@ def test_means_and_quantiles_of_distributions() -> None:
     clipped = Normal(dist="normal", mean=0.0, sd=1.0, low=0.0)
     # E[max(X, 0)] for a standard normal = 1 / sqrt(2 pi)
     assert mean_of(clipped) == pytest.approx(0.3989422804, rel=1e-9)
-    assert quantile_of(clipped, 0.2) == 0.0 and quantile_of(clipped, 0.975) == pytest.approx(1.959964, rel=1e-6)
+    assert quantile_of(clipped, 0.2) == 0.0 and quantile_of(clipped, 0.975) == pytest.approx(
+        1.959964, rel=1e-6
+    )

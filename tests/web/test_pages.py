@@ -138,3 +138,20 @@ def test_figure_json_cannot_close_its_script_element() -> None:
     text = figure_script_json(fig)
     assert "<" not in text
     assert json.loads(text)["data"][0]["x"] == ["</script><script>alert(1)</script>"]
+
+
+def test_a_page_served_from_memory_carries_each_browsers_own_token(loaded_client: TestClient) -> None:
+    from critmin.web.render import CSRF_MARKER
+    from critmin.web.security import CSRF_COOKIE
+
+    app = loaded_client.app
+    first, second = TestClient(app), TestClient(app)  # type: ignore[arg-type]
+    tokens = []
+    for client in (first, second):
+        client.get("/api/v1/health")
+        page = client.get("/ledger", params={"ledger": 1}).text
+        cookie = client.cookies.get(CSRF_COOKIE)
+        assert cookie and f'name="csrf_token" value="{cookie}"' in page
+        assert CSRF_MARKER not in page
+        tokens.append(cookie)
+    assert tokens[0] != tokens[1]

@@ -13,13 +13,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import polars as pl
 import typer
 from typer.core import TyperGroup
 
-from critmin.cli.output import console, err_console, print_frame, print_json
 from critmin.cli.output import Format as TableFormat
+from critmin.cli.output import console, err_console, print_frame, print_json
 from critmin.cli.policy import parse_date
 from critmin.cli.workspace import WorkspaceOption
 from critmin.duty import api
@@ -31,7 +30,7 @@ from critmin.workspace import Workspace
 class DefaultRun(TyperGroup):
     """A group whose first argument, when it is not a subcommand, goes to the ``run`` subcommand."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in {"--help", "-h"}:
             args = ["run", *args]
         return super().parse_args(ctx, args)
@@ -58,11 +57,20 @@ exposure_app = typer.Typer(
 
 FileArg = Annotated[Path, typer.Argument(help="Ledger file: CSV, TSV, Excel or Parquet.", show_default=False)]
 ScenarioOption = Annotated[
-    str, typer.Option("--scenario", "-s", help="Shipped scenario id (see `critmin policy scenarios`) or a YAML file.")
+    str,
+    typer.Option(
+        "--scenario", "-s", help="Shipped scenario id (see `critmin policy scenarios`) or a YAML file."
+    ),
 ]
-AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Re-date every line to this day (YYYY-MM-DD).")]
-SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override a scenario parameter: key=value.")]
-ContentOption = Annotated[Content, typer.Option("--content", help="Content-factor case for the headline figures.")]
+AsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="Re-date every line to this day (YYYY-MM-DD).")
+]
+SetOption = Annotated[
+    list[str] | None, typer.Option("--set", help="Override a scenario parameter: key=value.")
+]
+ContentOption = Annotated[
+    Content, typer.Option("--content", help="Content-factor case for the headline figures.")
+]
 MapOption = Annotated[Path | None, typer.Option("--map", help="Header mapping file for the ledger (YAML).")]
 SheetOption = Annotated[str | None, typer.Option("--sheet", help="Excel sheet name or 1-based number.")]
 
@@ -91,7 +99,9 @@ def _load(file: Path, mapping: Path | None, sheet: str | None) -> api.LoadedLedg
             f"see `critmin ledger validate {file}`."
         )
     if ledger.lines.is_empty():
-        raise InputError(f"{file} has no valid ledger lines to evaluate; see `critmin ledger validate {file}`.")
+        raise InputError(
+            f"{file} has no valid ledger lines to evaluate; see `critmin ledger validate {file}`."
+        )
     return ledger
 
 
@@ -120,24 +130,46 @@ def _notes(result: DutyResult) -> None:
 
 
 def _money_table(mapping: dict[str, float], key: str) -> pl.DataFrame:
-    return pl.DataFrame({key: list(mapping), "duty_usd": list(mapping.values())},
-                        schema={key: pl.String, "duty_usd": pl.Float64}).sort("duty_usd", descending=True)
+    return pl.DataFrame(
+        {key: list(mapping), "duty_usd": list(mapping.values())},
+        schema={key: pl.String, "duty_usd": pl.Float64},
+    ).sort("duty_usd", descending=True)
 
 
 def _print_tables(result: DutyResult) -> None:
     t = result.totals()
     examples = result.measure_set.example_parameters()
-    head = (f"Scenario [bold]{result.measure_set.id}[/bold] - {result.measure_set.title}; "
-            f"{'lines re-dated to ' + result.as_of.isoformat() if result.as_of else 'lines on their entry dates'}")
+    head = (
+        f"Scenario [bold]{result.measure_set.id}[/bold] - {result.measure_set.title}; "
+        f"{'lines re-dated to ' + result.as_of.isoformat() if result.as_of else 'lines on their entry dates'}"
+    )
     console.print(head)
     if examples:
         console.print("Example parameter values: " + ", ".join(f"{p.name}={p.value}" for p in examples))
-    summary = pl.DataFrame({
-        "item": ["lines", "customs value", "duty owed", "duty (low content)", "duty (high content)",
-                 "refund-eligible (invalidated)", "paid to exporters", "value beyond hard quotas"],
-        "usd": [float(t["lines"]), t["customs_value"], t["duty"], t["duty_low"], t["duty_high"],
-                t["refund_eligible"], t["paid_to_exporter"], t["unavailable_value"]],
-    })
+    summary = pl.DataFrame(
+        {
+            "item": [
+                "lines",
+                "customs value",
+                "duty owed",
+                "duty (low content)",
+                "duty (high content)",
+                "refund-eligible (invalidated)",
+                "paid to exporters",
+                "value beyond hard quotas",
+            ],
+            "usd": [
+                float(t["lines"]),
+                t["customs_value"],
+                t["duty"],
+                t["duty_low"],
+                t["duty_high"],
+                t["refund_eligible"],
+                t["paid_to_exporter"],
+                t["unavailable_value"],
+            ],
+        }
+    )
     print_frame(summary, TableFormat.table, title="Totals")
     print_frame(_money_table(t["by_measure"], "measure_id"), TableFormat.table, title="Duty by measure")
     print_frame(_money_table(t["by_mineral"], "mineral_id"), TableFormat.table, title="Duty by mineral")
@@ -150,14 +182,20 @@ def run(
     scenario: ScenarioOption = "status_quo",
     as_of: AsOfOption = None,
     sets: SetOption = None,
-    fmt: Annotated[OutFormat, typer.Option("--format", "-f", help="table, json, csv or xlsx.")] = OutFormat.table,
+    fmt: Annotated[
+        OutFormat, typer.Option("--format", "-f", help="table, json, csv or xlsx.")
+    ] = OutFormat.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (required for xlsx).")] = None,
     content: ContentOption = Content.central,
-    components: Annotated[bool, typer.Option("--components", help="CSV of components instead of lines.")] = False,
+    components: Annotated[
+        bool, typer.Option("--components", help="CSV of components instead of lines.")
+    ] = False,
     mapping: MapOption = None,
     sheet: SheetOption = None,
     workspace: WorkspaceOption = None,
-    record: Annotated[bool, typer.Option("--record/--no-record", help="Record the run in the workspace.")] = True,
+    record: Annotated[
+        bool, typer.Option("--record/--no-record", help="Record the run in the workspace.")
+    ] = True,
 ) -> None:
     """Duty of every line of FILE under a scenario, by measure, mineral and origin, with citations.
 
@@ -180,7 +218,9 @@ def run(
     if fmt is OutFormat.json:
         _emit_text(_json(result.payload()), out)
     elif fmt is OutFormat.csv:
-        frame = result.components.with_columns(pl.col(pl.Enum).cast(pl.String)) if components else result.lines
+        frame = (
+            result.components.with_columns(pl.col(pl.Enum).cast(pl.String)) if components else result.lines
+        )
         _emit_text(frame.write_csv(), out)
     else:
         _print_tables(result)
@@ -206,7 +246,9 @@ def compare_cmd(
     scenarios: Annotated[list[str], typer.Option("--scenario", "-s", help="Give exactly two: A then B.")],
     as_of: AsOfOption = None,
     sets: SetOption = None,
-    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="table, json or csv.")] = TableFormat.table,
+    fmt: Annotated[
+        TableFormat, typer.Option("--format", "-f", help="table, json or csv.")
+    ] = TableFormat.table,
     content: ContentOption = Content.central,
     mapping: MapOption = None,
     sheet: SheetOption = None,
@@ -220,8 +262,9 @@ def compare_cmd(
     day = parse_date(as_of)
     with _errors():
         ledger = _load(file, mapping, sheet)
-        comparison = api.exposure_compare(ledger, scenarios[0], scenarios[1], as_of=day, sets=sets or [],
-                                          content=content.value)
+        comparison = api.exposure_compare(
+            ledger, scenarios[0], scenarios[1], as_of=day, sets=sets or [], content=content.value
+        )
     if fmt is TableFormat.json:
         print_json(comparison.payload())
         return
@@ -230,11 +273,23 @@ def compare_cmd(
         return
     t = comparison.totals()
     console.print(f"B - A: [bold]{scenarios[1]}[/bold] minus [bold]{scenarios[0]}[/bold]")
-    print_frame(pl.DataFrame({"item": list(t["a"]), "a": list(t["a"].values()), "b": list(t["b"].values()),
-                              "difference": list(t["difference"].values())}), TableFormat.table, title="Totals")
+    print_frame(
+        pl.DataFrame(
+            {
+                "item": list(t["a"]),
+                "a": list(t["a"].values()),
+                "b": list(t["b"].values()),
+                "difference": list(t["difference"].values()),
+            }
+        ),
+        TableFormat.table,
+        title="Totals",
+    )
     for name in ("mineral", "origin", "supplier"):
         print_frame(comparison.tables[name], TableFormat.table, title=f"By {name}")
-    print_frame(comparison.tables["line"].head(20), TableFormat.table, title="Lines with the largest difference")
+    print_frame(
+        comparison.tables["line"].head(20), TableFormat.table, title="Lines with the largest difference"
+    )
 
 
 def explain_cmd(

@@ -15,8 +15,10 @@ from critmin.errors import CritminError
 from critmin.policy import loader
 from critmin.policy.errors import PolicyError
 
-app = typer.Typer(help="Trade measures as data: the in-force library, PCMDP scenarios, your own files.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Trade measures as data: the in-force library, PCMDP scenarios, your own files.",
+    no_args_is_help=True,
+)
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
 
@@ -27,7 +29,9 @@ def parse_date(value: str | None, option: str = "--as-of") -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise typer.BadParameter(f"{option} {value!r}: write the date as YYYY-MM-DD, e.g. 2026-09-01.") from exc
+        raise typer.BadParameter(
+            f"{option} {value!r}: write the date as YYYY-MM-DD, e.g. 2026-09-01."
+        ) from exc
 
 
 def fail(exc: CritminError) -> typer.Exit:
@@ -37,7 +41,9 @@ def fail(exc: CritminError) -> typer.Exit:
 
 @app.command("list")
 def list_measures(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Only measures whose window contains this date.")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Only measures whose window contains this date.")
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """The in-force library: every measure with its authority, legal status and dated window.
@@ -66,14 +72,19 @@ def _measure_view(measure_id: str) -> dict[str, Any] | None:
     for m in lib.measures:
         if m.id == measure_id:
             where = lib.located[m.id]
-            return {"defined_in": f"{where.file}:{where.line}", **m.model_dump(mode="json", exclude_defaults=True)}
+            return {
+                "defined_in": f"{where.file}:{where.line}",
+                **m.model_dump(mode="json", exclude_defaults=True),
+            }
     return None
 
 
 @app.command("show")
 def show(
     item: Annotated[str, typer.Argument(help="A measure id (see `policy list`) or a scenario id or file.")],
-    sets: Annotated[list[str] | None, typer.Option("--set", help="Override a scenario parameter: key=value.")] = None,
+    sets: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a scenario parameter: key=value.")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="yaml or json.")] = "yaml",
 ) -> None:
     """One measure, or one scenario with its parameters and the measures it adds.
@@ -92,25 +103,38 @@ def show(
             "title": measure_set.title,
             "description": measure_set.description,
             "parameters": {
-                p.name: {"value": p.value, "description": p.description, "example": p.example,
-                         "overridden": p.overridden, **({"source": p.source} if p.source else {})}
+                p.name: {
+                    "value": p.value,
+                    "description": p.description,
+                    "example": p.example,
+                    "overridden": p.overridden,
+                    **({"source": p.source} if p.source else {}),
+                }
                 for p in measure_set.parameters.values()
             },
             "library_measures": sum(1 for m in measure_set.measures if m.id in lib_ids),
-            "measures": [m.model_dump(mode="json", exclude_defaults=True) for m in measure_set.measures
-                         if m.id not in lib_ids],
+            "measures": [
+                m.model_dump(mode="json", exclude_defaults=True)
+                for m in measure_set.measures
+                if m.id not in lib_ids
+            ],
         }
     if fmt == "json":
         print_json(view)
     else:
-        console.print(yaml.safe_dump(view, sort_keys=False, allow_unicode=True, width=110), highlight=False,
-                      markup=False)
+        console.print(
+            yaml.safe_dump(view, sort_keys=False, allow_unicode=True, width=110),
+            highlight=False,
+            markup=False,
+        )
 
 
 @app.command("validate")
 def validate(
     file: Annotated[Path, typer.Argument(help="A measure file or scenario file (YAML).", show_default=False)],
-    sets: Annotated[list[str] | None, typer.Option("--set", help="Check with a parameter override: key=value.")] = None,
+    sets: Annotated[
+        list[str] | None, typer.Option("--set", help="Check with a parameter override: key=value.")
+    ] = None,
 ) -> None:
     """Check a measure or scenario file: every problem with file, line, field and the fix; exit 1 if any.
 
@@ -120,7 +144,11 @@ def validate(
         measure_set = loader.load_scenario(file, sets or [])
     except PolicyError as exc:
         raise fail(exc) from exc
-    own = [m for m in measure_set.measures if measure_set.located.get(m.id, loader.Located("", None)).file == str(file)]
+    own = [
+        m
+        for m in measure_set.measures
+        if measure_set.located.get(m.id, loader.Located("", None)).file == str(file)
+    ]
     console.print(
         f"OK: {file} defines {len(own)} measure(s)"
         + (f" and {len(measure_set.parameters)} parameter(s)" if measure_set.parameters else "")
@@ -136,24 +164,30 @@ def scenarios(fmt: FormatOption = Format.table) -> None:
     """
     items = loader.shipped_scenarios()
     if fmt is Format.json:
-        print_json([
-            {
-                "id": s.id,
-                "title": s.title,
-                "description": s.description,
-                "measures": list(s.measure_ids),
-                "parameters": {p.name: {"value": p.value, "example": p.example, "description": p.description}
-                               for p in s.parameters.values()},
-            }
-            for s in items
-        ])
+        print_json(
+            [
+                {
+                    "id": s.id,
+                    "title": s.title,
+                    "description": s.description,
+                    "measures": list(s.measure_ids),
+                    "parameters": {
+                        p.name: {"value": p.value, "example": p.example, "description": p.description}
+                        for p in s.parameters.values()
+                    },
+                }
+                for s in items
+            ]
+        )
         return
     rows = [
         {
             "id": s.id,
             "title": s.title,
             "measures": ", ".join(s.measure_ids) or "(in-force library only)",
-            "parameters": ", ".join(f"{p.name}={p.value}{'*' if p.example else ''}" for p in s.parameters.values()),
+            "parameters": ", ".join(
+                f"{p.name}={p.value}{'*' if p.example else ''}" for p in s.parameters.values()
+            ),
         }
         for s in items
     ]

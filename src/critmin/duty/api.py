@@ -33,8 +33,9 @@ def load_ledger(path: Path, *, mapping: Path | None = None, sheet: str | int | N
     from critmin.ledger.ingest import ingest
 
     result = ingest(path, mapping=mapping, sheet=sheet)
-    return LoadedLedger(result.lines, LedgerSource(str(path), result.source.sha256), result.rows_in,
-                        result.rows_quarantined)
+    return LoadedLedger(
+        result.lines, LedgerSource(str(path), result.source.sha256), result.rows_in, result.rows_quarantined
+    )
 
 
 def import_id_for(ws: Workspace, sha256: str | None) -> int | None:
@@ -109,13 +110,24 @@ def write_xlsx(result: DutyResult, path: Path) -> None:
         "By origin": _pairs(totals["by_origin"], "country_origin", "duty"),
         "Lines": result.lines,
         "Components": result.components.with_columns(pl.col(pl.Enum).cast(pl.String)),
-        "Measures": pl.DataFrame([
-            {k: (v if not isinstance(v, list) else "; ".join(
-                f"{c['document']} ({c['date']}) {c['url']}" if isinstance(c, dict) and "url" in c else str(c)
-                for c in v))
-             for k, v in m.items()}
-            for m in result.measures_used()
-        ]),
+        "Measures": pl.DataFrame(
+            [
+                {
+                    k: (
+                        v
+                        if not isinstance(v, list)
+                        else "; ".join(
+                            f"{c['document']} ({c['date']}) {c['url']}"
+                            if isinstance(c, dict) and "url" in c
+                            else str(c)
+                            for c in v
+                        )
+                    )
+                    for k, v in m.items()
+                }
+                for m in result.measures_used()
+            ]
+        ),
     }
     with xlsxwriter.Workbook(str(path)) as workbook:
         for name, frame in sheets.items():
@@ -123,5 +135,6 @@ def write_xlsx(result: DutyResult, path: Path) -> None:
 
 
 def _pairs(mapping: dict[str, float], key: str, value: str) -> pl.DataFrame:
-    return pl.DataFrame({key: list(mapping), value: list(mapping.values())},
-                        schema={key: pl.String, value: pl.Float64})
+    return pl.DataFrame(
+        {key: list(mapping), value: list(mapping.values())}, schema={key: pl.String, value: pl.Float64}
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
@@ -80,7 +81,7 @@ def first_reason(pairs: list[tuple[pl.Expr, str]]) -> pl.Expr:
     """The first message whose condition holds (null when none does)."""
     if not pairs:
         return pl.lit(None, dtype=pl.String)
-    expr = pl.when(pairs[0][0]).then(pl.lit(pairs[0][1]))
+    expr: Any = pl.when(pairs[0][0]).then(pl.lit(pairs[0][1]))
     for cond, message in pairs[1:]:
         expr = expr.when(cond).then(pl.lit(message))
     return expr.otherwise(pl.lit(None, dtype=pl.String))

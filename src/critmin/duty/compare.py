@@ -30,8 +30,15 @@ class Comparison:
 
     def totals(self) -> dict[str, Any]:
         ta, tb = self.a.totals(), self.b.totals()
-        keys = ("customs_value", "duty", "duty_low", "duty_high", "paid_to_exporter", "refund_eligible",
-                "unavailable_value")
+        keys = (
+            "customs_value",
+            "duty",
+            "duty_low",
+            "duty_high",
+            "paid_to_exporter",
+            "refund_eligible",
+            "unavailable_value",
+        )
         return {
             "a": {k: ta[k] for k in keys},
             "b": {k: tb[k] for k in keys},
@@ -55,16 +62,19 @@ def compare(a: DutyResult, b: DutyResult) -> Comparison:
     """Per line, mineral, origin and supplier: duty under ``a``, under ``b`` and the difference."""
     la, lb = a.lines, b.lines
     if la.height != lb.height or not la.get_column("line_id").equals(lb.get_column("line_id")):
-        raise InputError("The two results are not of the same ledger lines; evaluate one ledger under both scenarios.")
-    both = la.select(
-        *DIMENSIONS.values(), "customs_value_usd", pl.col("duty").alias("duty_a")
-    ).with_columns(lb.get_column("duty").alias("duty_b"))
+        raise InputError(
+            "The two results are not of the same ledger lines; evaluate one ledger under both scenarios."
+        )
+    both = la.select(*DIMENSIONS.values(), "customs_value_usd", pl.col("duty").alias("duty_a")).with_columns(
+        lb.get_column("duty").alias("duty_b")
+    )
     tables: dict[str, pl.DataFrame] = {}
     for name, column in DIMENSIONS.items():
         label = "unmapped" if column == "mineral_id" else "unknown"
         grouped = (
-            both.group_by(pl.col(column).cast(pl.String).fill_null(label))
-            .agg(pl.col("customs_value_usd").sum(), pl.col("duty_a").sum(), pl.col("duty_b").sum())
+            both.group_by(pl.col(column).cast(pl.String).fill_null(label)).agg(
+                pl.col("customs_value_usd").sum(), pl.col("duty_a").sum(), pl.col("duty_b").sum()
+            )
             if name != "line"
             else both.select("line_id", "customs_value_usd", "duty_a", "duty_b")
         )

@@ -21,8 +21,19 @@ from critmin.policy.models import ContentSpec
 
 CASES: tuple[str, ...] = ("low", "central", "high")
 
-_MASS_UNITS = {"kg/kg": 1.0, "kg_per_kg": 1.0, "mass_fraction": 1.0, "fraction": 1.0, "g/g": 1.0, "t/t": 1.0,
-               "g/kg": 0.001, "%": 0.01, "pct": 0.01, "wt%": 0.01, "percent": 0.01}
+_MASS_UNITS = {
+    "kg/kg": 1.0,
+    "kg_per_kg": 1.0,
+    "mass_fraction": 1.0,
+    "fraction": 1.0,
+    "g/g": 1.0,
+    "t/t": 1.0,
+    "g/kg": 0.001,
+    "%": 0.01,
+    "pct": 0.01,
+    "wt%": 0.01,
+    "percent": 0.01,
+}
 _VALUE_UNITS = {"usd/usd": 1.0, "value_share": 1.0, "share_of_value": 1.0, "value_fraction": 1.0}
 
 
@@ -45,7 +56,9 @@ class ContentPrices:
     table: pl.DataFrame  # mineral_id, price_usd_per_kg, price_note
 
     def mapping(self) -> dict[str, float]:
-        return dict(zip(self.table["mineral_id"].to_list(), self.table["price_usd_per_kg"].to_list(), strict=True))
+        return dict(
+            zip(self.table["mineral_id"].to_list(), self.table["price_usd_per_kg"].to_list(), strict=True)
+        )
 
 
 def content_prices(refs: References) -> ContentPrices:
@@ -53,15 +66,23 @@ def content_prices(refs: References) -> ContentPrices:
     try:
         prices = refs.prices
     except ReferenceDataError:
-        prices = pl.DataFrame(schema={"mineral_id": pl.String, "stage": pl.String, "year": pl.Int64,
-                                      "estimated": pl.Boolean, "price_usd_per_kg": pl.Float64,
-                                      "basis": pl.String, "source": pl.String})
+        prices = pl.DataFrame(
+            schema={
+                "mineral_id": pl.String,
+                "stage": pl.String,
+                "year": pl.Int64,
+                "estimated": pl.Boolean,
+                "price_usd_per_kg": pl.Float64,
+                "basis": pl.String,
+                "source": pl.String,
+            }
+        )
     ranked = prices.filter(pl.col("price_usd_per_kg").is_not_null()).with_columns(
         (pl.col("stage") == "metal_powder_alloy").fill_null(False).alias("_metal")
     )
-    best = ranked.sort(["mineral_id", "_metal", "year", "basis"], descending=[False, True, True, False]).unique(
-        subset="mineral_id", keep="first", maintain_order=True
-    )
+    best = ranked.sort(
+        ["mineral_id", "_metal", "year", "basis"], descending=[False, True, True, False]
+    ).unique(subset="mineral_id", keep="first", maintain_order=True)
     table = best.select(
         "mineral_id",
         "price_usd_per_kg",
@@ -77,23 +98,30 @@ def column(key_index: int, what: str, case: str) -> str:
 def factor_columns(
     dim: pl.DataFrame, spec: ContentSpec, key_index: int, refs: References, prices: ContentPrices
 ) -> pl.DataFrame:
-    """Add per-code factor sums for one content spec: mass, value-per-kg, value share, kg-per-USD (x3 cases)."""
+    """Per-code factor sums for one content spec: mass, value per kg, value share, kg per USD (3 cases)."""
     factors = refs.factors
     names = [column(key_index, w, c) for w in ("mass", "vps", "share", "kpu") for c in CASES]
     empty = dim.with_columns([pl.lit(None, dtype=pl.Float64).alias(n) for n in names])
     if factors.is_empty() or dim.is_empty():
         return empty
     if spec.minerals == "classified":
-        pairs = dim.select("hts", "_minerals").explode("_minerals", empty_as_null=True).rename({"_minerals": "mineral_id"})
+        pairs = (
+            dim.select("hts", "_minerals")
+            .explode("_minerals", empty_as_null=True)
+            .rename({"_minerals": "mineral_id"})
+        )
         pairs = pairs.filter(pl.col("mineral_id").is_not_null() & pl.col("hts").is_not_null())
     else:
-        pairs = dim.select("hts").filter(pl.col("hts").is_not_null()).join(
-            pl.DataFrame({"mineral_id": list(spec.minerals)}), how="cross"
+        pairs = (
+            dim.select("hts")
+            .filter(pl.col("hts").is_not_null())
+            .join(pl.DataFrame({"mineral_id": list(spec.minerals)}), how="cross")
         )
     if pairs.is_empty():
         return empty
-    matched = longest_prefix_join(pairs, factors.select("hts_prefix", "mineral_id", "low", "central", "high", "unit"),
-                                  by=["mineral_id"])
+    matched = longest_prefix_join(
+        pairs, factors.select("hts_prefix", "mineral_id", "low", "central", "high", "unit"), by=["mineral_id"]
+    )
     if matched.is_empty():
         return empty
     kinds = {u: factor_kind(u) for u in matched.get_column("unit").unique().to_list()}
@@ -163,9 +191,12 @@ def content_exprs(spec: ContentSpec, key_index: int, prices: ContentPrices) -> C
         value[case] = pl.coalesce(known_value, estimated[case], fallback)
         mass[case] = pl.coalesce(known_mass, est_mass)
     source = (
-        pl.when(known_value.is_not_null()).then(pl.lit("ledger"))
-        .when(estimated["central"].is_not_null()).then(pl.lit("factor"))
-        .when(fallback.is_not_null()).then(pl.lit("fallback"))
+        pl.when(known_value.is_not_null())
+        .then(pl.lit("ledger"))
+        .when(estimated["central"].is_not_null())
+        .then(pl.lit("factor"))
+        .when(fallback.is_not_null())
+        .then(pl.lit("fallback"))
         .otherwise(None)
     )
     return ContentExprs(value, mass, known, source)

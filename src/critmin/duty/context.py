@@ -123,10 +123,14 @@ class LineContext:
             last = int(self.days[valid].max())
             span = last - first + 1
             countries = pl.DataFrame({"iso3": key.names, "__c": np.arange(len(key.names))})
-            days = pl.DataFrame({
-                DATE: pl.date_range(EPOCH + timedelta(days=first), EPOCH + timedelta(days=last), eager=True),
-                "__d": np.arange(span),
-            })
+            days = pl.DataFrame(
+                {
+                    DATE: pl.date_range(
+                        EPOCH + timedelta(days=first), EPOCH + timedelta(days=last), eager=True
+                    ),
+                    "__d": np.arange(span),
+                }
+            )
             grid = countries.join(days, how="cross").sort(["__c", "__d"])
             flagged = self.refs.require_flag()(grid, group, country_col="iso3", date_col=DATE, out="member")
             table = flagged.get_column("member").fill_null(False).to_numpy().reshape(len(key.names), span)
@@ -139,21 +143,21 @@ class LineContext:
 def dense_key(values: pl.Series) -> tuple[list[str], np.ndarray]:
     """The sorted distinct non-null strings of ``values`` and each row's index into them (-1 for null).
 
-    Goes through Polars' categorical encoding (a hash of each string, once) instead of a string join, then
-    maps the category codes to dense sorted positions with NumPy.
+    Goes through Polars' categorical encoding (each string hashed once) instead of a string join, then maps
+    the category codes of the distinct values to dense sorted positions with NumPy.
     """
     cat = values.cast(pl.String).cast(pl.Categorical)
     physical = cat.to_physical()
-    categories = cat.cat.get_categories()
-    codes = physical.fill_null(categories.len()).to_numpy().astype(np.int64)
-    present = np.flatnonzero(np.bincount(codes, minlength=categories.len() + 1)[: categories.len()] > 0)
-    if present.size == 0:
+    distinct = cat.unique().drop_nulls()
+    if distinct.is_empty():
         return [], np.full(values.len(), -1, dtype=np.int32)
-    names = categories.gather(present)
-    order = np.argsort(names.to_numpy().astype(str), kind="stable")
-    dense = np.full(categories.len() + 1, -1, dtype=np.int32)
-    dense[present[order]] = np.arange(present.size, dtype=np.int32)
-    return names.gather(order).to_list(), dense[codes]
+    names = distinct.cast(pl.String).to_numpy().astype(str)
+    codes_present = distinct.to_physical().to_numpy().astype(np.int64)
+    order = np.argsort(names, kind="stable")
+    lookup = np.full(int(codes_present.max()) + 2, -1, dtype=np.int32)  # last slot: null
+    lookup[codes_present[order]] = np.arange(codes_present.size, dtype=np.int32)
+    codes = physical.fill_null(lookup.size - 1).to_numpy().astype(np.int64)
+    return names[order].tolist(), lookup[codes]
 
 
 def country_key(frame: pl.DataFrame, column: str) -> CountryKey:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from typing import Literal
+from typing import Literal, TypeAlias
 
 import numpy as np
 import polars as pl
@@ -26,10 +26,25 @@ import pyarrow as pa
 
 from critmin.duty import content as content_mod
 from critmin.duty.charge import Charge, PerCase, content_dependent
-from critmin.duty.content import CASES, ContentExprs, ContentPrices, content_exprs, content_prices, factor_columns
-from critmin.duty.floors import floor_charge, reference_price_column, reference_price_expr
+from critmin.duty.content import (
+    CASES,
+    ContentExprs,
+    ContentPrices,
+    content_exprs,
+    content_prices,
+    factor_columns,
+)
 from critmin.duty.context import LineContext, dim_mask, eval_days, hts_keys
-from critmin.duty.lines import DATE, ROW, country_column, flag_column, join_schedule, longest_prefix_join, prepare
+from critmin.duty.floors import floor_charge, floor_table, reference_price_column, reference_price_expr
+from critmin.duty.lines import (
+    DATE,
+    ROW,
+    country_column,
+    flag_column,
+    join_schedule,
+    longest_prefix_join,
+    prepare,
+)
 from critmin.duty.quotas import QuotaFill, empty_fill, fill_quota, quota_volume
 from critmin.duty.rates import Bases, schedule_ad_valorem_charge, schedule_charge, simple_charge
 from critmin.duty.references import References
@@ -60,7 +75,7 @@ from critmin.policy.models import (
 )
 
 ContentCase = Literal["low", "central", "high"]
-LedgerInput = pl.DataFrame | pa.Table | pa.RecordBatch
+LedgerInput: TypeAlias = pl.DataFrame | pa.Table | pa.RecordBatch
 
 TRANCHES = ("in_quota", "over_quota", "unavailable")
 CONFIDENCE_RANK = {"exact": 3, "partial": 2, "basket": 1}
@@ -99,7 +114,11 @@ def _classification(dim: pl.DataFrame, refs: References) -> pl.DataFrame:
     ranked = (
         rows.join(shares.rename({"hts": "line_id"}), on=["line_id", "mineral_id"], how="left")
         .with_columns(rank.alias("__rank"))
-        .sort(["line_id", "__rank", "__share", "mineral_id"], descending=[False, True, True, False], nulls_last=True)
+        .sort(
+            ["line_id", "__rank", "__share", "mineral_id"],
+            descending=[False, True, True, False],
+            nulls_last=True,
+        )
     )
     agg = (
         ranked.group_by("line_id", maintain_order=True)
@@ -159,7 +178,9 @@ def hts_dimension(dim: pl.DataFrame, plan: Plan, refs: References, prices: Conte
     for i, m in enumerate(plan.measures):
         dim = dim.with_columns(product_mask(m, refs).alias(product_column(i)))
         if isinstance(m.rate, PriceFloor):
-            dim = dim.with_columns(reference_price_expr(m).alias(reference_price_column(i)))
+            dim = dim.with_columns(
+                reference_price_expr(m, floor_table(m.rate, refs)).alias(reference_price_column(i))
+            )
     for m in plan.measures:
         if m.content is not None:
             k = plan.content_keys[m.content.key()]
@@ -182,10 +203,17 @@ def _join_special(lines: pl.DataFrame, refs: References) -> pl.DataFrame:
         rates.rename({"hts": "__h8"}), on=["__h8", "program"], how="left"
     )
     names = [c for c in rates.columns if c not in {"hts", "program"}]
-    merged = exact.join(by8.select("hts", "program", *[pl.col(c).alias(f"__8{c}") for c in names]),
-                        on=["hts", "program"], how="left", nulls_equal=True)
+    merged = exact.join(
+        by8.select("hts", "program", *[pl.col(c).alias(f"__8{c}") for c in names]),
+        on=["hts", "program"],
+        how="left",
+        nulls_equal=True,
+    )
     merged = merged.with_columns(
-        [pl.when(pl.col("s_kind").is_null()).then(pl.col(f"__8{c}")).otherwise(pl.col(c)).alias(c) for c in names]
+        [
+            pl.when(pl.col("s_kind").is_null()).then(pl.col(f"__8{c}")).otherwise(pl.col(c)).alias(c)
+            for c in names
+        ]
     ).select("hts", "program", *names)
     return (
         lines.with_columns(program.alias("__program"))
@@ -264,11 +292,17 @@ def _value_base(measure: Measure, content: ContentExprs | None, claimed: bool) -
     if measure.basis is Basis.content_value:
         assert content is not None
         raw = content.value
-        why = "needs the value of the content: give content_value_usd (or content_kg), or a content factor must exist"
+        why = (
+            "needs the value of the content: give content_value_usd (or content_kg), or a content factor "
+            "must exist"
+        )
     elif measure.basis is Basis.non_content_value:
         assert content is not None
         raw = {c: (v - content.value[c]).clip(lower_bound=0.0) for c in CASES}
-        why = "needs the content value to split off the rest: give content_value_usd, or a content factor must exist"
+        why = (
+            "needs the content value to split off the rest: give content_value_usd, or a content factor "
+            "must exist"
+        )
     else:
         raw = dict.fromkeys(CASES, v)
         why = "needs the customs value"
@@ -287,108 +321,92 @@ def _charge(measure: Measure, index: int, bases: Bases, rate: object) -> Charge:
     raise TypeError(f"unsupported rate {rate!r}")
 
 
-def _materialise(
-    frame: pl.DataFrame, tag: str, charge: Charge, present: pl.Expr, content: ContentExprs | None, headline: str
-) -> tuple[pl.DataFrame, dict[str, str]]:
-    """Compute a tranche's columns; return the frame and the names of its per-case amount columns."""
-    amount_cols: dict[str, str] = {}
-    exprs: list[pl.Expr] = [present.alias(f"{tag}_on")]
-    dependent = content_dependent(charge.amount)
-    for c in CASES:
-        if dependent or c == "central":
-            exprs.append(charge.amount[c].alias(f"{tag}_amt_{c}"))
-            amount_cols[c] = f"{tag}_amt_{c}"
-        else:
-            amount_cols[c] = f"{tag}_amt_central"
-    exprs += [
-        charge.base[headline].alias(f"{tag}_base"),
-        charge.rate[headline].alias(f"{tag}_rate"),
-        charge.missing.alias(f"{tag}_missing"),
-    ]
-    optional = {
-        "specific_rate": charge.specific_rate,
-        "quantity": charge.quantity,
-        "reference_price": charge.reference_price,
-        "unit_price": charge.unit_price,
-        "content_source": content.source if content is not None else None,
-    }
-    for name, expr in optional.items():
-        if expr is not None:
-            exprs.append(expr.alias(f"{tag}_{name}"))
-    return frame.with_columns(exprs), amount_cols
-
-
 def _emit(
-    frame: pl.DataFrame,
+    sub: pl.DataFrame,
     emitter: _Emitter,
     measure: Measure,
-    tag: str,
     charge: Charge,
-    amount_cols: dict[str, str],
+    present: pl.Expr | None,
     tranche: str | None,
+    content: ContentExprs | None,
+    full: bool,
 ) -> None:
-    on = pl.col(f"{tag}_on")
-    rows = frame.filter(on)
-    if rows.is_empty():
+    """Build one tranche's component rows in a single pass, record issues, and add to the line totals.
+
+    ``present`` (quota tranches) selects the rows the tranche has; ``None`` means every row of ``sub``.
+    ``full`` says ``sub`` is the whole batch in row order, so totals can be added without indexing.
+    """
+    head = emitter.headline
+    source = sub if present is None else sub.filter(present)
+    if source.is_empty():
         return
-    head = amount_cols[emitter.headline]
+    dependent = content_dependent(charge.amount)
 
-    def opt(name: str, dtype: pl.DataType) -> pl.Expr:
-        col = f"{tag}_{name}"
-        return (pl.col(col) if col in frame.columns else pl.lit(None)).cast(dtype).alias(name)
+    def opt(expr: pl.Expr | None, name: str, dtype: pl.DataType) -> pl.Expr:
+        return (expr if expr is not None else pl.lit(None)).cast(dtype).alias(name)
 
-    comp = rows.select(
+    amount = charge.amount[head].alias("amount")
+    comp = source.select(
         pl.col(ROW).alias("_row"),
         pl.col("line_id"),
         pl.lit(measure.id).cast(emitter.measure_dtype).alias("measure_id"),
         pl.lit(measure.authority.value).cast(AUTHORITY_DTYPE).alias("authority"),
         pl.lit(charge.basis).cast(BASIS_DTYPE).alias("basis"),
-        pl.col(f"{tag}_base").cast(pl.Float64).alias("base_amount"),
-        pl.col(f"{tag}_rate").cast(pl.Float64).alias("rate"),
+        charge.base[head].cast(pl.Float64).alias("base_amount"),
+        charge.rate[head].cast(pl.Float64).alias("rate"),
         pl.lit(charge.rate_unit).cast(emitter.rate_unit_dtype).alias("rate_unit"),
-        opt("specific_rate", pl.Float64()),
-        opt("quantity", pl.Float64()),
-        pl.col(head).alias("amount"),
-        pl.col(amount_cols["low"]).alias("amount_low"),
-        pl.col(amount_cols["high"]).alias("amount_high"),
+        opt(charge.specific_rate, "specific_rate", pl.Float64()),
+        opt(charge.quantity, "quantity", pl.Float64()),
+        amount,
+        (charge.amount["low"] if dependent else amount).alias("amount_low"),
+        (charge.amount["high"] if dependent else amount).alias("amount_high"),
         pl.lit(measure.payer).cast(PAYER_DTYPE).alias("payer"),
         pl.lit(measure.citation_text).cast(emitter.citation_dtype).alias("citation"),
         pl.lit(measure.status.value).cast(STATUS_DTYPE).alias("status"),
         pl.lit(measure.refund_eligible).alias("refund_eligible"),
         pl.lit(tranche).cast(TRANCHE_DTYPE).alias("tranche"),
-        opt("reference_price", pl.Float64()),
-        opt("unit_price", pl.Float64()),
-        opt("content_source", SOURCE_DTYPE),
+        opt(charge.reference_price, "reference_price", pl.Float64()),
+        opt(charge.unit_price, "unit_price", pl.Float64()),
+        opt(content.source if content is not None else None, "content_source", SOURCE_DTYPE),
         pl.lit(measure.stacking.precedence, dtype=pl.Int32).alias("precedence"),
     )
     emitter.components.append(comp)
-    _accumulate(emitter.totals, comp, measure, tranche, amount_cols["low"] != amount_cols["high"]
-                or amount_cols["low"] != amount_cols["central"], emitter.headline)
-    bad = rows.filter(pl.col(head).is_null() & (pl.lit(tranche) != "unavailable").fill_null(True))
-    if not bad.is_empty():
+    _accumulate(emitter.totals, comp, measure, tranche, dependent, head, full and present is None)
+    if tranche == "unavailable":
+        return
+    missing = comp.get_column("amount").is_null()
+    if missing.any():
+        bad = source.filter(missing)
         emitter.issues.append(
             bad.select(
                 pl.col("line_id"),
                 pl.lit(measure.id).alias("measure_id"),
                 pl.lit("input_missing").alias("code"),
-                pl.format("{}: {}", pl.lit(measure.id), pl.col(f"{tag}_missing").fill_null("amount could not be computed")).alias("message"),
+                pl.format(
+                    "{}: {}", pl.lit(measure.id), charge.missing.fill_null("amount could not be computed")
+                ).alias("message"),
             )
         )
-    source_col = f"{tag}_content_source"
     charges = not (isinstance(measure.rate, AdValorem) and measure.rate.rate == 0.0)
-    if (source_col in frame.columns and charges and measure.content is not None
-            and measure.content.fallback_share is not None):
-        assumed = rows.filter((pl.col(source_col) == "fallback") & pl.col(head).is_not_null())
-        if not assumed.is_empty():
+    if (
+        content is not None
+        and charges
+        and measure.content is not None
+        and measure.content.fallback_share is not None
+    ):
+        assumed = comp.get_column("content_source") == "fallback"
+        assumed = assumed & comp.get_column("amount").is_not_null()
+        if assumed.any():
             share = measure.content.fallback_share
             emitter.issues.append(
-                assumed.select(
+                comp.filter(assumed).select(
                     pl.col("line_id"),
                     pl.lit(measure.id).alias("measure_id"),
                     pl.lit("content_assumed").alias("code"),
                     pl.lit(
-                        f"{measure.id}: content value unknown (no content_value_usd/content_kg and no content factor); "
-                        f"{share:.0%} of the customs value was assumed. Give the content to replace the assumption."
+                        f"{measure.id}: content value unknown (no content_value_usd/content_kg and no "
+                        f"content factor); {share:.0%} of the customs value was assumed. Give the content "
+                        "to replace the assumption."
                     ).alias("message"),
                 )
             )
@@ -435,8 +453,15 @@ def evaluate(
     measure_set = as_measure_set(measures)
     refs = refs or shipped_references()
     plan = make_plan(measure_set)
-    prices = content_prices(refs) if plan.content_keys else ContentPrices(
-        pl.DataFrame(schema={"mineral_id": pl.String, "price_usd_per_kg": pl.Float64, "price_note": pl.String}))
+    prices = (
+        content_prices(refs)
+        if plan.content_keys
+        else ContentPrices(
+            pl.DataFrame(
+                schema={"mineral_id": pl.String, "price_usd_per_kg": pl.Float64, "price_note": pl.String}
+            )
+        )
+    )
     base = prepare(ledger, as_of)
     extra = [expr.alias(name) for name, expr in country_columns(plan.measures).items()]
     extra.append(pl.col("preference_program").str.strip_chars().str.to_uppercase().alias(PROGRAM))
@@ -492,10 +517,13 @@ def evaluate(
                 sub = _join_special(sub, refs)
             if m.quota is not None:
                 name, _ = country_column(m.origin.country_field, m.origin.fallback_to_origin)
-                sub = sub.with_columns([
-                    pl.Series(flag_column(name, g), ctx.take(ctx.group_flag(name, g, base), part_rows))
-                    for a in m.quota.allocations for g in a.groups
-                ])
+                sub = sub.with_columns(
+                    [
+                        pl.Series(flag_column(name, g), ctx.take(ctx.group_flag(name, g, base), part_rows))
+                        for a in m.quota.allocations
+                        for g in a.groups
+                    ]
+                )
             targets = [t for t in not_on_targets(m, plan.measures) if t in claims]
             if targets:
                 for c in CASES:
@@ -505,23 +533,24 @@ def evaluate(
                         dense[t_rows] += t_vals[c]
                     sub = sub.with_columns(pl.Series(f"_claimed_{c}", ctx.take(dense, part_rows)))
             content_x = (
-                content_exprs(m.content, plan.content_keys[m.content.key()], prices) if m.content is not None else None
+                content_exprs(m.content, plan.content_keys[m.content.key()], prices)
+                if m.content is not None
+                else None
             )
             value, why = _value_base(m, content_x, bool(targets))
             bases = Bases(value=value, content=content_x, value_missing=why)
             applies = pl.lit(True)
             if m.quota is None:
                 charge = schedule_ad_valorem_charge(m, bases) if fast else _charge(m, i, bases, m.rate)
-                tranches: list[tuple[str | None, Charge, pl.Expr]] = [(None, charge, applies)]
-                unavailable: pl.Expr | None = None
+                tranches: list[tuple[str | None, Charge, pl.Expr | None]] = [(None, charge, None)]
             else:
                 content_mass = content_x.mass if content_x is not None else None
                 sub, filled = fill_quota(sub, m, applies, quota_volume(m, content_mass), opening, tag)
                 fills.append(filled.fill)
-                tranches, unavailable = _quota_tranches(m, i, bases, filled, applies)
-            for t, (tranche, charge, present) in enumerate(tranches):
-                done, amount_cols = _materialise(sub, f"{tag}_{t}", charge, present, content_x, content)
-                _emit(done, emitter, m, f"{tag}_{t}", charge, amount_cols, tranche)
+                tranches = _quota_tranches(m, i, bases, filled, applies)
+            full = part_rows is ctx.all_rows
+            for tranche, charge, present in tranches:
+                _emit(sub, emitter, m, charge, present, tranche, content_x, full)
             if m.id in referenced_by_not_on and claims_value(m):
                 row_ids = sub.get_column(ROW).to_numpy()
                 claimed = sub.select([value[c].fill_null(0.0).alias(c) for c in CASES])
@@ -529,19 +558,26 @@ def evaluate(
                 for c in CASES:
                     claimed_vals[c].append(claimed.get_column(c).to_numpy())
         if claimed_rows:
-            claims[m.id] = (np.concatenate(claimed_rows), {c: np.concatenate(v) for c, v in claimed_vals.items()})
+            claims[m.id] = (
+                np.concatenate(claimed_rows),
+                {c: np.concatenate(v) for c, v in claimed_vals.items()},
+            )
 
     components = (
         pl.concat(emitter.components, how="vertical")
         if emitter.components
         else pl.DataFrame(schema={"_row": pl.UInt32(), **_component_schema(emitter)})
     ).select(COMPONENT_COLUMNS)
-    issues = pl.concat(emitter.issues, how="vertical") if emitter.issues else pl.DataFrame(schema=ISSUE_SCHEMA)
+    issues = (
+        pl.concat(emitter.issues, how="vertical") if emitter.issues else pl.DataFrame(schema=ISSUE_SCHEMA)
+    )
     keyed_dim = dim.select("_mineral", "_stage")
     per_line = keyed_dim.vstack(pl.DataFrame({"_mineral": [None], "_stage": [None]}, schema=keyed_dim.schema))
     per_line = per_line[ctx.hts_key]
     lines = (
-        base.select("line_id", "entry_date", pl.col(DATE).alias("eval_date"), "hts", "country_origin", "supplier")
+        base.select(
+            "line_id", "entry_date", pl.col(DATE).alias("eval_date"), "hts", "country_origin", "supplier"
+        )
         .hstack(per_line.select(pl.col("_mineral").alias("mineral_id"), pl.col("_stage").alias("stage")))
         .hstack(base.select("customs_value_usd"))
         .hstack(totals.frame(content))
@@ -554,10 +590,17 @@ def evaluate(
             "mineral or stage matched no line."
         )
     datasets = _datasets_used(plan, refs)
-    return DutyResult(measure_set, as_of, content, components, lines, issues, fill, notes, datasets)
+    tables = {
+        m.id: [p.model_dump(mode="json") for p in floor_table(m.rate, refs)]
+        for m in plan.measures
+        if isinstance(m.rate, PriceFloor)
+    }
+    return DutyResult(measure_set, as_of, content, components, lines, issues, fill, notes, datasets, tables)
 
 
-def _parts(m: Measure, rows: np.ndarray, dim: pl.DataFrame, ctx: LineContext) -> list[tuple[np.ndarray, bool]]:
+def _parts(
+    m: Measure, rows: np.ndarray, dim: pl.DataFrame, ctx: LineContext
+) -> list[tuple[np.ndarray, bool]]:
     """Split a schedule measure's rows into plain ad valorem/free codes (fast path) and the rest."""
     rate = m.rate
     if isinstance(rate, ScheduleRate) and rate.column != "special" and m.quota is None:
@@ -600,44 +643,65 @@ class _Totals:
 
     @classmethod
     def zeros(cls, n: int) -> _Totals:
-        return cls(np.zeros(n), {c: np.zeros(n) for c in CASES}, np.zeros(n), np.zeros(n), np.zeros(n),
-                   np.zeros(n, dtype=np.uint32))
+        return cls(
+            np.zeros(n),
+            {c: np.zeros(n) for c in CASES},
+            np.zeros(n),
+            np.zeros(n),
+            np.zeros(n),
+            np.zeros(n, dtype=np.uint32),
+        )
 
     def frame(self, content: str) -> pl.DataFrame:
-        return pl.DataFrame({
-            "duty": self.common + self.by_case[content],
-            "duty_low": self.common + self.by_case["low"],
-            "duty_high": self.common + self.by_case["high"],
-            "paid_to_exporter": self.exporter,
-            "refund_eligible": self.refund,
-            "unavailable_value": self.unavailable,
-            "issues": self.issues,
-        })
+        return pl.DataFrame(
+            {
+                "duty": self.common + self.by_case[content],
+                "duty_low": self.common + self.by_case["low"],
+                "duty_high": self.common + self.by_case["high"],
+                "paid_to_exporter": self.exporter,
+                "refund_eligible": self.refund,
+                "unavailable_value": self.unavailable,
+                "issues": self.issues,
+            }
+        )
 
 
-def _accumulate(totals: _Totals, comp: pl.DataFrame, measure: Measure, tranche: str | None, dependent: bool,
-                content: str) -> None:
-    rows = comp.get_column("_row").to_numpy()
+def _accumulate(
+    totals: _Totals,
+    comp: pl.DataFrame,
+    measure: Measure,
+    tranche: str | None,
+    dependent: bool,
+    content: str,
+    full: bool,
+) -> None:
+    """Add one emission's amounts to the line totals (``full``: the rows are 0..n-1 in order)."""
+    rows: slice | np.ndarray = slice(None) if full else comp.get_column("_row").to_numpy()
+
+    def add(target: np.ndarray, column: str) -> None:
+        target[rows] += comp.get_column(column).fill_null(0.0).to_numpy()
+
     if tranche == "unavailable":
-        totals.unavailable[rows] += comp.get_column("base_amount").fill_null(0.0).to_numpy()
+        add(totals.unavailable, "base_amount")
         return
     head = comp.get_column("amount")
-    totals.issues[rows] += head.is_null().to_numpy().astype(np.uint32)
+    if head.null_count():
+        totals.issues[rows] += head.is_null().to_numpy().astype(np.uint32)
     if measure.payer == "exporter":
-        totals.exporter[rows] += head.fill_null(0.0).to_numpy()
+        add(totals.exporter, "amount")
     elif measure.refund_eligible:
-        totals.refund[rows] += head.fill_null(0.0).to_numpy()
+        add(totals.refund, "amount")
     elif not dependent:
-        totals.common[rows] += head.fill_null(0.0).to_numpy()
+        add(totals.common, "amount")
     else:
         cases = {"low": "amount_low", "high": "amount_high", content: "amount"}
         for case in CASES:
-            totals.by_case[case][rows] += comp.get_column(cases[case]).fill_null(0.0).to_numpy()
+            add(totals.by_case[case], cases[case])
 
 
 def _quota_tranches(
     measure: Measure, index: int, bases: Bases, filled: QuotaFill, applies: pl.Expr
-) -> tuple[list[tuple[str | None, Charge, pl.Expr]], pl.Expr | None]:
+) -> list[tuple[str | None, Charge, pl.Expr | None]]:
     quota = measure.quota
     assert quota is not None
     share_in = filled.share_in
@@ -645,7 +709,7 @@ def _quota_tranches(
     inside = _charge(measure, index, bases, quota.in_quota).scaled(share_in)
     in_present = applies & (share_in["central"].is_null() | (share_in["central"] > 0))
     over_present = applies & (share_in["central"] < 1)
-    tranches: list[tuple[str | None, Charge, pl.Expr]] = [("in_quota", inside, in_present)]
+    tranches: list[tuple[str | None, Charge, pl.Expr | None]] = [("in_quota", inside, in_present)]
     if quota.hard_cap:
         v = pl.col("customs_value_usd")
         lost = Charge(
@@ -655,10 +719,12 @@ def _quota_tranches(
             amount=dict.fromkeys(CASES, pl.lit(0.0)),
         )
         tranches.append(("unavailable", lost, over_present))
-        return tranches, pl.when(over_present).then(v * share_over["central"]).otherwise(0.0)
+        return tranches
     assert quota.over_quota is not None
-    tranches.append(("over_quota", _charge(measure, index, bases, quota.over_quota).scaled(share_over), over_present))
-    return tranches, None
+    tranches.append(
+        ("over_quota", _charge(measure, index, bases, quota.over_quota).scaled(share_over), over_present)
+    )
+    return tranches
 
 
 def _notes(measure_set: MeasureSet, frame: pl.DataFrame) -> list[str]:
@@ -673,7 +739,8 @@ def _notes(measure_set: MeasureSet, frame: pl.DataFrame) -> list[str]:
             continue
         if m.status in {LegalStatus.scenario, LegalStatus.proposed}:
             outside = (m.effective_from is not None and last < m.effective_from) or (
-                m.effective_until is not None and first > m.effective_until)
+                m.effective_until is not None and first > m.effective_until
+            )
             if outside:
                 notes.append(
                     f"{m.id} applies {m.window_text()}, but the lines are dated {first} .. {last}; "
@@ -691,7 +758,7 @@ def _datasets_used(plan: Plan, refs: References) -> dict[str, dict[str, str]]:
             used.add("hts_special_programs" if m.rate.column == "special" else "hts_schedule")
         if m.origin.group_ids() or (m.claim and any(p.groups for p in m.claim.programmes.values())):
             used.add("country_groups")
-        if m.content is not None:
+        if m.content is not None or (isinstance(m.rate, PriceFloor) and m.rate.shipped_prices is not None):
             used.add("mineral_prices")
     if plan.needs_classification:
         used.add("pcmdp_scope")
@@ -722,11 +789,14 @@ def evaluate_batches(
     for batch in batches:
         result = evaluate(batch, measure_set, as_of=as_of, content=content, refs=refs, quota_opening=opening)
         if has_quota and as_of is None and not result.lines.is_empty():
-            first_date, last_date = result.lines.select(pl.col("eval_date").min().alias("a"), pl.col("eval_date").max().alias("b")).row(0)
+            first_date, last_date = result.lines.select(
+                pl.col("eval_date").min().alias("a"), pl.col("eval_date").max().alias("b")
+            ).row(0)
             if last is not None and first_date is not None and first_date < last:
                 raise InputError(
-                    f"Batches are not in entry-date order (a batch starts on {first_date}, the previous one ended "
-                    f"on {last}); quotas fill in date order across the ledger, so sort the ledger by entry_date "
+                    f"Batches are not in entry-date order (a batch starts on {first_date}, the previous one "
+                    f"ended on {last}); quotas fill in date order across the ledger, so sort the ledger by "
+                    "entry_date "
                     "before splitting it."
                 )
             last = last_date or last

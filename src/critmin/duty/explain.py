@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from critmin.duty.content import ContentPrices, content_prices
 from critmin.duty.context import LineContext, eval_days, hts_keys
 from critmin.duty.engine import (
     ContentCase,
@@ -24,11 +25,18 @@ from critmin.duty.engine import (
     make_plan,
     shipped_references,
 )
-from critmin.duty.content import ContentPrices, content_prices
 from critmin.duty.lines import prepare
 from critmin.duty.references import References
 from critmin.duty.result import DutyResult
-from critmin.duty.scope import PROGRAM, claim_mask, country_columns, origin_mask, product_column, window_mask
+from critmin.duty.scope import (
+    PROGRAM,
+    claim_mask,
+    country_columns,
+    origin_mask,
+    product_column,
+    product_mask,
+    window_mask,
+)
 from critmin.duty.stacking import excluders
 from critmin.errors import InputError
 from critmin.policy.loader import MeasureSet
@@ -108,8 +116,11 @@ def _base_text(step: Step) -> str:
         return "unknown"
     if step.basis in {"quantity", "content_mass"}:
         return f"{step.base_amount:,.4g} kg" + (" of content" if step.basis == "content_mass" else "")
-    label = {"customs_value": "customs value", "content_value": "content value",
-             "non_content_value": "value other than the content"}.get(step.basis, step.basis)
+    label = {
+        "customs_value": "customs value",
+        "content_value": "content value",
+        "non_content_value": "value other than the content",
+    }.get(step.basis, step.basis)
     return f"{_money(step.base_amount)} {label}"
 
 
@@ -122,8 +133,10 @@ def render(exp: Explanation) -> str:
     mineral = line.get("mineral_id") or "not a mapped critical-mineral product"
     stage = f", {line['stage']}" if line.get("stage") else ""
     out.append(f"Line {line['line_id']}: HTS {line['hts']} from {line['country_origin']}, {dated}")
-    out.append(f"  mineral: {mineral}{stage}; customs value {_money(line['customs_value_usd'])}"
-               + (f"; {line['quantity_kg']:,.4g} kg" if line.get("quantity_kg") is not None else ""))
+    out.append(
+        f"  mineral: {mineral}{stage}; customs value {_money(line['customs_value_usd'])}"
+        + (f"; {line['quantity_kg']:,.4g} kg" if line.get("quantity_kg") is not None else "")
+    )
     out.append(f"Scenario: {exp.scenario} - {exp.scenario_title}")
     for p in exp.parameters:
         flag = " (example value)" if p["example"] else (" (set with --set)" if p["overridden"] else "")
@@ -139,12 +152,19 @@ def render(exp: Explanation) -> str:
         out.append(f"  {i}. {step.measure_id}{tranche}: {step.title} ({step.status}){refund}")
         formula = f"{_rate_text(step)} x {_base_text(step)} = {_money(step.amount)}{who}"
         if step.reference_price is not None:
-            formula += (f"  (reference price ${step.reference_price:,.4g}/kg vs unit value "
-                        f"${step.unit_price:,.4g}/kg)" if step.unit_price is not None else "")
+            formula += (
+                f"  (reference price ${step.reference_price:,.4g}/kg vs unit value "
+                f"${step.unit_price:,.4g}/kg)"
+                if step.unit_price is not None
+                else ""
+            )
         out.append(f"     {formula}")
         if step.content_source is not None:
-            where = {"ledger": "from the ledger", "factor": "estimated from content factors",
-                     "fallback": "assumed (no content given or estimable)"}[step.content_source]
+            where = {
+                "ledger": "from the ledger",
+                "factor": "estimated from content factors",
+                "fallback": "assumed (no content given or estimable)",
+            }[step.content_source]
             spread = ""
             if step.amount_low != step.amount or step.amount_high != step.amount:
                 spread = f"; low {_money(step.amount_low)}, high {_money(step.amount_high)}"
@@ -152,9 +172,14 @@ def render(exp: Explanation) -> str:
         out.append(f"     source: {step.citation}")
     totals = exp.totals
     out.append("")
-    out.append(f"Duty owed: {_money(totals['duty'])}"
-               + (f" (content low {_money(totals['duty_low'])}, high {_money(totals['duty_high'])})"
-                  if totals["duty_low"] != totals["duty"] or totals["duty_high"] != totals["duty"] else ""))
+    out.append(
+        f"Duty owed: {_money(totals['duty'])}"
+        + (
+            f" (content low {_money(totals['duty_low'])}, high {_money(totals['duty_high'])})"
+            if totals["duty_low"] != totals["duty"] or totals["duty_high"] != totals["duty"]
+            else ""
+        )
+    )
     if totals["refund_eligible"]:
         out.append(f"Refund-eligible (invalidated measures): {_money(totals['refund_eligible'])}")
     if totals["paid_to_exporter"]:
@@ -181,9 +206,18 @@ def _diagnose(
     extra.append(pl.col("preference_program").str.strip_chars().str.to_uppercase().alias(PROGRAM))
     base = base.with_columns(extra)
     dim, key = hts_keys(base)
-    dim = hts_dimension(dim, plan, refs, ContentPrices(pl.DataFrame(
-        schema={"mineral_id": pl.String, "price_usd_per_kg": pl.Float64, "price_note": pl.String}))
-        if not plan.content_keys else content_prices(refs))
+    dim = hts_dimension(
+        dim,
+        plan,
+        refs,
+        ContentPrices(
+            pl.DataFrame(
+                schema={"mineral_id": pl.String, "price_usd_per_kg": pl.Float64, "price_note": pl.String}
+            )
+        )
+        if not plan.content_keys
+        else content_prices(refs),
+    )
     ctx = LineContext(base.height, key, eval_days(base), {}, refs, as_of)
     rows = np.arange(base.height)
     exclude_map = excluders(plan.measures)
@@ -197,13 +231,31 @@ def _diagnose(
         i = plan.measures.index(m)
         covered = bool(dim.height and dim.get_column(product_column(i))[0])
         if not covered:
+            exempt = _exempted_by(m, dim, refs)
+            if exempt:
+                out.append({"measure_id": m.id, "reason": f"the HTS code is excluded from its products ({exempt})"})
             continue
         out.append({"measure_id": m.id, "reason": _reason(m, base, ctx, rows, exclude_map, applied)})
     return out
 
 
+def _exempted_by(m: Measure, dim: pl.DataFrame, refs: References) -> str | None:
+    """The exclusion list that takes the code out of a measure it would otherwise cover, if any."""
+    scope = m.products
+    if not (scope.exclude_hts or scope.exclude_hts_lists) or not dim.height:
+        return None
+    wider = m.model_copy(update={"products": scope.model_copy(update={"exclude_hts": [], "exclude_hts_lists": []})})
+    if not dim.select(product_mask(wider, refs)).item():
+        return None
+    return ", ".join([*(f"prefix {p}" for p in scope.exclude_hts), *(r.label() for r in scope.exclude_hts_lists)])
+
+
 def _reason(
-    m: Measure, base: pl.DataFrame, ctx: LineContext, rows: np.ndarray, exclude_map: dict[str, list[str]],
+    m: Measure,
+    base: pl.DataFrame,
+    ctx: LineContext,
+    rows: np.ndarray,
+    exclude_map: dict[str, list[str]],
     applied: set[str],
 ) -> str:
     if not window_mask(m, ctx, rows)[0]:
@@ -251,11 +303,25 @@ def explain_line(
     )
     steps = [
         Step(
-            measure_id=r["measure_id"], title=titles[r["measure_id"]], authority=r["authority"], basis=r["basis"],
-            base_amount=r["base_amount"], rate=r["rate"], rate_unit=r["rate_unit"], specific_rate=r["specific_rate"],
-            quantity=r["quantity"], amount=r["amount"], amount_low=r["amount_low"], amount_high=r["amount_high"],
-            payer=r["payer"], status=r["status"], refund_eligible=r["refund_eligible"], tranche=r["tranche"],
-            reference_price=r["reference_price"], unit_price=r["unit_price"], content_source=r["content_source"],
+            measure_id=r["measure_id"],
+            title=titles[r["measure_id"]],
+            authority=r["authority"],
+            basis=r["basis"],
+            base_amount=r["base_amount"],
+            rate=r["rate"],
+            rate_unit=r["rate_unit"],
+            specific_rate=r["specific_rate"],
+            quantity=r["quantity"],
+            amount=r["amount"],
+            amount_low=r["amount_low"],
+            amount_high=r["amount_high"],
+            payer=r["payer"],
+            status=r["status"],
+            refund_eligible=r["refund_eligible"],
+            tranche=r["tranche"],
+            reference_price=r["reference_price"],
+            unit_price=r["unit_price"],
+            content_source=r["content_source"],
             citation=r["citation"],
         )
         for r in rows
@@ -263,12 +329,16 @@ def explain_line(
     applied = {s.measure_id for s in steps}
     not_applied = _diagnose(match, measure_set, refs, as_of, applied)
     issues = result.issues.filter(pl.col("line_id") == line_id).get_column("message").to_list()
-    totals = {k: float(line[k]) for k in ("duty", "duty_low", "duty_high", "refund_eligible", "paid_to_exporter",
-                                          "unavailable_value")}
+    totals = {
+        k: float(line[k])
+        for k in ("duty", "duty_low", "duty_high", "refund_eligible", "paid_to_exporter", "unavailable_value")
+    }
     params = [
         {"name": p.name, "value": p.value, "example": p.example, "overridden": p.overridden}
         for p in measure_set.parameters.values()
     ]
     for key in ("entry_date", "eval_date"):
         line[key] = line[key].isoformat() if line[key] is not None else None
-    return Explanation(line, measure_set.id, measure_set.title, as_of, steps, not_applied, totals, issues, params)
+    return Explanation(
+        line, measure_set.id, measure_set.title, as_of, steps, not_applied, totals, issues, params
+    )

@@ -15,10 +15,13 @@ mineral, then stage, then a catch-all. It is written on every component row.
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 
 from critmin.duty.charge import Charge, first_reason, per_case
 from critmin.duty.content import CASES, ContentExprs
+from critmin.duty.references import References
 from critmin.policy.models import Measure, PriceFloor, ReferencePrice
 
 
@@ -30,7 +33,36 @@ def _specificity(entry: ReferencePrice) -> int:
     return (2 if entry.mineral is not None else 0) + (1 if entry.stage is not None else 0)
 
 
-def reference_price_expr(measure: Measure) -> pl.Expr:
+def floor_table(rate: PriceFloor, refs: References) -> list[ReferencePrice]:
+    """The floor's reference prices: the measure's own entries, then shipped prices (USGS MCS, times the
+    multiplier) for every mineral and stage the entries do not already price. Each states its source."""
+    entries = list(rate.reference_prices)
+    spec = rate.shipped_prices
+    if spec is None:
+        return entries
+    prices = refs.prices.filter(pl.col("price_usd_per_kg").is_not_null() & pl.col("stage").is_not_null())
+    if spec.year is not None:
+        prices = prices.filter(pl.col("year") == spec.year)
+    chosen = prices.sort(["mineral_id", "stage", "year", "basis"], descending=[False, False, True, False]).unique(
+        subset=["mineral_id", "stage"], keep="first", maintain_order=True
+    )
+    priced = {(e.mineral, e.stage) for e in entries}
+    for row in chosen.iter_rows(named=True):
+        if (row["mineral_id"], row["stage"]) in priced:
+            continue
+        estimated = " (estimated)" if row["estimated"] else ""
+        entries.append(
+            ReferencePrice(
+                mineral=row["mineral_id"],
+                stage=row["stage"],
+                price_usd_per_kg=row["price_usd_per_kg"] * spec.multiplier,
+                source=f"{row['basis']}, {row['year']}{estimated}, x {spec.multiplier:g}; {row['source']}",
+            )
+        )
+    return entries
+
+
+def reference_price_expr(measure: Measure, table: list[ReferencePrice]) -> pl.Expr:
     """On the HTS dimension: the reference price for the code's mineral and stage (null when none fits)."""
     rate = measure.rate
     assert isinstance(rate, PriceFloor)
@@ -39,9 +71,9 @@ def reference_price_expr(measure: Measure) -> pl.Expr:
     else:
         mineral = pl.col("_mineral")
     stage = pl.col("_stage")
-    entries = sorted(rate.reference_prices, key=_specificity, reverse=True)
+    entries = sorted(table, key=_specificity, reverse=True)
     expr: pl.Expr | None = None
-    chain = None
+    chain: Any = None
     for entry in entries:
         cond = pl.lit(True)
         if entry.mineral is not None:

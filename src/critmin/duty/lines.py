@@ -65,7 +65,9 @@ def prepare(ledger: pl.DataFrame | pa.Table | pa.RecordBatch, as_of: date | None
     exprs: list[pl.Expr] = []
     for name, dtype in LINE_COLUMNS.items():
         if name in frame.columns:
-            exprs.append(pl.col(name).cast(dtype, strict=False) if frame.schema[name] != dtype else pl.col(name))
+            exprs.append(
+                pl.col(name).cast(dtype, strict=False) if frame.schema[name] != dtype else pl.col(name)
+            )
         else:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
     out = frame.select(exprs).with_row_index(ROW)
@@ -91,9 +93,14 @@ def prefix_match(column: pl.Expr, prefixes: Iterable[str]) -> pl.Expr:
 
 
 def longest_prefix_join(
-    dim: pl.DataFrame, table: pl.DataFrame, *, key: str = "hts", prefix_col: str = "hts_prefix", by: list[str] | None = None
+    dim: pl.DataFrame,
+    table: pl.DataFrame,
+    *,
+    key: str = "hts",
+    prefix_col: str = "hts_prefix",
+    by: list[str] | None = None,
 ) -> pl.DataFrame:
-    """Join each ``dim`` row to the ``table`` row with the longest prefix of ``dim[key]`` (and equal ``by``)."""
+    """Join each ``dim`` row to the ``table`` row with the longest prefix of ``dim[key]`` (equal ``by``)."""
     by = by or []
     lengths = sorted(set(table.get_column(prefix_col).str.len_chars().to_list()), reverse=True)
     pieces: list[pl.DataFrame] = []
@@ -123,7 +130,11 @@ def join_schedule(dim: pl.DataFrame, rates: pl.DataFrame) -> pl.DataFrame:
     )
     fill = by8.select("hts", *[pl.col(c).alias(f"__8_{c}") for c in names])
     merged = exact.join(fill, on="hts", how="left")
-    use8 = pl.col("g_kind").is_null() & pl.col("c2_kind").is_null() if "c2_kind" in names else pl.col("g_kind").is_null()
+    use8 = (
+        pl.col("g_kind").is_null() & pl.col("c2_kind").is_null()
+        if "c2_kind" in names
+        else pl.col("g_kind").is_null()
+    )
     merged = merged.with_columns(
         [pl.when(use8).then(pl.col(f"__8_{c}")).otherwise(pl.col(c)).alias(c) for c in names]
     ).drop([f"__8_{c}" for c in names])
@@ -134,7 +145,7 @@ def join_schedule(dim: pl.DataFrame, rates: pl.DataFrame) -> pl.DataFrame:
 
 
 def _simple(prefix: str) -> pl.Expr:
-    """A printed rate that is free or purely ad valorem: the engine's fast path (no units, no parsing gaps)."""
+    """A printed rate that is free or purely ad valorem: the engine's fast path (no units, no gaps)."""
     return (
         pl.col(f"{prefix}_kind").is_in(["free", "ad_valorem"])
         & pl.col(f"{prefix}_sp").is_null()
@@ -155,5 +166,5 @@ def country_column(field: str, fallback: bool) -> tuple[str, pl.Expr]:
     return name, pl.coalesce(pl.col(field), pl.col("country_origin"))
 
 
-def to_literal_list(values: Iterable[Any]) -> pl.Expr:
+def to_literal_list(values: Iterable[Any]) -> pl.Series:
     return pl.Series(list(values), dtype=pl.String).implode()

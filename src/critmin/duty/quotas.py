@@ -15,6 +15,7 @@ the next batch (the next partition of a ledger in date order) can start from it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -59,7 +60,8 @@ def bucket_volumes(quota: Quota) -> dict[str, float]:
     if not quota.allocations:
         return {"all": quota.volume}
     return {
-        a.name: (a.volume if a.volume is not None else quota.volume * (a.share or 0.0)) for a in quota.allocations
+        a.name: (a.volume if a.volume is not None else quota.volume * (a.share or 0.0))
+        for a in quota.allocations
     }
 
 
@@ -71,7 +73,7 @@ def bucket_expr(measure: Measure) -> pl.Expr:
         return pl.lit("all")
     name, _ = country_column(measure.origin.country_field, measure.origin.fallback_to_origin)
     country = pl.col(name)
-    chain = None
+    chain: Any = None
     rest: str | None = None
     for allocation in quota.allocations:
         if allocation.rest:
@@ -82,8 +84,11 @@ def bucket_expr(measure: Measure) -> pl.Expr:
             cond = country.is_in(to_literal_list(allocation.countries)).fill_null(False)
         for group in allocation.groups:
             cond = cond | pl.col(flag_column(name, group))
-        chain = pl.when(cond).then(pl.lit(allocation.name)) if chain is None else chain.when(cond).then(
-            pl.lit(allocation.name))
+        chain = (
+            pl.when(cond).then(pl.lit(allocation.name))
+            if chain is None
+            else chain.when(cond).then(pl.lit(allocation.name))
+        )
     fallback = pl.lit(rest) if rest is not None else pl.lit(None, dtype=pl.String)
     return chain.otherwise(fallback) if chain is not None else fallback
 
@@ -113,7 +118,9 @@ def fill_quota(
         pl.when(applies).then(period_expr(quota.period)).alias(period),
     )
     opened = opening.filter(pl.col("measure_id") == measure.id).select(
-        pl.col("allocation").alias(bucket), pl.col("period").alias(period), pl.col("used").alias(f"{tag}_open")
+        pl.col("allocation").alias(bucket),
+        pl.col("period").alias(period),
+        pl.col("used").alias(f"{tag}_open"),
     )
     frame = frame.join(opened, on=[bucket, period], how="left", nulls_equal=False).with_columns(
         pl.col(f"{tag}_open").fill_null(0.0)
@@ -128,11 +135,7 @@ def fill_quota(
         running = v.cum_sum().over([bucket, period], order_by=order)
         room = cap - pl.col(f"{tag}_open") - (running - v)
         inside = pl.min_horizontal(pl.max_horizontal(room, pl.lit(0.0)), v)
-        share = (
-            pl.when(pl.col(bucket).is_null()).then(0.0)
-            .when(v > 0).then(inside / v)
-            .otherwise(1.0)
-        )
+        share = pl.when(pl.col(bucket).is_null()).then(0.0).when(v > 0).then(inside / v).otherwise(1.0)
         new_cols.append(pl.when(applies & volume[case].is_not_null()).then(share).alias(f"{tag}_in_{case}"))
         if case == "central":
             new_cols.append(v.alias(f"{tag}_v"))
@@ -154,7 +157,8 @@ def fill_quota(
     carried = opening.filter(pl.col("measure_id") == measure.id).join(
         fill.select("allocation", "period"), on=["allocation", "period"], how="anti"
     )
-    fill = pl.concat([carried.select(list(QUOTA_FILL_SCHEMA)), fill.cast(QUOTA_FILL_SCHEMA)]).sort(["allocation", "period"])
+    typed = fill.select([pl.col(name).cast(dtype) for name, dtype in QUOTA_FILL_SCHEMA.items()])
+    fill = pl.concat([carried.select(list(QUOTA_FILL_SCHEMA)), typed]).sort(["allocation", "period"])
     frame = frame.drop(f"{tag}_open", f"{tag}_v", bucket, period)
     return frame, QuotaFill(share_in, fill)
 

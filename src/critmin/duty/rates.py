@@ -1,10 +1,10 @@
 """Ad valorem, specific and compound rates, and the HTS schedule's own rates (general, special, column 2).
 
-    ad valorem:  amount = rate x value base
-    specific:    amount = amount_per_unit x quantity (kg, the line's HTS unit, or kg of content)
-    compound:    amount = rate x value base + amount_per_unit x quantity
-    schedule:    the printed rate of the line's HTS code, which is one of the above (specific parts may
-                 have two terms, e.g. "1.5¢/kg + 2¢/liter + 3%"); "Free" is 0
+ad valorem:  amount = rate x value base
+specific:    amount = amount_per_unit x quantity (kg, the line's HTS unit, or kg of content)
+compound:    amount = rate x value base + amount_per_unit x quantity
+schedule:    the printed rate of the line's HTS code, which is one of the above (specific parts may
+             have two terms, e.g. "1.5¢/kg + 2¢/liter + 3%"); "Free" is 0
 """
 
 from __future__ import annotations
@@ -30,7 +30,10 @@ class Bases:
 def _quantity(measure: Measure, unit: str, bases: Bases, basis: str) -> tuple[PerCase, str]:
     if basis == "content_mass":
         assert bases.content is not None
-        return bases.content.mass, "needs the kg of contained mineral: give content_kg, or a content factor must exist"
+        return (
+            bases.content.mass,
+            "needs the kg of contained mineral: give content_kg, or a content factor must exist",
+        )
     if unit == "kg":
         return same(quantity_in("kg")), "needs the quantity in kg (quantity_kg)"
     return same(quantity_in(unit)), f"needs the quantity in {unit!r} (the line's unit must be {unit})"
@@ -69,7 +72,9 @@ def simple_charge(measure: Measure, rate: AdValorem | Specific | Compound, bases
         amount=per_case(lambda c: r * bases.value[c] + a * qty[c]),
         specific_rate=a,
         quantity=qty["central"],
-        missing=first_reason([(bases.value["central"].is_null(), bases.value_missing), (qty["central"].is_null(), why)]),
+        missing=first_reason(
+            [(bases.value["central"].is_null(), bases.value_missing), (qty["central"].is_null(), why)]
+        ),
     )
 
 
@@ -88,10 +93,16 @@ def schedule_charge(measure: Measure, rate: ScheduleRate, bases: Bases) -> Charg
     has_sp = sp.is_not_null()
     specific = pl.when(has_sp).then(sp * q1).otherwise(0.0)
     missing_pairs = [
-        (kind.is_null(), "no rate in the HTS schedule for this code (is it a 6-digit heading or an unknown code?)"),
+        (
+            kind.is_null(),
+            "no rate in the HTS schedule for this code (is it a 6-digit heading or an unknown code?)",
+        ),
         (kind == "other", "the schedule rate is not machine-readable; see the HTS text for this code"),
         (value.is_null(), bases.value_missing),
-        (has_sp & q1.is_null(), "needs the quantity in the unit of the specific rate (quantity_kg or the HTS unit)"),
+        (
+            has_sp & q1.is_null(),
+            "needs the quantity in the unit of the specific rate (quantity_kg or the HTS unit)",
+        ),
     ]
     if rate.column != "special":
         sp2 = pl.col(f"{p}_sp2")
@@ -101,8 +112,11 @@ def schedule_charge(measure: Measure, rate: ScheduleRate, bases: Bases) -> Charg
         qualifier = pl.col(f"{p}_sp_qual")
         missing_pairs += [
             (has_sp2 & q2.is_null(), "needs the quantity in the unit of the second specific rate"),
-            (qualifier.is_not_null(), "the specific rate is charged on a content named in the schedule; "
-                                      "this is not computed, see the HTS text"),
+            (
+                qualifier.is_not_null(),
+                "the specific rate is charged on a content named in the schedule; "
+                "this is not computed, see the HTS text",
+            ),
         ]
     missing = first_reason(missing_pairs)
     amount = pl.when(missing.is_null()).then(av * value + specific)

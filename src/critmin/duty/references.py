@@ -22,7 +22,9 @@ from critmin.policy.models import HtsListRef
 
 
 class FlagFn(Protocol):
-    def __call__(self, frame: pl.DataFrame, group_id: str, *, country_col: str, date_col: str, out: str) -> pl.DataFrame: ...
+    def __call__(
+        self, frame: pl.DataFrame, group_id: str, *, country_col: str, date_col: str, out: str
+    ) -> pl.DataFrame: ...
 
 
 ClassifyFn = Callable[..., pl.DataFrame]
@@ -79,7 +81,14 @@ class References:
             raise ReferenceDataError(f"Reference dataset {dataset_id!r} could not be loaded: {exc}") from exc
 
     def hts_prefixes(self, ref: HtsListRef) -> list[str]:
-        """The HTS prefixes of a shipped product list, filtered by ``where``."""
+        """The HTS prefixes of a shipped product list, filtered by ``where`` (computed once per list)."""
+        cache: dict[str, list[str]] = self.__dict__.setdefault("_prefix_cache", {})
+        key = ref.label()
+        if key not in cache:
+            cache[key] = self._prefixes(ref)
+        return cache[key]
+
+    def _prefixes(self, ref: HtsListRef) -> list[str]:
         frame = self._dataset(ref.dataset)
         if "hts_prefix" not in frame.columns:
             raise ReferenceDataError(
@@ -96,7 +105,9 @@ class References:
     @cached_property
     def schedule_rates(self) -> pl.DataFrame:
         """General (MFN) and column 2 rates per HTS code, ad valorem as a fraction."""
-        frame = self._dataset("hts_schedule").filter(pl.col("rate_kind").is_not_null() | pl.col("col2_kind").is_not_null())
+        frame = self._dataset("hts_schedule").filter(
+            pl.col("rate_kind").is_not_null() | pl.col("col2_kind").is_not_null()
+        )
         return frame.select(
             pl.col("hts"),
             pl.col("rate_kind").alias("g_kind"),
@@ -142,8 +153,14 @@ class References:
         """Content factors (hts_prefix, mineral_id, low, central, high, unit); empty when none are shipped."""
         if self.content_factors is None:
             return pl.DataFrame(
-                schema={"hts_prefix": pl.String, "mineral_id": pl.String, "low": pl.Float64,
-                        "central": pl.Float64, "high": pl.Float64, "unit": pl.String}
+                schema={
+                    "hts_prefix": pl.String,
+                    "mineral_id": pl.String,
+                    "low": pl.Float64,
+                    "central": pl.Float64,
+                    "high": pl.Float64,
+                    "unit": pl.String,
+                }
             )
         frame = self.content_factors()
         missing = [c for c in CONTENT_FACTOR_COLUMNS if c not in frame.columns]
@@ -154,7 +171,9 @@ class References:
             frame = frame.filter(pl.col("is_default"))
         if "basis" in frame.columns:
             frame = frame.filter(pl.col("basis") == "per_kg_product")
-        return frame.select(*CONTENT_FACTOR_COLUMNS, *[c for c in ("basis", "source", "product_id") if c in frame.columns])
+        return frame.select(
+            *CONTENT_FACTOR_COLUMNS, *[c for c in ("basis", "source", "product_id") if c in frame.columns]
+        )
 
     def require_flag(self) -> FlagFn:
         if self.flag is None:

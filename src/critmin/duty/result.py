@@ -85,11 +85,13 @@ class DutyResult:
     quota_fill: pl.DataFrame
     notes: list[str] = field(default_factory=list)
     datasets: dict[str, dict[str, str]] = field(default_factory=dict)
+    reference_prices: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Each price floor's reference-price table as used (own entries and shipped prices), with sources."""
 
     # --------------------------------------------------------------------------------------------- totals
 
     def by(self, column: str) -> dict[str, float]:
-        """Duty summed by a line column (mineral_id, country_origin, supplier); nulls under 'unmapped'/'unknown'."""
+        """Duty summed by a line column (mineral_id, country_origin, supplier); nulls as unmapped/unknown."""
         label = "unmapped" if column == "mineral_id" else "unknown"
         grouped = (
             self.lines.group_by(pl.col(column).cast(pl.String).fill_null(label))
@@ -102,7 +104,11 @@ class DutyResult:
         parts = self.components.filter(
             (pl.col("payer") == payer) & (pl.col("refund_eligible") == refund_eligible)
         )
-        grouped = parts.group_by(pl.col("measure_id").cast(pl.String)).agg(pl.col("amount").sum()).sort("measure_id")
+        grouped = (
+            parts.group_by(pl.col("measure_id").cast(pl.String))
+            .agg(pl.col("amount").sum())
+            .sort("measure_id")
+        )
         return {str(k): float(v) for k, v in grouped.iter_rows()}
 
     def totals(self) -> dict[str, Any]:
@@ -147,8 +153,8 @@ class DutyResult:
                     {"document": c.document, "date": c.date.isoformat(), "url": c.url} for c in m.citations
                 ],
             }
-            if m.rate is not None and m.rate.kind == "price_floor":
-                entry["reference_prices"] = [p.model_dump(mode="json") for p in m.rate.reference_prices]
+            if m.id in self.reference_prices:
+                entry["reference_prices"] = self.reference_prices[m.id]
             out.append(entry)
         return out
 
@@ -157,7 +163,12 @@ class DutyResult:
             "scenario": self.measure_set.id,
             "scenario_title": self.measure_set.title,
             "parameters": {
-                p.name: {"value": p.value, "example": p.example, "overridden": p.overridden, "description": p.description}
+                p.name: {
+                    "value": p.value,
+                    "example": p.example,
+                    "overridden": p.overridden,
+                    "description": p.description,
+                }
                 for p in self.measure_set.parameters.values()
             },
             "measures": self.measures_used(),
@@ -192,17 +203,21 @@ class DutyResult:
             ).alias("component"),
         )
         grouped = comps.group_by("line_id", maintain_order=True).agg(pl.col("component"))
-        joined = lines.select("line_id", "duty", "duty_low", "duty_high").join(grouped, on="line_id", how="left")
+        joined = lines.select("line_id", "duty", "duty_low", "duty_high").join(
+            grouped, on="line_id", how="left"
+        )
         out = []
         for row in joined.iter_rows(named=True):
             components = [{k: _round(v) for k, v in c.items()} for c in (row["component"] or [])]
-            out.append({
-                "line_id": row["line_id"],
-                "duty": _round(row["duty"]),
-                "components": components,
-                "duty_low": _round(row["duty_low"]),
-                "duty_high": _round(row["duty_high"]),
-            })
+            out.append(
+                {
+                    "line_id": row["line_id"],
+                    "duty": _round(row["duty"]),
+                    "components": components,
+                    "duty_low": _round(row["duty_low"]),
+                    "duty_high": _round(row["duty_high"]),
+                }
+            )
         return out
 
     def payload(self, *, include_lines: bool = True) -> dict[str, Any]:

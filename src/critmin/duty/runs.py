@@ -30,7 +30,8 @@ def record_run(ws: Workspace, result: DutyResult, source: LedgerSource) -> int:
     with ws.transaction() as con:
         row = con.execute(
             "INSERT INTO runs (scenario, scenario_title, parameters, as_of, content_case, ledger_source, "
-            "ledger_sha256, ledger_import_id, lines, customs_value, duty, totals, measures, datasets, sources, "
+            "ledger_sha256, ledger_import_id, lines, customs_value, duty, totals, measures, datasets, "
+            "sources, "
             "critmin_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             [
                 result.measure_set.id,
@@ -55,7 +56,12 @@ def record_run(ws: Workspace, result: DutyResult, source: LedgerSource) -> int:
         run_id = int(row[0])
         ws.log_event(
             "duty.run",
-            {"run_id": run_id, "scenario": result.measure_set.id, "duty": totals["duty"], "lines": totals["lines"]},
+            {
+                "run_id": run_id,
+                "scenario": result.measure_set.id,
+                "duty": totals["duty"],
+                "lines": totals["lines"],
+            },
             con=con,
         )
     return run_id

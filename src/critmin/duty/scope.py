@@ -7,6 +7,8 @@ minerals and stages); the rest are NumPy masks over the batch's lines built from
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import polars as pl
 
@@ -54,7 +56,9 @@ def needs_classification(measures: tuple[Measure, ...]) -> bool:
         s = m.products
         content_classified = m.content is not None and m.content.minerals == "classified"
         floor = m.rate is not None and m.rate.kind == "price_floor"
-        return bool(s.minerals is not None or s.stages is not None or s.classified or content_classified or floor)
+        return bool(
+            s.minerals is not None or s.stages is not None or s.classified or content_classified or floor
+        )
 
     return any(uses(m) for m in measures)
 
@@ -63,10 +67,19 @@ def needs_classification(measures: tuple[Measure, ...]) -> bool:
 
 
 def membership(
-    countries: list[str], groups: list[str], column: str, frame: pl.DataFrame, ctx: LineContext, rows: np.ndarray
+    countries: Sequence[str],
+    groups: Sequence[str],
+    column: str,
+    frame: pl.DataFrame,
+    ctx: LineContext,
+    rows: np.ndarray,
 ) -> np.ndarray:
     key = ctx.country(column, frame)
-    out = key.lookup_table(set(countries))[ctx.take(key.key, rows)] if countries else np.zeros(rows.size, dtype=bool)
+    out = (
+        key.lookup_table(set(countries))[ctx.take(key.key, rows)]
+        if countries
+        else np.zeros(rows.size, dtype=bool)
+    )
     for group in groups:
         out = out | ctx.take(ctx.group_flag(column, group, frame), rows)
     return out
@@ -76,10 +89,15 @@ def origin_mask(scope: OriginScope, frame: pl.DataFrame, ctx: LineContext, rows:
     name, _ = country_column(scope.country_field, scope.fallback_to_origin)
     key = ctx.country(name, frame)
     present = np.ones(rows.size, dtype=bool) if key.complete else ctx.take(key.key, rows) >= 0
-    included = present if scope.covers_all else present & membership(
-        scope.countries, scope.groups, name, frame, ctx, rows)
+    included = (
+        present
+        if scope.covers_all
+        else present & membership(scope.countries, scope.groups, name, frame, ctx, rows)
+    )
     if scope.exclude_countries or scope.exclude_groups:
-        included = included & ~membership(scope.exclude_countries, scope.exclude_groups, name, frame, ctx, rows)
+        included = included & ~membership(
+            scope.exclude_countries, scope.exclude_groups, name, frame, ctx, rows
+        )
     return included
 
 

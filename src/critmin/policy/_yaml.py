@@ -76,7 +76,9 @@ def read_yaml(path: Path) -> YamlDocument:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise PolicyError.single(path, "", "does not exist.", "give the path of a measure or scenario YAML file.") from exc
+        raise PolicyError.single(
+            path, "", "does not exist.", "give the path of a measure or scenario YAML file."
+        ) from exc
     except UnicodeDecodeError as exc:
         raise PolicyError.single(path, "", "is not UTF-8 text.", "save the file as UTF-8.") from exc
     return parse_yaml(text, path)

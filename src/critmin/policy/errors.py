@@ -38,7 +38,9 @@ class PolicyError(CritminError):
         super().__init__(f"Invalid policy input ({head}):\n" + "\n".join(f"  - {line}" for line in lines))
 
     @classmethod
-    def single(cls, file: str | Path, field: str, message: str, fix: str, line: int | None = None) -> PolicyError:
+    def single(
+        cls, file: str | Path, field: str, message: str, fix: str, line: int | None = None
+    ) -> PolicyError:
         return cls([Problem(str(file), line, field, message, fix)])
 
 

@@ -82,11 +82,18 @@ class MeasureSet:
         ids = [measure.id for measure in self.measures]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
-            raise PolicyError([
-                Problem(self._where(i).file, self._where(i).line, "id", f"measure id {i!r} is defined twice.",
-                        "give each measure a unique id (scenario measures may not reuse library ids).")
-                for i in duplicates
-            ])
+            raise PolicyError(
+                [
+                    Problem(
+                        self._where(i).file,
+                        self._where(i).line,
+                        "id",
+                        f"measure id {i!r} is defined twice.",
+                        "give each measure a unique id (scenario measures may not reuse library ids).",
+                    )
+                    for i in duplicates
+                ]
+            )
         object.__setattr__(self, "measures", order_measures(self.measures, self.located))
 
     def _where(self, measure_id: str) -> Located:
@@ -130,7 +137,9 @@ def not_on_targets(measure: m.Measure, measures: Sequence[m.Measure]) -> list[st
     return out
 
 
-def order_measures(measures: Sequence[m.Measure], located: dict[str, Located] | None = None) -> tuple[m.Measure, ...]:
+def order_measures(
+    measures: Sequence[m.Measure], located: dict[str, Located] | None = None
+) -> tuple[m.Measure, ...]:
     """Computation order: a measure comes after those it does not stack on and after those that exclude it.
 
     A ``not_on`` target that charges nothing (a 0% measure), or that the measure itself excludes, removes
@@ -170,9 +179,13 @@ def order_measures(measures: Sequence[m.Measure], located: dict[str, Located] | 
             first = remaining[0]
             where = located.get(first.id, Located("<measures>", None))
             raise PolicyError.single(
-                where.file, "stacking", f"stacking references form a cycle among: {cycle}.",
+                where.file,
+                "stacking",
+                f"stacking references form a cycle among: {cycle}.",
                 "a measure cannot both exclude (or not stack on) another and be excluded by it; remove one "
-                "of the references.", line=where.line)
+                "of the references.",
+                line=where.line,
+            )
         chosen = ready[0]
         ordered.append(chosen)
         placed.add(chosen.id)
@@ -187,9 +200,13 @@ def _unknown_ref(
     candidates = [x.id for x in measures] + sorted(library_ids())
     close = difflib.get_close_matches(ref, candidates, n=3)
     hint = f"did you mean {', '.join(close)}? " if close else ""
-    return Problem(where.file, where.line, f"{measure.id}.stacking.{key}",
-                   f"refers to {ref!r}, which is neither in this set nor in the shipped library.",
-                   f"{hint}use a measure id or `authority:<name>`.")
+    return Problem(
+        where.file,
+        where.line,
+        f"{measure.id}.stacking.{key}",
+        f"refers to {ref!r}, which is neither in this set nor in the shipped library.",
+        f"{hint}use a measure id or `authority:<name>`.",
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -234,7 +251,11 @@ def _fix_for(error: Any, known_fields: set[str]) -> str:
         return "set `kind` to one of ad_valorem, specific, compound, schedule, price_floor."
     if kind in {"literal_error", "enum"}:
         return "use one of the values listed."
-    if kind.startswith(("float", "int", "decimal")) or kind in {"greater_than", "greater_than_equal", "less_than_equal"}:
+    if kind.startswith(("float", "int", "decimal")) or kind in {
+        "greater_than",
+        "greater_than_equal",
+        "less_than_equal",
+    }:
         return 'give a number in range: rates as fractions (0.25) or percent strings ("25%").'
     if kind.startswith(("date", "datetime")):
         return "write the date as YYYY-MM-DD."
@@ -290,9 +311,14 @@ def load_measure_file(path: Path) -> tuple[list[m.Measure], dict[str, Located], 
     """Validate a library-style file (a top-level ``measures`` list)."""
     doc = read_yaml(path)
     if not isinstance(doc.data, dict) or "measures" not in doc.data:
-        raise PolicyError.single(path, "measures", "has no top-level `measures` list.",
-                                 "start the file with `measures:` followed by a list of measures "
-                                 "(or `scenario:` for a scenario file).", line=1)
+        raise PolicyError.single(
+            path,
+            "measures",
+            "has no top-level `measures` list.",
+            "start the file with `measures:` followed by a list of measures "
+            "(or `scenario:` for a scenario file).",
+            line=1,
+        )
     ids = {
         i: str(item.get("id"))
         for i, item in enumerate(doc.data.get("measures") or [])
@@ -323,8 +349,13 @@ def library() -> Library:
         found, where, source = load_measure_file(path)
         for x in found:
             if x.id in located:
-                raise PolicyError.single(path, "id", f"measure id {x.id!r} is also defined in {located[x.id].file}.",
-                                         "library ids must be unique.", line=where[x.id].line)
+                raise PolicyError.single(
+                    path,
+                    "id",
+                    f"measure id {x.id!r} is also defined in {located[x.id].file}.",
+                    "library ids must be unique.",
+                    line=where[x.id].line,
+                )
         measures.extend(found)
         located.update(where)
         sources.append(source)
@@ -340,8 +371,9 @@ def in_force_set(as_of: date | None = None) -> MeasureSet:
     lib = library()
     chosen = [x for x in lib.measures if as_of is None or x.window_contains(as_of)]
     title = "Measures in force" + (f" on {as_of.isoformat()}" if as_of else " (every dated window)")
-    return MeasureSet("in_force", title, "The shipped in-force library.", tuple(chosen), {}, lib.sources,
-                      dict(lib.located))
+    return MeasureSet(
+        "in_force", title, "The shipped in-force library.", tuple(chosen), {}, lib.sources, dict(lib.located)
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -372,27 +404,50 @@ def _scenario_path(name_or_path: str | Path) -> Path:
         return path
     close = difflib.get_close_matches(text, list(shipped), n=3)
     hint = f"Did you mean {', '.join(close)}? " if close else ""
-    raise UnknownScenarioError([
-        Problem(text, None, "scenario", "is neither a shipped scenario nor a YAML file.",
-                f"{hint}shipped scenarios: {', '.join(shipped)}; or give the path of a scenario file.")
-    ])
+    raise UnknownScenarioError(
+        [
+            Problem(
+                text,
+                None,
+                "scenario",
+                "is neither a shipped scenario nor a YAML file.",
+                f"{hint}shipped scenarios: {', '.join(shipped)}; or give the path of a scenario file.",
+            )
+        ]
+    )
 
 
 def load_scenario(name_or_path: str | Path, overrides: Iterable[str | Override] = ()) -> MeasureSet:
     """A shipped scenario by id, or a scenario file by path, with ``--set`` overrides applied."""
+    overrides = list(overrides)
     path = _scenario_path(name_or_path)
     doc = read_yaml(path)
     if not isinstance(doc.data, dict) or "scenario" not in doc.data:
         if isinstance(doc.data, dict) and "measures" in doc.data:
-            measures, located, source = load_measure_file(path)
-            parsed_overrides = _as_overrides(overrides)
-            if parsed_overrides:
-                raise PolicyError.single(path, "parameters", "is a measure file; it has no parameters to --set.",
-                                         "wrap the measures in a scenario file with a `parameters` block.")
-            return MeasureSet(path.stem, f"Measures from {path.name}", "User measure file.", tuple(measures),
-                              {}, (source,), located)
-        raise PolicyError.single(path, "scenario", "has no top-level `scenario` block.",
-                                 "start a scenario file with `scenario:` (see docs/measures.md).", line=1)
+            file_measures, file_located, source = load_measure_file(path)
+            if _as_overrides(overrides):
+                raise PolicyError.single(
+                    path,
+                    "parameters",
+                    "is a measure file; it has no parameters to --set.",
+                    "wrap the measures in a scenario file with a `parameters` block.",
+                )
+            return MeasureSet(
+                path.stem,
+                f"Measures from {path.name}",
+                "User measure file.",
+                tuple(file_measures),
+                {},
+                (source,),
+                file_located,
+            )
+        raise PolicyError.single(
+            path,
+            "scenario",
+            "has no top-level `scenario` block.",
+            "start a scenario file with `scenario:` (see docs/measures.md).",
+            line=1,
+        )
     try:
         spec = m.ScenarioFile.model_validate(doc.data).scenario
     except ValidationError as exc:
@@ -402,10 +457,16 @@ def load_scenario(name_or_path: str | Path, overrides: Iterable[str | Override] 
     raw, subs, unknown = substitute(spec.measures, values, ("scenario", "measures"))
     problems: list[Problem] = []
     for loc, ref in unknown:
-        problems.append(Problem(str(path), doc.line_of(loc), _field_text(loc),
-                                f"refers to parameter `{ref}`, which the scenario does not declare.",
-                                f"declare it under scenario.parameters or fix the name; declared: "
-                                f"{', '.join(sorted(spec.parameters)) or 'none'}."))
+        problems.append(
+            Problem(
+                str(path),
+                doc.line_of(loc),
+                _field_text(loc),
+                f"refers to parameter `{ref}`, which the scenario does not declare.",
+                f"declare it under scenario.parameters or fix the name; declared: "
+                f"{', '.join(sorted(spec.parameters)) or 'none'}.",
+            )
+        )
     measures: list[m.Measure] = []
     located: dict[str, Located] = {}
     for i, item in enumerate(raw):
@@ -415,7 +476,9 @@ def load_scenario(name_or_path: str | Path, overrides: Iterable[str | Override] 
         except ValidationError as exc:
             errs = validation_problems(exc, doc, ("scenario", "measures", i), subs, touched)
             if mid:
-                errs = [Problem(p.file, p.line, p.field, f"(measure `{mid}`) {p.message}", p.fix) for p in errs]
+                errs = [
+                    Problem(p.file, p.line, p.field, f"(measure `{mid}`) {p.message}", p.fix) for p in errs
+                ]
             problems.extend(errs)
             continue
         measures.append(measure)
@@ -427,21 +490,38 @@ def load_scenario(name_or_path: str | Path, overrides: Iterable[str | Override] 
             if ref not in lib_ids:
                 close = difflib.get_close_matches(ref, sorted(lib_ids), n=3)
                 hint = f"did you mean {', '.join(close)}? " if close else ""
-                problems.append(Problem(str(path), doc.line_of(("scenario", key, i)), f"scenario.{key}[{i}]",
-                                        f"{ref!r} is not a measure of the in-force library.",
-                                        f"{hint}list ids shown by `critmin policy list`."))
+                problems.append(
+                    Problem(
+                        str(path),
+                        doc.line_of(("scenario", key, i)),
+                        f"scenario.{key}[{i}]",
+                        f"{ref!r} is not a measure of the in-force library.",
+                        f"{hint}list ids shown by `critmin policy list`.",
+                    )
+                )
     if problems:
         raise PolicyError(problems)
     base = list(lib.measures) if spec.base == "in_force" else []
     base += [x for x in lib.measures if x.id in spec.include and x not in base]
     base = [x for x in base if x.id not in spec.exclude]
     parameters = {
-        name: ParameterValue(name, values[name], p.description, p.example and name not in touched,
-                             name in touched, p.unit, p.source)
+        name: ParameterValue(
+            name,
+            values[name],
+            p.description,
+            p.example and name not in touched,
+            name in touched,
+            p.unit,
+            p.source,
+        )
         for name, p in spec.parameters.items()
     }
     return MeasureSet(
-        spec.id, spec.title, spec.description, tuple(base + measures), parameters,
+        spec.id,
+        spec.title,
+        spec.description,
+        tuple(base + measures),
+        parameters,
         (*(lib.sources if base else ()), SourceFile(str(path), _sha(path))),
         {**{k: v for k, v in lib.located.items() if any(x.id == k for x in base)}, **located},
     )
@@ -457,9 +537,21 @@ def shipped_scenarios() -> list[ScenarioSummary]:
     out = []
     for sid, path in shipped_scenario_paths().items():
         measure_set = load_scenario(sid)
-        doc_ids = [x.id for x in measure_set.measures if measure_set.located.get(x.id, Located("", None)).file == str(path)]
-        out.append(ScenarioSummary(measure_set.id, measure_set.title, measure_set.description, str(path),
-                                   measure_set.parameters, tuple(doc_ids)))
+        doc_ids = [
+            x.id
+            for x in measure_set.measures
+            if measure_set.located.get(x.id, Located("", None)).file == str(path)
+        ]
+        out.append(
+            ScenarioSummary(
+                measure_set.id,
+                measure_set.title,
+                measure_set.description,
+                str(path),
+                measure_set.parameters,
+                tuple(doc_ids),
+            )
+        )
     return out
 
 

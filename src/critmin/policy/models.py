@@ -106,7 +106,9 @@ def _hts_prefix(value: Any) -> Any:
     if isinstance(value, str):
         digits = re.sub(r"[.\s]", "", value)
         if not re.fullmatch(r"\d{2,10}", digits):
-            raise ValueError(f"HTS prefix {value!r} must be 2 to 10 digits (dots allowed), e.g. '8505.11' or '28053000'")
+            raise ValueError(
+                f"HTS prefix {value!r} must be 2 to 10 digits (dots allowed), e.g. '8505.11' or '28053000'"
+            )
         return digits
     return value
 
@@ -290,10 +292,22 @@ class ReferencePrice(_Model):
     source: str = Field(min_length=3)
 
 
+class ShippedPrices(_Model):
+    """Reference prices from the shipped ``mineral_prices`` dataset (USGS MCS), times ``multiplier``.
+
+    One price per mineral and stage: the given ``year`` (else the latest), the first basis in alphabetical
+    order where the dataset has several. Entries in ``reference_prices`` for the same mineral and stage win.
+    """
+
+    multiplier: float = Field(default=1.0, gt=0)
+    year: int | None = Field(default=None, ge=1990, le=2100)
+
+
 class PriceFloor(_Model):
     """A floor on the unit price, per kg of product or per kg of contained mineral.
 
-    variable_levy: duty ``max(0, ref - unit_price) x qty``; minimum_import_price: an adjustable ad valorem rate
+    variable_levy: duty ``max(0, ref - unit_price) x qty``; minimum_import_price: an adjustable ad valorem
+    rate
     ``max(0, ref / unit_price - 1)`` on customs value; price_undertaking: the same difference paid to the
     exporter (a cost, not duty revenue).
     """
@@ -301,7 +315,14 @@ class PriceFloor(_Model):
     kind: Literal["price_floor"]
     mechanism: Mechanism
     per: Literal["product_kg", "content_kg"] = "product_kg"
-    reference_prices: list[ReferencePrice] = Field(min_length=1)
+    reference_prices: list[ReferencePrice] = Field(default_factory=list)
+    shipped_prices: ShippedPrices | None = None
+
+    @model_validator(mode="after")
+    def _has_prices(self) -> PriceFloor:
+        if not self.reference_prices and self.shipped_prices is None:
+            raise ValueError("a price floor needs `reference_prices`, `shipped_prices`, or both")
+        return self
 
 
 Rate = Annotated[AdValorem | Specific | Compound | ScheduleRate | PriceFloor, Field(discriminator="kind")]
@@ -415,10 +436,14 @@ class Measure(_Model):
             raise ValueError("refund_eligible applies only to status `invalidated`")
         rate = self.rate
         if isinstance(rate, AdValorem | Compound) and self.basis not in VALUE_BASES:
-            raise ValueError(f"a {rate.kind} rate needs a value basis (customs_value, content_value, "
-                             f"non_content_value), not {self.basis.value}")
+            raise ValueError(
+                f"a {rate.kind} rate needs a value basis (customs_value, content_value, "
+                f"non_content_value), not {self.basis.value}"
+            )
         if isinstance(rate, Specific) and self.basis not in QUANTITY_BASES:
-            raise ValueError(f"a specific rate needs basis `quantity` or `content_mass`, not {self.basis.value}")
+            raise ValueError(
+                f"a specific rate needs basis `quantity` or `content_mass`, not {self.basis.value}"
+            )
         if isinstance(rate, Specific) and self.basis is Basis.content_mass and rate.unit != "kg":
             raise ValueError("a specific rate on content_mass is per kg: set `unit: kg`")
         if isinstance(rate, ScheduleRate | PriceFloor) and self.basis is not Basis.customs_value:
@@ -432,8 +457,10 @@ class Measure(_Model):
                 if isinstance(part, Specific) and self.basis not in QUANTITY_BASES:
                     raise ValueError("specific quota rates need basis `quantity` or `content_mass`")
         if self.needs_content and self.content is None:
-            raise ValueError("this measure uses content (basis, floor per content_kg or quota in content_kg): "
-                             "add `content: {minerals: [copper]}` or `content: {minerals: classified}`")
+            raise ValueError(
+                "this measure uses content (basis, floor per content_kg or quota in content_kg): "
+                "add `content: {minerals: [copper]}` or `content: {minerals: classified}`"
+            )
         return self
 
     @property

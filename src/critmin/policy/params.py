@@ -45,8 +45,13 @@ def parse_overrides(items: Iterable[str], source: str = "--set") -> list[Overrid
         key = key.strip()
         if not sep or not re.fullmatch(r"[a-z][a-z0-9_]*(\.[A-Za-z0-9_]+)*", key):
             problems.append(
-                Problem(source, None, key or item, f"{item!r} is not of the form key=value.",
-                        "write e.g. --set rate=0.25 or --set start_date=2026-09-01.")
+                Problem(
+                    source,
+                    None,
+                    key or item,
+                    f"{item!r} is not of the form key=value.",
+                    "write e.g. --set rate=0.25 or --set start_date=2026-09-01.",
+                )
             )
             continue
         try:
@@ -72,8 +77,13 @@ def apply_overrides(
             hint = f"did you mean {', '.join(close)}? " if close else ""
             known = ", ".join(sorted(values)) or "(this scenario has no parameters)"
             problems.append(
-                Problem("--set", None, override.key, f"scenario {scenario_path} has no parameter {override.name!r}.",
-                        f"{hint}known parameters: {known}.")
+                Problem(
+                    "--set",
+                    None,
+                    override.key,
+                    f"scenario {scenario_path} has no parameter {override.name!r}.",
+                    f"{hint}known parameters: {known}.",
+                )
             )
             continue
         path = override.key.split(".")[1:]
@@ -98,9 +108,13 @@ def apply_overrides(
 
 
 def _bad_path(override: Override, scenario_path: str) -> Problem:
-    return Problem("--set", None, override.key,
-                   f"parameter {override.name!r} of {scenario_path} has no entry at {override.key!r}.",
-                   f"use `critmin policy show` on the scenario to see the structure of {override.name!r}.")
+    return Problem(
+        "--set",
+        None,
+        override.key,
+        f"parameter {override.name!r} of {scenario_path} has no entry at {override.key!r}.",
+        f"use `critmin policy show` on the scenario to see the structure of {override.name!r}.",
+    )
 
 
 def _copy(value: Any) -> Any:

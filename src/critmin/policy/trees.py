@@ -140,7 +140,9 @@ class VolumeUncertainty(_Strict):
     """How import volumes differ from the ledger's year: lognormal, one level per mineral, mean 1."""
 
     sd: float = Field(0.1, ge=0, description="sd of the log volume of each mineral")
-    common_share: float = Field(0.5, ge=0, le=1, description="share of the log variance common to all minerals")
+    common_share: float = Field(
+        0.5, ge=0, le=1, description="share of the log variance common to all minerals"
+    )
 
 
 class Uncertainty(_Strict):
@@ -252,7 +254,9 @@ def _check_scenarios(node: Node, loc: tuple[int | str, ...], path: str, doc: Any
     return problems
 
 
-def _check_values(node: Node, loc: tuple[int | str, ...], path: str, doc: Any, declared: set[str]) -> list[Problem]:
+def _check_values(
+    node: Node, loc: tuple[int | str, ...], path: str, doc: Any, declared: set[str]
+) -> list[Problem]:
     """Load the branch's scenario with its parameters at their central values, at the low and high ends of
     every distribution, and at each value of every choice, so that a rate that can be drawn negative, a
     share above 1 or a scenario naming an unknown measure is reported here, against the tree's line."""

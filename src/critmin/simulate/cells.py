@@ -101,15 +101,20 @@ class Placed:
 
 def place(ledger: pl.DataFrame, horizon: Horizon, annualise: Annualise = "average") -> Placed:
     """Place every dated ledger line on the horizon (see the module docstring for the rule)."""
-    missing = [c for c in ("entry_date", "hts", "country_origin", "customs_value_usd") if c not in ledger.columns]
+    missing = [
+        c for c in ("entry_date", "hts", "country_origin", "customs_value_usd") if c not in ledger.columns
+    ]
     if missing:
         raise InputError(
             f"The ledger lacks column(s) {', '.join(missing)}; load it with `critmin ledger import` or "
             "critmin.ledger.ingest so it has the canonical columns of docs/ledger.md."
         )
-    frame = ledger.select([
-        (pl.col(c) if c in ledger.columns else pl.lit(None, dtype=_dtype(c)).alias(c)) for c in ENGINE_COLUMNS
-    ]).with_row_index("_order")
+    frame = ledger.select(
+        [
+            (pl.col(c) if c in ledger.columns else pl.lit(None, dtype=_dtype(c)).alias(c))
+            for c in ENGINE_COLUMNS
+        ]
+    ).with_row_index("_order")
     notes: list[str] = []
     undated = frame.filter(pl.col("entry_date").is_null()).height
     if undated:
@@ -130,30 +135,43 @@ def place(ledger: pl.DataFrame, horizon: Horizon, annualise: Annualise = "averag
     else:
         span = np.arange(first, last + 1) % 12 + 1
         counts = np.bincount(span, minlength=13)[1:]
-        weights = pl.DataFrame({
-            "_cal_month": list(range(1, 13)),
-            "weight": [1.0 / c if c else 0.0 for c in counts.tolist()],
-        })
+        weights = pl.DataFrame(
+            {
+                "_cal_month": list(range(1, 13)),
+                "weight": [1.0 / c if c else 0.0 for c in counts.tolist()],
+            }
+        )
     covered = sorted({(m % 12) + 1 for m in range(first, last + 1)})
     if len(covered) < 12:
         absent = ", ".join(dt.date(2000, m, 1).strftime("%b") for m in range(1, 13) if m not in covered)
         notes.append(
-            f"The ledger covers {len(covered)} calendar month(s); months it does not cover ({absent}) carry no "
-            "imports in the simulated year."
+            f"The ledger covers {len(covered)} calendar month(s); months it does not cover ({absent}) "
+            "carry no imports in the simulated year."
         )
-    buckets = pl.DataFrame({
-        "month": list(range(horizon.size)),
-        "_year": [y for y, _ in horizon.bucket_months],
-        "_cal_month": [m for _, m in horizon.bucket_months],
-    }, schema={"month": pl.Int32, "_year": pl.Int32, "_cal_month": pl.Int8})
+    buckets = pl.DataFrame(
+        {
+            "month": list(range(horizon.size)),
+            "_year": [y for y, _ in horizon.bucket_months],
+            "_cal_month": [m for _, m in horizon.bucket_months],
+        },
+        schema={"month": pl.Int32, "_year": pl.Int32, "_cal_month": pl.Int8},
+    )
     frame = frame.with_columns(pl.col("_cal_month").cast(pl.Int8)).join(
         weights.with_columns(pl.col("_cal_month").cast(pl.Int8)), on="_cal_month", how="left"
     )
     placed = frame.join(buckets, on="_cal_month", how="inner")
+    outside = frame.filter(~pl.col("_cal_month").is_in(buckets.get_column("_cal_month").implode())).height
+    if outside:
+        notes.append(
+            f"{outside} ledger line(s) fall in calendar months outside the simulated period "
+            f"{horizon.labels[0]} .. {horizon.labels[-1]} and are not simulated."
+        )
     first_day = pl.date(pl.col("_year"), pl.col("_cal_month"), 1)
     last_day = first_day.dt.month_end().dt.day()
     placed = placed.with_columns(
-        pl.date(pl.col("_year"), pl.col("_cal_month"), pl.min_horizontal(pl.col("_day"), last_day)).alias("_new")
+        pl.date(pl.col("_year"), pl.col("_cal_month"), pl.min_horizontal(pl.col("_day"), last_day)).alias(
+            "_new"
+        )
     ).filter((pl.col("_new") >= horizon.start) & (pl.col("_new") < horizon.end))
     placed = placed.sort(["_new", "_order", "month"]).with_columns(
         [(pl.col(c) * pl.col("weight")).alias(c) for c in SCALED]
@@ -224,9 +242,9 @@ def cells(
     ``minerals`` gives every placed line's mineral_id (the engine's classification). Line arrays cover every
     placed line; lines outside ``mask`` get cell -1.
     """
-    frame = placed.frame.select("hts", "country_origin", "supplier", "month", "customs_value_usd").with_columns(
-        minerals.get_column("mineral_id").fill_null(UNMAPPED).alias("mineral_id")
-    )
+    frame = placed.frame.select(
+        "hts", "country_origin", "supplier", "month", "customs_value_usd"
+    ).with_columns(minerals.get_column("mineral_id").fill_null(UNMAPPED).alias("mineral_id"))
     if mineral_order is None:
         found = sorted(set(frame.get_column("mineral_id").to_list()) - {UNMAPPED})
         mineral_order = (*found, UNMAPPED)

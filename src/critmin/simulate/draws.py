@@ -66,9 +66,7 @@ def structure_keys(plan: TreePlan, draws: Draws) -> np.ndarray:
     return keys
 
 
-def sample_draws(
-    plan: TreePlan, prices: PriceModel, volumes: VolumeUncertainty, n: int, seed: int
-) -> Draws:
+def sample_draws(plan: TreePlan, prices: PriceModel, volumes: VolumeUncertainty, n: int, seed: int) -> Draws:
     if n < 1:
         raise ValueError("the number of draws must be at least 1")
     branch_seq, param_seq, price_seq, volume_seq = np.random.SeedSequence(seed).spawn(4)

@@ -46,7 +46,6 @@ class Linear:
     measures: list[str]
     drivers: list[str | None]
     b: np.ndarray  # (K, GT)
-    b_cell: np.ndarray  # (K, C)
     is_value: np.ndarray  # (K,) value part (x price x volume) or quantity part (x volume)
     terms: list[Term] = field(default_factory=list)
 
@@ -95,8 +94,12 @@ class Geometry:
 
 def build_structure(parts: list[tuple[VariantRows, np.ndarray]], geo: Geometry) -> Structure:
     """Combine the rows of each (variant, lines in its window) into one structure."""
-    lin = [rows.linear.filter(pl.Series(mask[rows.linear.get_column("line").to_numpy()])) for rows, mask in parts]
-    flo = [rows.floors.filter(pl.Series(mask[rows.floors.get_column("line").to_numpy()])) for rows, mask in parts]
+    lin = [
+        rows.linear.filter(pl.Series(mask[rows.linear.get_column("line").to_numpy()])) for rows, mask in parts
+    ]
+    flo = [
+        rows.floors.filter(pl.Series(mask[rows.floors.get_column("line").to_numpy()])) for rows, mask in parts
+    ]
     quo = [
         (rows, rows.quotas.filter(pl.Series(mask[rows.quotas.get_column("line").to_numpy()])))
         for rows, mask in parts
@@ -108,9 +111,12 @@ def build_structure(parts: list[tuple[VariantRows, np.ndarray]], geo: Geometry) 
 def _linear(frames: list[pl.DataFrame], geo: Geometry) -> Linear:
     rows = pl.concat(frames) if frames else pl.DataFrame()
     if rows.is_empty():
-        return Linear([], [], np.zeros((0, geo.width)), np.zeros((0, geo.cells)), np.zeros(0, dtype=bool))
-    slots = rows.select("measure_id", "driver", "part").unique().sort(["measure_id", "part", "driver"],
-                                                                       nulls_last=False)
+        return Linear([], [], np.zeros((0, geo.width)), np.zeros(0, dtype=bool))
+    slots = (
+        rows.select("measure_id", "driver", "part")
+        .unique()
+        .sort(["measure_id", "part", "driver"], nulls_last=False)
+    )
     slots = slots.with_row_index("slot")
     keyed = rows.join(slots, on=["measure_id", "driver", "part"], how="left", nulls_equal=True)
     slot = keyed.get_column("slot").to_numpy().astype(np.int64)
@@ -119,15 +125,16 @@ def _linear(frames: list[pl.DataFrame], geo: Geometry) -> Linear:
     k = slots.height
     gt = geo.line_mineral[line] * geo.months + geo.line_month[line]
     b = np.bincount(slot * geo.width + gt, weights=coef, minlength=k * geo.width).reshape(k, geo.width)
-    b_cell = np.bincount(slot * geo.cells + geo.line_cell[line], weights=coef,
-                         minlength=k * geo.cells).reshape(k, geo.cells)
     drivers = slots.get_column("driver").to_list()
     is_value = (slots.get_column("part") == "val").to_numpy()
+    cell = geo.line_cell[line]
     terms: list[Term] = []
     for driver, value in dict.fromkeys(zip(drivers, is_value.tolist(), strict=True)):
         members = [i for i in range(k) if drivers[i] == driver and bool(is_value[i]) == value]
-        terms.append(Term(driver, value, members, b[members].sum(axis=0), b_cell[members].sum(axis=0)))
-    return Linear(slots.get_column("measure_id").to_list(), drivers, b, b_cell, is_value, terms)
+        chosen = np.isin(slot, members)
+        b_cell = np.bincount(cell[chosen], weights=coef[chosen], minlength=geo.cells)
+        terms.append(Term(driver, value, members, b[members].sum(axis=0), b_cell))
+    return Linear(slots.get_column("measure_id").to_list(), drivers, b, is_value, terms)
 
 
 def _floors(frames: list[pl.DataFrame], geo: Geometry) -> list[FloorGroup]:
@@ -147,13 +154,21 @@ def _floors(frames: list[pl.DataFrame], geo: Geometry) -> list[FloorGroup]:
         measure_id, driver, ref, mineral, gt = key
         q = group.get_column("q").to_numpy()
         value = group.get_column("value").to_numpy()
-        groups.append(FloorGroup(
-            str(measure_id), None if driver is None else str(driver), float(ref), int(mineral), int(gt),  # type: ignore[arg-type]
-            group.get_column("p").to_numpy(),
-            np.concatenate(([0.0], np.cumsum(q))),
-            np.concatenate(([0.0], np.cumsum(value))),
-            group.get_column("cell").to_numpy(), q, value,
-        ))
+        groups.append(
+            FloorGroup(
+                str(measure_id),
+                None if driver is None else str(driver),
+                float(ref),
+                int(mineral),
+                int(gt),
+                group.get_column("p").to_numpy(),
+                np.concatenate(([0.0], np.cumsum(q))),
+                np.concatenate(([0.0], np.cumsum(value))),
+                group.get_column("cell").to_numpy(),
+                q,
+                value,
+            )
+        )
     return groups
 
 
@@ -174,15 +189,25 @@ class Accumulator:
 
     @classmethod
     def empty(cls, n: int, geo: Geometry) -> Accumulator:
-        return cls(np.zeros(n), np.zeros((n, geo.months)), np.zeros((n, geo.minerals)), np.zeros(n),
-                   np.zeros(geo.cells), {})
+        return cls(
+            np.zeros(n),
+            np.zeros((n, geo.months)),
+            np.zeros((n, geo.minerals)),
+            np.zeros(n),
+            np.zeros(geo.cells),
+            {},
+        )
 
     def add_measure(self, measure_id: str, value: float) -> None:
         self.measure_sum[measure_id] = self.measure_sum.get(measure_id, 0.0) + value
 
 
 def evaluate_structure(
-    structure: Structure, draws: Draws, rows: np.ndarray, geo: Geometry, acc: Accumulator,
+    structure: Structure,
+    draws: Draws,
+    rows: np.ndarray,
+    geo: Geometry,
+    acc: Accumulator,
     weights: np.ndarray | None = None,
 ) -> None:
     """Add the cost of draws ``rows`` (indices into ``draws``) under ``structure`` to ``acc``.
@@ -192,7 +217,7 @@ def evaluate_structure(
     width = max(geo.width, 1)
     block = max(1, BLOCK_ELEMENTS // width)
     for lo in range(0, rows.size, block):
-        sel = rows[lo:lo + block]
+        sel = rows[lo : lo + block]
         w = np.ones(sel.size) if weights is None else weights[sel]
         _evaluate_block(structure, draws, sel, geo, acc, w)
 
@@ -226,7 +251,9 @@ def _evaluate_block(
         amount = v * (ref * group.qcum[k] - m * group.vcum[k])
         cube[:, group.gt] += amount
         acc.add_measure(group.measure_id, float(w @ amount))
-        acc.cell_sum += np.bincount(group.cell, weights=_floor_atoms(group, ref, m, v * w), minlength=geo.cells)
+        acc.cell_sum += np.bincount(
+            group.cell, weights=_floor_atoms(group, ref, m, v * w), minlength=geo.cells
+        )
 
     for seq in s.quotas:
         result = evaluate_seq(seq, params, price, volume, w)

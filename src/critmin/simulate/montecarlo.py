@@ -27,7 +27,7 @@ from critmin.simulate.kernel import Accumulator, Geometry, Structure, build_stru
 from critmin.simulate.plan import TreePlan, plan
 from critmin.simulate.prices import PriceModel, price_model
 from critmin.simulate.structure import VariantRows, classify_minerals, variant_rows
-from critmin.simulate.switching import Switch, candidates, switched_lines
+from critmin.simulate.switching import Switch, candidates, check, switched_lines
 
 if TYPE_CHECKING:
     from critmin.simulate.results import SimulationResult
@@ -105,11 +105,22 @@ def build(
     tree_plan = plan(tree)
     placed = place(ledger, tree_plan.horizon, annualise)
     uncertainty = uncertainty or tree.uncertainty
+    if isinstance(switches, Sequence) and not isinstance(switches, str):
+        for switch in switches:
+            check(placed.frame, switch)  # before the engine runs, so a typo fails fast
     minerals = classify_minerals(placed)
     rows = _variant_rows(placed, minerals, tree_plan, np.ones(placed.n, dtype=bool))
     base = _model(tree_plan, placed, minerals, rows, np.ones(placed.n, dtype=bool), None)
-    built = Built(tree, tree_plan, uncertainty, price_model(base.cells.minerals, uncertainty.prices), base,
-                  {}, rows, [*tree_plan.notes, *placed.notes])
+    built = Built(
+        tree,
+        tree_plan,
+        uncertainty,
+        price_model(base.cells.minerals, uncertainty.prices),
+        base,
+        {},
+        rows,
+        [*tree_plan.notes, *placed.notes],
+    )
     if switches == "auto":
         pilot = base.run(sample_draws(tree_plan, built.prices, uncertainty.volumes, 500, 0))
         chosen = candidates(placed.frame, _by_supplier(base, pilot), AUTO_SWITCHES)
@@ -124,18 +135,28 @@ def build(
         extended, copies, sources = _with_copies(placed, chosen)
         ext_minerals = pl.concat([minerals, minerals[sources]])
         wanted = np.zeros(extended.n, dtype=bool)
-        wanted[placed.n:] = True
+        wanted[placed.n :] = True
         added = _variant_rows(extended, ext_minerals, tree_plan, wanted)
         merged = {k: _merge(rows[k], added[k]) for k in rows}
         for switch, copy_rows in copies.items():
             mask = _switch_mask(placed, extended, switch, copy_rows)
-            built.switches[switch] = _model(tree_plan, extended, ext_minerals, merged, mask, base.cells.minerals)
+            built.switches[switch] = _model(
+                tree_plan, extended, ext_minerals, merged, mask, base.cells.minerals
+            )
     return built
 
 
 def _merge(a: VariantRows, b: VariantRows) -> VariantRows:
-    return VariantRows(a.variant, pl.concat([a.linear, b.linear]), pl.concat([a.floors, b.floors]),
-                       pl.concat([a.quotas, b.quotas]), a.quota_specs | b.quota_specs, a.missing)
+    return VariantRows(
+        a.variant,
+        pl.concat([a.linear, b.linear]),
+        pl.concat([a.floors, b.floors]),
+        pl.concat([a.quotas, b.quotas]),
+        a.quota_specs | b.quota_specs,
+        a.missing,
+        a.applied,
+        a.datasets,
+    )
 
 
 def _by_supplier(model: Model, outcome: Outcome) -> dict[str, float]:
@@ -202,8 +223,16 @@ def _model(
 ) -> Model:
     grid = cells(placed, minerals, mask, mineral_order)
     dates = placed.dates()
-    geo = Geometry(grid.line_cell, grid.line_mineral, grid.line_month, dates, len(grid.minerals), grid.months,
-                   grid.size, grid.cell_group())
+    geo = Geometry(
+        grid.line_cell,
+        grid.line_mineral,
+        grid.line_month,
+        dates,
+        len(grid.minerals),
+        grid.months,
+        grid.size,
+        grid.cell_group(),
+    )
     structures: list[Structure] = []
     for p_index, combo in tree_plan.keys:
         path = tree_plan.paths[p_index]
@@ -237,4 +266,3 @@ def simulate(
     built = build(tree, ledger, annualise=annualise, uncertainty=uncertainty, switches=switches)
     sample = sample_draws(built.plan, built.prices, built.uncertainty.volumes, draws, seed)
     return summarise(built, sample, seed=seed, sensitivity_on=sensitivity)
-

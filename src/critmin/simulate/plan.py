@@ -64,7 +64,9 @@ class ChoiceParam:
     @property
     def weights(self) -> np.ndarray:
         n = len(self.dist.values)
-        return np.asarray(self.dist.weights if self.dist.weights is not None else [1.0 / n] * n, dtype=np.float64)
+        return np.asarray(
+            self.dist.weights if self.dist.weights is not None else [1.0 / n] * n, dtype=np.float64
+        )
 
 
 @dataclass
@@ -153,7 +155,10 @@ def plan(tree: Tree) -> TreePlan:
         segments: list[SegmentPlan] = []
         first = tree_path.segments[0].start if tree_path.segments else None
         if first is None or first > horizon.start:
-            base = _cached(cache, variants, None, 0, lambda: _in_force_variant(len(variants), horizon.start))
+            if (None, 0) not in cache:
+                cache[(None, 0)] = _in_force_variant(len(variants), horizon.start)
+                variants.append(cache[(None, 0)])
+            base = cache[(None, 0)]
             base.end = _later(base.end, first)
             segments.append(SegmentPlan(None, None, horizon.start, first, (), (base,)))
         for seg in tree_path.segments:
@@ -162,24 +167,27 @@ def plan(tree: Tree) -> TreePlan:
             node_choices, settings = node_variants[seg.node_id]
             chosen: list[Variant] = []
             for combo_index, values in enumerate(settings):
-                variant = _cached(
-                    cache,
-                    variants,
-                    seg.node_id,
-                    combo_index,
-                    lambda values=values: _scenario_variant(len(variants), seg.node_id, seg.scenario, values,
-                                                            seg.params, params, seg.start),
-                )
+                if (seg.node_id, combo_index) not in cache:
+                    made = _scenario_variant(
+                        len(variants), seg.node_id, seg.scenario, values, seg.params, params, seg.start
+                    )
+                    cache[(seg.node_id, combo_index)] = made
+                    variants.append(made)
+                variant = cache[(seg.node_id, combo_index)]
                 variant.start = min(variant.start, seg.start)
                 variant.end = _later(variant.end, seg.end)
                 chosen.append(variant)
-            segments.append(SegmentPlan(seg.node_id, seg.scenario, seg.start, seg.end, node_choices, tuple(chosen)))
+            segments.append(
+                SegmentPlan(seg.node_id, seg.scenario, seg.start, seg.end, node_choices, tuple(chosen))
+            )
         path_plan = PathPlan(p_index, tree_path.name, tree_path.leaf, tree_path.probability, tuple(segments))
         if len(path_plan.combos()) > MAX_VARIANTS_PER_PATH:
             raise PolicyError.single(
-                tree.id, f"path {path_plan.name}",
+                tree.id,
+                f"path {path_plan.name}",
                 f"its choice parameters combine into {len(path_plan.combos())} variants.",
-                f"keep at most {MAX_VARIANTS_PER_PATH} combinations of choice values per path.")
+                f"keep at most {MAX_VARIANTS_PER_PATH} combinations of choice values per path.",
+            )
         out.append(path_plan)
     keys = [(p.index, combo) for p in out for combo in p.combos()]
     return TreePlan(tree, horizon, out, params, choices, variants, keys, notes)
@@ -189,17 +197,6 @@ def _later(a: dt.date | None, b: dt.date | None) -> dt.date | None:
     if a is None or b is None:
         return None
     return max(a, b)
-
-
-def _cached(
-    cache: dict[tuple[str | None, int], Variant], variants: list[Variant], node: str | None, combo: int, make: Any
-) -> Variant:
-    key = (node, combo)
-    if key not in cache:
-        variant = make()
-        cache[key] = variant
-        variants.append(variant)
-    return cache[key]
 
 
 def _in_force_variant(index: int, start: dt.date) -> Variant:
@@ -261,17 +258,29 @@ def _scenario_variant(
     for key, param in drawn.items():
         for sub in subs:
             if key.startswith(sub.parameter + "."):
-                problems.append(_problem(path, param, f"the whole mapping `{sub.parameter}` is substituted at "
-                                                      f"{_loc_text(sub.loc)}, so one entry cannot be drawn"))
+                problems.append(
+                    _problem(
+                        path,
+                        param,
+                        f"the whole mapping `{sub.parameter}` is substituted at "
+                        f"{_loc_text(sub.loc)}, so one entry cannot be drawn",
+                    )
+                )
                 continue
             if sub.parameter != key:
                 continue
             measure_id = str(raw[int(sub.loc[0])].get("id"))
             slot = _classify(sub.loc[1:])
             if slot is None:
-                problems.append(_problem(path, param, f"it sets `{_loc_text(sub.loc[1:])}` of measure "
-                                                      f"`{measure_id}`, which the simulation cannot vary "
-                                                      "continuously"))
+                problems.append(
+                    _problem(
+                        path,
+                        param,
+                        f"it sets `{_loc_text(sub.loc[1:])}` of measure "
+                        f"`{measure_id}`, which the simulation cannot vary "
+                        "continuously",
+                    )
+                )
                 continue
             target = drivers.setdefault(measure_id, MeasureDrivers())
             name, entry = slot
@@ -286,7 +295,7 @@ def _scenario_variant(
 
 def _classify(loc: tuple[int | str, ...]) -> tuple[str, int | None] | None:
     """Which number of a measure a substitution location sets (None: not a number the simulation varies)."""
-    simple = {
+    simple: dict[tuple[int | str, ...], str] = {
         ("rate", "rate"): "av",
         ("rate", "amount"): "sp",
         ("quota", "in_quota", "rate"): "q_in_av",
@@ -314,5 +323,5 @@ def _problem(path: Path, param: Param, why: str) -> Problem:
         None,
         f"{param.node_id}.params.{param.key}",
         f"parameter `{param.key}` of branch `{param.node_id}` is drawn from a distribution, but {why}.",
-        "give it a fixed value, or a `{dist: choice, values: [...]}` so each value is evaluated as its own case.",
+        "give it a fixed value, or a `{dist: choice, values: [...]}` so each value is its own case.",
     )

@@ -97,7 +97,9 @@ def price_model(minerals: tuple[str, ...], settings: PriceUncertainty) -> PriceM
             years = sorted(series[used])
             vols.append(estimates[used])
             via = "" if used == m else f" (series of {used})"
-            sources.append(f"shipped prices{via}: sd of {len(years)} yearly log returns {years[0]}-{years[-1]}")
+            sources.append(
+                f"shipped prices{via}: sd of {len(years)} yearly log returns {years[0]}-{years[-1]}"
+            )
         elif settings.default_volatility is not None:
             vols.append(settings.default_volatility)
             sources.append("tree file (uncertainty.prices.default_volatility)")
@@ -130,7 +132,7 @@ def _sample_correlation(series: dict[str, dict[int, float]]) -> tuple[dict[tuple
     names = sorted(series)
     out: dict[tuple[str, str], float] = {}
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             years = sorted(set(series[a]) & set(series[b]))
             if len(years) < MIN_RETURNS:
                 continue
@@ -144,7 +146,7 @@ def _sample_correlation(series: dict[str, dict[int, float]]) -> tuple[dict[tuple
 
 
 def nearest_correlation(matrix: np.ndarray, floor: float = 1e-6) -> np.ndarray:
-    """A positive definite correlation matrix close to ``matrix``: eigenvalues clipped, diagonal reset to 1."""
+    """A positive definite correlation matrix near ``matrix``: eigenvalues clipped, diagonal reset to 1."""
     values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
     fixed = vectors @ np.diag(np.maximum(values, floor)) @ vectors.T
     d = np.sqrt(np.diag(fixed))

@@ -51,8 +51,14 @@ class QuotaSeq:
         return int(self.q.size + self.zero_local.size)
 
 
-def build_quotas(parts: list[tuple[VariantRows, pl.DataFrame]], line_mineral: np.ndarray, line_month: np.ndarray,
-                 line_cell: np.ndarray, line_date: np.ndarray, months: int) -> list[QuotaSeq]:
+def build_quotas(
+    parts: list[tuple[VariantRows, pl.DataFrame]],
+    line_mineral: np.ndarray,
+    line_month: np.ndarray,
+    line_cell: np.ndarray,
+    line_date: np.ndarray,
+    months: int,
+) -> list[QuotaSeq]:
     out: list[QuotaSeq] = []
     for rows, frame in parts:
         if frame.is_empty():
@@ -79,11 +85,23 @@ def build_quotas(parts: list[tuple[VariantRows, pl.DataFrame]], line_mineral: np
                 steps[where, np.arange(picked.size)] = picked
                 table[:, 1:] = np.cumsum(steps, axis=1)
                 prefix[name] = table
-            out.append(QuotaSeq(
-                measure_id, spec, cap, gts, gts // months, local[moving], line_cell[line][moving], q[moving],
-                {k: v[moving] for k, v in bases.items()}, prefix,
-                local[~moving], line_cell[line][~moving], {k: v[~moving] for k, v in bases.items()},
-            ))
+            out.append(
+                QuotaSeq(
+                    measure_id,
+                    spec,
+                    cap,
+                    gts,
+                    gts // months,
+                    local[moving],
+                    line_cell[line][moving],
+                    q[moving],
+                    {k: v[moving] for k, v in bases.items()},
+                    prefix,
+                    local[~moving],
+                    line_cell[line][~moving],
+                    {k: v[~moving] for k, v in bases.items()},
+                )
+            )
     return out
 
 
@@ -131,10 +149,16 @@ def evaluate_seq(
         inside[name] = mult[name] * seq.prefix[name][:, j].T
         total[name] = mult[name] * seq.prefix[name][:, n]
         if rows.size:
-            inside[name][rows, col_j] += mult[name][rows, col_j] * seq.base[name][line_j] * partial_share[rows]
+            inside[name][rows, col_j] += (
+                mult[name][rows, col_j] * seq.base[name][line_j] * partial_share[rows]
+            )
     in_av, over_av, in_sp, over_sp = (r[:, None] for r in rates)
-    amount = (in_av * inside["valbase"] + over_av * (total["valbase"] - inside["valbase"])
-              + in_sp * inside["qb_in"] + over_sp * (total["qb_over"] - inside["qb_over"]))
+    amount = (
+        in_av * inside["valbase"]
+        + over_av * (total["valbase"] - inside["valbase"])
+        + in_sp * inside["qb_in"]
+        + over_sp * (total["qb_over"] - inside["qb_over"])
+    )
     unavailable = (total["customs"] - inside["customs"]).sum(axis=1) if seq.spec.hard_cap else np.zeros(d)
 
     # zero-volume lines: inside when the origin has an allocation
@@ -143,9 +167,11 @@ def evaluate_seq(
         s0 = 1.0 if seq.cap is not None else 0.0
         zl = seq.zero_local
         zb = seq.zero_base
-        line_cost = (mv[:, zl] * zb["valbase"] * (rates[1][:, None] + (rates[0] - rates[1])[:, None] * s0)
-                     + v[:, zl] * (zb["qb_in"] * rates[2][:, None] * s0 + zb["qb_over"] * rates[3][:, None] * (1 - s0)))
-        np.add.at(amount, (slice(None), zl), line_cost)  # zl may repeat a column
+        in_av, over_av, in_sp, over_sp = (r[:, None] for r in rates)
+        value_part = mv[:, zl] * zb["valbase"] * (over_av + (in_av - over_av) * s0)
+        qty_part = v[:, zl] * (zb["qb_in"] * in_sp * s0 + zb["qb_over"] * over_sp * (1 - s0))
+        line_cost = value_part + qty_part
+        np.add.at(amount.T, zl, line_cost.T)  # several lines may share a mineral-month
         if seq.spec.hard_cap:
             unavailable += (mv[:, zl] * zb["customs"] * (1 - s0)).sum(axis=1)
         per_zero = w @ line_cost
@@ -196,8 +222,15 @@ def _fill(seq: QuotaSeq, growth: np.ndarray, cap: np.ndarray) -> tuple[np.ndarra
 
 
 def _expected_lines(
-    seq: QuotaSeq, w: np.ndarray, mult: dict[str, np.ndarray], rates: tuple[np.ndarray, ...], j: np.ndarray,
-    partial_share: np.ndarray, rows: np.ndarray, line_j: np.ndarray, col_j: np.ndarray,
+    seq: QuotaSeq,
+    w: np.ndarray,
+    mult: dict[str, np.ndarray],
+    rates: tuple[np.ndarray, ...],
+    j: np.ndarray,
+    partial_share: np.ndarray,
+    rows: np.ndarray,
+    line_j: np.ndarray,
+    col_j: np.ndarray,
 ) -> np.ndarray:
     """Sum over draws (weighted) of each line's quota cost: a line k is wholly inside in the draws with
     J > k, which after sorting the draws by J are a suffix."""
@@ -227,8 +260,8 @@ def _expected_lines(
         per += seq.base["qb_over"] * (over_all[local] - over_in[after, local])
     if rows.size:
         weight = w[rows] * partial_share[rows]
-        extra = (val[rows, col_j] * seq.base["valbase"][line_j] * (in_av - over_av)[rows]
-                 + mult["qb_in"][rows, col_j] * (seq.base["qb_in"][line_j] * in_sp[rows]
-                                                 - seq.base["qb_over"][line_j] * over_sp[rows]))
+        extra = val[rows, col_j] * seq.base["valbase"][line_j] * (in_av - over_av)[rows] + mult["qb_in"][
+            rows, col_j
+        ] * (seq.base["qb_in"][line_j] * in_sp[rows] - seq.base["qb_over"][line_j] * over_sp[rows])
         per += np.bincount(line_j, weights=weight * extra, minlength=n)
     return np.asarray(per)

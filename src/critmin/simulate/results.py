@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 DEFINITIONS = {
     "cost": "policy cost of the simulated year: duties to customs (refund-eligible amounts excluded) plus "
-            "price-undertaking payments to exporters, USD",
+    "price-undertaking payments to exporters, USD",
     "var95": "95th percentile of the simulated annual cost (a cost level, not a loss relative to the mean)",
     "cvar95": "mean of the costliest 5% of draws",
     "var99": "99th percentile of the simulated annual cost",
@@ -39,7 +39,7 @@ DEFINITIONS = {
 
 def _tail_mean(x: np.ndarray, level: float) -> float:
     k = max(1, math.ceil(round((1 - level) * x.size, 9)))  # round: 0.05 x 100 is 5.000000000000004
-    return float(np.mean(np.partition(x, x.size - k)[x.size - k:]))
+    return float(np.mean(np.partition(x, x.size - k)[x.size - k :]))
 
 
 def statistics(x: np.ndarray) -> dict[str, float]:
@@ -80,11 +80,14 @@ class SimulationResult:
     settings: dict[str, Any]
     prices: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    provenance: dict[str, Any] = field(default_factory=dict)
     cost: np.ndarray = field(default_factory=lambda: np.empty(0))
     path: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
     def payload(self) -> dict[str, Any]:
-        head = {k: self.summary[k] for k in ("mean", "p5", "p50", "p95", "var95", "cvar95", "var99", "cvar99")}
+        head = {
+            k: self.summary[k] for k in ("mean", "p5", "p50", "p95", "var95", "cvar95", "var99", "cvar99")
+        }
         return {
             **head,
             "sd": self.summary["sd"],
@@ -101,6 +104,7 @@ class SimulationResult:
             "switching": self.switching,
             "prices": self.prices,
             "settings": self.settings,
+            "provenance": self.provenance,
             "definitions": DEFINITIONS,
             "notes": self.notes,
         }
@@ -116,22 +120,27 @@ def summarise(built: Built, draws: Draws, *, seed: int, sensitivity_on: bool = T
     for path in built.plan.paths:
         mask = draws.path == path.index
         stats = statistics(cost[mask])
-        by_branch.append({
-            "branch": path.name,
-            "leaf": path.leaf,
-            "probability": path.probability,
-            "draws": int(mask.sum()),
-            "central": central[path.index],
-            "mean": stats.get("mean"),
-            "p5": stats.get("p5"),
-            "p50": stats.get("p50"),
-            "p95": stats.get("p95"),
-            "segments": [
-                {"scenario": s.scenario or "in_force", "from": s.start.isoformat(),
-                 "until": s.end.isoformat() if s.end else None}
-                for s in path.segments
-            ],
-        })
+        by_branch.append(
+            {
+                "branch": path.name,
+                "leaf": path.leaf,
+                "probability": path.probability,
+                "draws": int(mask.sum()),
+                "central": central[path.index],
+                "mean": stats.get("mean"),
+                "p5": stats.get("p5"),
+                "p50": stats.get("p50"),
+                "p95": stats.get("p95"),
+                "segments": [
+                    {
+                        "scenario": s.scenario or "in_force",
+                        "from": s.start.isoformat(),
+                        "until": s.end.isoformat() if s.end else None,
+                    }
+                    for s in path.segments
+                ],
+            }
+        )
     minerals = built.base.cells.minerals
     by_mineral: dict[str, dict[str, float]] = {}
     for i, mineral in enumerate(minerals):
@@ -139,8 +148,12 @@ def summarise(built: Built, draws: Draws, *, seed: int, sensitivity_on: bool = T
         if not column.any():
             continue
         q = np.quantile(column, [0.05, 0.95])
-        by_mineral[mineral] = {"mean": float(column.mean()), "p5": float(q[0]), "p95": float(q[1]),
-                               "share": float(column.mean() / summary["mean"]) if summary["mean"] else 0.0}
+        by_mineral[mineral] = {
+            "mean": float(column.mean()),
+            "p5": float(q[0]),
+            "p95": float(q[1]),
+            "share": float(column.mean() / summary["mean"]) if summary["mean"] else 0.0,
+        }
     by_mineral = dict(sorted(by_mineral.items(), key=lambda kv: -kv[1]["mean"]))
     cells = _cell_means(built.base, base, n)
     horizon = built.plan.horizon
@@ -148,8 +161,17 @@ def summarise(built: Built, draws: Draws, *, seed: int, sensitivity_on: bool = T
     for t, label in enumerate(horizon.labels):
         column = base.acc.monthly[:, t]
         q = np.quantile(column, [0.05, 0.25, 0.5, 0.75, 0.95])
-        monthly.append({"month": label, "mean": float(column.mean()), "p5": float(q[0]), "p25": float(q[1]),
-                        "p50": float(q[2]), "p75": float(q[3]), "p95": float(q[4])})
+        monthly.append(
+            {
+                "month": label,
+                "mean": float(column.mean()),
+                "p5": float(q[0]),
+                "p25": float(q[1]),
+                "p50": float(q[2]),
+                "p75": float(q[3]),
+                "p95": float(q[4]),
+            }
+        )
     landed = statistics(base.goods + cost)
     landed_out = {k: landed[k] for k in ("mean", "p5", "p50", "p95", "var95", "cvar95")}
     landed_out["goods_value_mean"] = float(base.goods.mean())
@@ -169,7 +191,8 @@ def summarise(built: Built, draws: Draws, *, seed: int, sensitivity_on: bool = T
             "they count as zero."
         )
     by_measure = {
-        k: v / n for k, v in sorted(base.acc.measure_sum.items(), key=lambda kv: -kv[1])
+        k: v / n
+        for k, v in sorted(base.acc.measure_sum.items(), key=lambda kv: -kv[1])
         if not k.startswith(PROBE_PREFIX)
     }
     return SimulationResult(
@@ -189,8 +212,11 @@ def summarise(built: Built, draws: Draws, *, seed: int, sensitivity_on: bool = T
             "tree_note": built.tree.note,
             "draws": n,
             "seed": seed,
-            "horizon": {"start": horizon.start.isoformat(), "end": horizon.end.isoformat(),
-                        "months": list(horizon.labels)},
+            "horizon": {
+                "start": horizon.start.isoformat(),
+                "end": horizon.end.isoformat(),
+                "months": list(horizon.labels),
+            },
             "lines": int(built.base.mask.sum()),
             "cells": built.base.cells.size,
             "engine_runs": len(built.plan.variants) + 1,
@@ -205,6 +231,7 @@ def summarise(built: Built, draws: Draws, *, seed: int, sensitivity_on: bool = T
             },
         },
         notes=notes,
+        provenance=_provenance(built),
         cost=cost,
         path=draws.path,
     )
@@ -212,7 +239,9 @@ def summarise(built: Built, draws: Draws, *, seed: int, sensitivity_on: bool = T
 
 def _cell_means(model: Model, outcome: Outcome, n: int) -> pl.DataFrame:
     table = model.cells.table
-    return table.with_columns(pl.Series("expected", outcome.acc.cell_sum[table.get_column("cell").to_numpy()] / n))
+    return table.with_columns(
+        pl.Series("expected", outcome.acc.cell_sum[table.get_column("cell").to_numpy()] / n)
+    )
 
 
 def _group(cells: pl.DataFrame, column: str) -> dict[str, float]:
@@ -242,3 +271,50 @@ def _switch(built: Built, switch: Any, model: Model, draws: Draws, base: Outcome
         "cost_after": float(switched.cost.mean()),
         "mc_error": float(saving.std(ddof=1) / math.sqrt(saving.size)) if saving.size > 1 else 0.0,
     }
+
+
+def _provenance(built: Built) -> dict[str, Any]:
+    """Which scenario, parameter values and measures (with citations) each engine run used, and the
+    reference datasets behind them."""
+    variants = []
+    datasets: dict[str, dict[str, str]] = {}
+    for _, rows in sorted(built.rows.items()):
+        variant = rows.variant
+        by_id = variant.measure_set.by_id()
+        variants.append(
+            {
+                "node": variant.node_id,
+                "scenario": variant.scenario or "in_force",
+                "parameters": {
+                    k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in variant.overrides.items()
+                },
+                "drawn": sorted({d for m in variant.drivers.values() for d in _driver_names(m)}),
+                "measures_applied": [
+                    {"id": m, "citation": by_id[m].citation_text} for m in rows.applied if m in by_id
+                ],
+            }
+        )
+        datasets.update(rows.datasets)
+    from critmin.refdata import read_manifest
+
+    prices = {
+        r.id: {"vintage": r.vintage, "sha256": r.sha256, "source": r.source}
+        for r in read_manifest()
+        if r.id == "mineral_prices"
+    }
+    return {"variants": variants, "datasets": dict(sorted((datasets | prices).items()))}
+
+
+def _driver_names(drivers: Any) -> list[str]:
+    names = [
+        drivers.av,
+        drivers.sp,
+        drivers.q_in_av,
+        drivers.q_in_sp,
+        drivers.q_over_av,
+        drivers.q_over_sp,
+        drivers.q_volume,
+        *drivers.floor.values(),
+        *drivers.q_alloc.values(),
+    ]
+    return [n for n in names if n]

@@ -81,9 +81,12 @@ def expected_costs(built: Built, model: Model, settings: list[Setting]) -> np.nd
         np.array([r[1] for r in rows], dtype=np.int64),
         {name: np.array([r[3].params.get(name, central[name]) for r in rows]) for name in plan.params},
         {name: np.array([c.get(name, 0) for c in choice_rows], dtype=np.int64) for name in plan.choices},
-        np.stack([r[3].price if r[3].price is not None else np.ones((g, t)) for r in rows]) if n else
-        np.ones((0, g, t)),
-        np.stack([r[3].volume if r[3].volume is not None else np.ones(g) for r in rows]) if n else np.ones((0, g)),
+        np.stack([r[3].price if r[3].price is not None else np.ones((g, t)) for r in rows])
+        if n
+        else np.ones((0, g, t)),
+        np.stack([r[3].volume if r[3].volume is not None else np.ones(g) for r in rows])
+        if n
+        else np.ones((0, g)),
     )
     cost = model.run(draws).cost
     out = np.zeros(len(settings))
@@ -114,11 +117,21 @@ def one_at_a_time(built: Built) -> list[dict[str, Any]]:
 
     for name, param in sorted(plan.params.items()):
         lo, hi = quantile_of(param.dist, LOW), quantile_of(param.dist, HIGH)
-        bars.append((name, "parameter", [(_fmt(lo), add(Setting(params={name: lo}))),
-                                         (_fmt(hi), add(Setting(params={name: hi})))]))
+        bars.append(
+            (
+                name,
+                "parameter",
+                [(_fmt(lo), add(Setting(params={name: lo}))), (_fmt(hi), add(Setting(params={name: hi})))],
+            )
+        )
     for name, choice in sorted(plan.choices.items()):
-        bars.append((name, "choice", [(repr(v), add(Setting(choice=(name, i))))
-                                      for i, v in enumerate(choice.dist.values)]))
+        bars.append(
+            (
+                name,
+                "choice",
+                [(repr(v), add(Setting(choice=(name, i)))) for i, v in enumerate(choice.dist.values)],
+            )
+        )
     tau = np.arange(1, t + 1) / 12.0
     for i, mineral in enumerate(minerals):
         sigma = float(built.prices.volatility[i])
@@ -150,16 +163,18 @@ def one_at_a_time(built: Built) -> list[dict[str, Any]]:
             low, high = values[0], values[-1]
         else:
             low, high = values
-        out.append({
-            "input": name,
-            "kind": kind,
-            "low": low[0],
-            "high": high[0],
-            "cost_low": low[1],
-            "cost_high": high[1],
-            "swing": abs(high[1] - low[1]),
-            "base": base,
-        })
+        out.append(
+            {
+                "input": name,
+                "kind": kind,
+                "low": low[0],
+                "high": high[0],
+                "cost_low": low[1],
+                "cost_high": high[1],
+                "swing": abs(high[1] - low[1]),
+                "base": base,
+            }
+        )
     out.sort(key=lambda bar: (-bar["swing"], bar["input"]))
     return [bar for bar in out if not bar["input"].endswith(f":{UNMAPPED}") or bar["swing"] > 0]
 
@@ -204,7 +219,7 @@ def rank_correlation(built: Built, draws: Draws, cost: np.ndarray) -> list[dict[
             inputs.append((f"volume:{mineral}", "volume", draws.volume[:, i]))
     if len(built.plan.paths) > 1:
         inputs.append(("branch", "branch", _conditional_mean(draws.path, cost)))
-    out = []
+    out: list[dict[str, Any]] = []
     for name, kind, x in inputs:
         rho = spearman(x, y)
         if rho is not None:

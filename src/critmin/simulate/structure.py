@@ -93,15 +93,38 @@ class VariantRows:
     quotas: pl.DataFrame  # line, measure_id, bucket, period, vol, valbase, qb_in, qb_over, customs
     quota_specs: dict[str, QuotaSpec] = field(default_factory=dict)
     missing: int = 0  # components the engine could not compute (missing inputs): they count as zero
+    applied: tuple[str, ...] = ()  # measures that applied to at least one line
+    datasets: dict[str, dict[str, str]] = field(default_factory=dict)  # reference data the engine used
 
 
-LINEAR_SCHEMA = {"line": pl.Int64, "measure_id": pl.String, "driver": pl.String, "part": pl.String,
-                 "coef": pl.Float64, "payer": pl.String}
-FLOOR_SCHEMA = {"line": pl.Int64, "measure_id": pl.String, "driver": pl.String, "ref": pl.Float64,
-                "q": pl.Float64, "value": pl.Float64, "payer": pl.String}
-QUOTA_SCHEMA = {"line": pl.Int64, "measure_id": pl.String, "bucket": pl.String, "period": pl.String,
-                "vol": pl.Float64, "valbase": pl.Float64, "qb_in": pl.Float64, "qb_over": pl.Float64,
-                "customs": pl.Float64}
+LINEAR_SCHEMA: dict[str, pl.DataType] = {
+    "line": pl.Int64(),
+    "measure_id": pl.String(),
+    "driver": pl.String(),
+    "part": pl.String(),
+    "coef": pl.Float64(),
+    "payer": pl.String(),
+}
+FLOOR_SCHEMA: dict[str, pl.DataType] = {
+    "line": pl.Int64(),
+    "measure_id": pl.String(),
+    "driver": pl.String(),
+    "ref": pl.Float64(),
+    "q": pl.Float64(),
+    "value": pl.Float64(),
+    "payer": pl.String(),
+}
+QUOTA_SCHEMA: dict[str, pl.DataType] = {
+    "line": pl.Int64(),
+    "measure_id": pl.String(),
+    "bucket": pl.String(),
+    "period": pl.String(),
+    "vol": pl.Float64(),
+    "valbase": pl.Float64(),
+    "qb_in": pl.Float64(),
+    "qb_over": pl.Float64(),
+    "customs": pl.Float64(),
+}
 
 _PROBE_CITATION = Citation(
     document="critmin simulation: measurement copy of a quota measure (charges nothing)",
@@ -136,21 +159,36 @@ def variant_rows(placed: Placed, minerals: pl.DataFrame, variant: Variant, lines
     probes, probe_keys = _quota_probes(active)
     measure_set = variant.measure_set
     if probes:
-        measure_set = MeasureSet(measure_set.id, measure_set.title, measure_set.description,
-                                 (*measure_set.measures, *probes), measure_set.parameters, measure_set.sources,
-                                 measure_set.located)
+        measure_set = MeasureSet(
+            measure_set.id,
+            measure_set.title,
+            measure_set.description,
+            (*measure_set.measures, *probes),
+            measure_set.parameters,
+            measure_set.sources,
+            measure_set.located,
+        )
     if frame.is_empty():
         return _empty(variant)
     result = evaluate(frame.select(_engine_columns(frame)), measure_set)
     comps = result.components.select(
         pl.col("line_id").cast(pl.Int64).alias("line"),
         pl.col("measure_id").cast(pl.String),
-        "base_amount", "rate", pl.col("rate_unit").cast(pl.String), "quantity", "amount",
-        pl.col("payer").cast(pl.String), "refund_eligible", pl.col("tranche").cast(pl.String), "reference_price",
+        "base_amount",
+        "rate",
+        pl.col("rate_unit").cast(pl.String),
+        "quantity",
+        "amount",
+        pl.col("payer").cast(pl.String),
+        "refund_eligible",
+        pl.col("tranche").cast(pl.String),
+        "reference_price",
     ).filter(~pl.col("refund_eligible"))
     by_id = {m.id: m for m in active}
-    kinds = {m.id: "quota" if m.quota is not None else "floor" if isinstance(m.rate, PriceFloor) else "linear"
-             for m in active}
+    kinds = {
+        m.id: "quota" if m.quota is not None else "floor" if isinstance(m.rate, PriceFloor) else "linear"
+        for m in active
+    }
     kind = pl.col("measure_id").replace_strict(kinds, default="probe", return_dtype=pl.String)
     comps = comps.with_columns(kind.alias("_kind"))
     counted = comps.filter((pl.col("_kind") != "probe") & (pl.col("tranche").fill_null("") != "unavailable"))
@@ -158,12 +196,17 @@ def variant_rows(placed: Placed, minerals: pl.DataFrame, variant: Variant, lines
     linear = _linear(comps.filter(pl.col("_kind") == "linear"), variant.drivers)
     floors = _floors(comps.filter(pl.col("_kind") == "floor"), by_id, variant.drivers, placed, minerals)
     quotas, specs = _quotas(comps, by_id, variant.drivers, probe_keys, placed)
-    return VariantRows(variant, linear, floors, quotas, specs, missing)
+    applied = tuple(sorted(set(counted.get_column("measure_id").to_list())))
+    return VariantRows(variant, linear, floors, quotas, specs, missing, applied, dict(result.datasets))
 
 
 def _empty(variant: Variant) -> VariantRows:
-    return VariantRows(variant, pl.DataFrame(schema=LINEAR_SCHEMA), pl.DataFrame(schema=FLOOR_SCHEMA),
-                       pl.DataFrame(schema=QUOTA_SCHEMA))
+    return VariantRows(
+        variant,
+        pl.DataFrame(schema=LINEAR_SCHEMA),
+        pl.DataFrame(schema=FLOOR_SCHEMA),
+        pl.DataFrame(schema=QUOTA_SCHEMA),
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -179,17 +222,28 @@ def _linear(comps: pl.DataFrame, drivers: dict[str, MeasureDrivers]) -> pl.DataF
     av_driver = pl.col("measure_id").replace_strict(av, default=None, return_dtype=pl.String)
     sp_driver = pl.col("measure_id").replace_strict(sp, default=None, return_dtype=pl.String)
     val = comps.filter(frac).select(
-        "line", "measure_id", av_driver.alias("driver"), pl.lit("val").alias("part"),
-        pl.when(av_driver.is_not_null()).then(pl.col("base_amount")).otherwise(value_part).alias("coef"), "payer",
+        "line",
+        "measure_id",
+        av_driver.alias("driver"),
+        pl.lit("val").alias("part"),
+        pl.when(av_driver.is_not_null()).then(pl.col("base_amount")).otherwise(value_part).alias("coef"),
+        "payer",
     )
     qty_base = pl.when(frac).then(pl.col("quantity")).otherwise(pl.col("base_amount"))
     qty = comps.select(
-        "line", "measure_id", sp_driver.alias("driver"), pl.lit("qty").alias("part"),
-        pl.when(sp_driver.is_not_null()).then(qty_base).otherwise(pl.col("amount") - value_part).alias("coef"),
+        "line",
+        "measure_id",
+        sp_driver.alias("driver"),
+        pl.lit("qty").alias("part"),
+        pl.when(sp_driver.is_not_null())
+        .then(qty_base)
+        .otherwise(pl.col("amount") - value_part)
+        .alias("coef"),
         "payer",
     )
     rows = pl.concat([val, qty]).with_columns(pl.col("coef").fill_null(0.0))
-    return rows.filter((pl.col("coef") != 0) | pl.col("driver").is_not_null()).cast(LINEAR_SCHEMA)
+    kept = rows.filter((pl.col("coef") != 0) | pl.col("driver").is_not_null())
+    return kept.select([pl.col(k).cast(v) for k, v in LINEAR_SCHEMA.items()])
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -214,22 +268,29 @@ def _floors(
         line = rows.get_column("line").to_numpy()
         entry = _floor_entries(measure, minerals[line])
         if np.any(entry < 0):
-            raise InputError(f"internal: could not tell which reference price of {measure_id} applies to a line.")
+            raise InputError(
+                f"internal: could not tell which reference price of {measure_id} applies to a line."
+            )
         fixed = np.array([p.price_usd_per_kg for p in rate.reference_prices])[entry]
         engine_ref = rows.get_column("reference_price").to_numpy()
         if not np.allclose(fixed, engine_ref, rtol=1e-12, atol=0.0):
             raise InputError(f"internal: the reference prices of {measure_id} do not match the engine's.")
         driven = drivers.get(measure_id, MeasureDrivers()).floor
         q_col = "quantity" if rate.mechanism == "minimum_import_price" else "base_amount"
-        parts.append(pl.DataFrame({
-            "line": line,
-            "measure_id": measure_id,
-            "driver": [driven.get(int(j)) for j in entry],
-            "ref": fixed,
-            "q": rows.get_column(q_col).to_numpy(),
-            "value": customs[line],
-            "payer": rows.get_column("payer").to_numpy(),
-        }, schema=FLOOR_SCHEMA))
+        parts.append(
+            pl.DataFrame(
+                {
+                    "line": line,
+                    "measure_id": measure_id,
+                    "driver": [driven.get(int(j)) for j in entry],
+                    "ref": fixed,
+                    "q": rows.get_column(q_col).to_numpy(),
+                    "value": customs[line],
+                    "payer": rows.get_column("payer").to_numpy(),
+                },
+                schema=FLOOR_SCHEMA,
+            )
+        )
     if not parts:
         return pl.DataFrame(schema=FLOOR_SCHEMA)
     out = pl.concat(parts)
@@ -241,7 +302,9 @@ def _floor_entries(measure: Measure, minerals: pl.DataFrame) -> np.ndarray:
     measure whose prices are the entry numbers."""
     rate = measure.rate
     assert isinstance(rate, PriceFloor)
-    numbered = [p.model_copy(update={"price_usd_per_kg": float(j + 1)}) for j, p in enumerate(rate.reference_prices)]
+    numbered = [
+        p.model_copy(update={"price_usd_per_kg": float(j + 1)}) for j, p in enumerate(rate.reference_prices)
+    ]
     sentinel = measure.model_copy(update={"rate": rate.model_copy(update={"reference_prices": numbered})})
     frame = minerals.select(pl.col("mineral_id").alias("_mineral"), pl.col("stage").alias("_stage"))
     found = frame.select(reference_price_expr(sentinel).alias("e")).get_column("e").fill_null(0.0).to_numpy()
@@ -273,11 +336,20 @@ def _quota_probes(active: list[Measure]) -> tuple[list[Measure], dict[str, dict[
         keys[measure.id] = {}
         for key, (basis, rate) in wanted.items():
             probe_id = f"{PROBE_PREFIX}{len(probes)}"
-            stacking = Stacking(precedence=measure.stacking.precedence, excludes=[],
-                                not_on=not_on_targets(measure, active))
-            probes.append(measure.model_copy(update={
-                "id": probe_id, "basis": basis, "rate": rate, "quota": None, "stacking": stacking,
-            }))
+            stacking = Stacking(
+                precedence=measure.stacking.precedence, excludes=[], not_on=not_on_targets(measure, active)
+            )
+            probes.append(
+                measure.model_copy(
+                    update={
+                        "id": probe_id,
+                        "basis": basis,
+                        "rate": rate,
+                        "quota": None,
+                        "stacking": stacking,
+                    }
+                )
+            )
             keys[measure.id][key] = probe_id
     return probes, keys
 
@@ -315,7 +387,9 @@ def quota_spec(measure: Measure, drivers: MeasureDrivers) -> QuotaSpec:
             assert allocation.share is not None
             caps[allocation.name] = CapSpec(volume, driven or allocation.share)
     inside = _tranche(measure, quota.in_quota, drivers.q_in_av, drivers.q_in_sp)
-    over = None if quota.hard_cap else _tranche(measure, quota.over_quota, drivers.q_over_av, drivers.q_over_sp)
+    over = (
+        None if quota.hard_cap else _tranche(measure, quota.over_quota, drivers.q_over_av, drivers.q_over_sp)
+    )
     return QuotaSpec(measure.id, quota.unit, quota.hard_cap, caps, inside, over)
 
 
@@ -343,8 +417,11 @@ def _quotas(
                 return np.zeros(lines.len())
             got = comps.filter(pl.col("measure_id") == keys[key]).select("line", "base_amount")
             return (
-                pl.DataFrame({"line": lines}).join(got, on="line", how="left").get_column("base_amount")
-                .fill_null(0.0).to_numpy()
+                pl.DataFrame({"line": lines})
+                .join(got, on="line", how="left")
+                .get_column("base_amount")
+                .fill_null(0.0)
+                .to_numpy()
             )
 
         rows = frame[lines.to_numpy()]
@@ -354,19 +431,29 @@ def _quotas(
             vol = rows.get_column("customs_value_usd").to_numpy()
         else:
             got = comps.filter(pl.col("measure_id") == keys["volume"]).select("line", "base_amount")
-            vol = pl.DataFrame({"line": lines}).join(got, on="line", how="left").get_column("base_amount").to_numpy()
+            vol = (
+                pl.DataFrame({"line": lines})
+                .join(got, on="line", how="left")
+                .get_column("base_amount")
+                .to_numpy()
+            )
         assignment = _buckets(measure, rows)
-        parts.append(pl.DataFrame({
-            "line": lines.to_numpy(),
-            "measure_id": measure_id,
-            "bucket": assignment.get_column("bucket"),
-            "period": assignment.get_column("period"),
-            "vol": vol,
-            "valbase": base("value" if "value" in keys else None),
-            "qb_in": base(spec.inside.qty_key),
-            "qb_over": base(spec.over.qty_key if spec.over is not None else None),
-            "customs": rows.get_column("customs_value_usd").to_numpy(),
-        }, schema=QUOTA_SCHEMA))
+        parts.append(
+            pl.DataFrame(
+                {
+                    "line": lines.to_numpy(),
+                    "measure_id": measure_id,
+                    "bucket": assignment.get_column("bucket"),
+                    "period": assignment.get_column("period"),
+                    "vol": vol,
+                    "valbase": base("value" if "value" in keys else None),
+                    "qb_in": base(spec.inside.qty_key),
+                    "qb_over": base(spec.over.qty_key if spec.over is not None else None),
+                    "customs": rows.get_column("customs_value_usd").to_numpy(),
+                },
+                schema=QUOTA_SCHEMA,
+            )
+        )
     if not parts:
         return pl.DataFrame(schema=QUOTA_SCHEMA), specs
     # A line without a volume (no kg for a kg quota) pays nothing on the quota measure, as in the engine.
@@ -378,7 +465,9 @@ def _buckets(measure: Measure, rows: pl.DataFrame) -> pl.DataFrame:
     quota = measure.quota
     assert quota is not None
     name, expr = country_column(measure.origin.country_field, measure.origin.fallback_to_origin)
-    frame = rows.select("country_origin", "country_export", "country_smelt_cast", pl.col("entry_date").alias(DATE))
+    frame = rows.select(
+        "country_origin", "country_export", "country_smelt_cast", pl.col("entry_date").alias(DATE)
+    )
     if name not in frame.columns:
         frame = frame.with_columns(expr.alias(name))
     flag = shipped_references().require_flag()

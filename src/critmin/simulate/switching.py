@@ -54,19 +54,28 @@ def switched_lines(frame: pl.DataFrame, switch: Switch) -> pl.DataFrame:
     by_code = _profile(target, ["hts"])
     overall = _profile(target.with_columns(pl.lit("*").alias("_all")), ["_all"]).drop("_all")
     lines = frame.filter(pl.col("supplier") == switch.source)
-    joined = lines.join(by_code.rename({c: f"_c_{c}" for c in [*PROFILE, "_usd_per_kg"]}), on="hts", how="left")
+    joined = lines.join(
+        by_code.rename({c: f"_c_{c}" for c in [*PROFILE, "_usd_per_kg"]}), on="hts", how="left"
+    )
     known = pl.col("_c_country_origin").is_not_null()
     out = joined.with_columns(
-        [pl.when(known).then(pl.col(f"_c_{c}")).otherwise(pl.lit(overall[c][0])).alias(c) for c in PROFILE[:3]]
+        [
+            pl.when(known).then(pl.col(f"_c_{c}")).otherwise(pl.lit(overall[c][0])).alias(c)
+            for c in PROFILE[:3]
+        ]
     ).with_columns(
         pl.when(known).then(pl.col("_c_preference_program")).otherwise(None).alias("preference_program"),
         pl.lit(switch.target).alias("supplier"),
     )
     priced = known & pl.col("_c__usd_per_kg").is_not_null() & pl.col("quantity_kg").is_not_null()
-    new_value = pl.when(priced).then(pl.col("_c__usd_per_kg") * pl.col("quantity_kg")).otherwise(
-        pl.col("customs_value_usd")
+    new_value = (
+        pl.when(priced)
+        .then(pl.col("_c__usd_per_kg") * pl.col("quantity_kg"))
+        .otherwise(pl.col("customs_value_usd"))
     )
-    ratio = pl.when(pl.col("customs_value_usd") > 0).then(new_value / pl.col("customs_value_usd")).otherwise(1.0)
+    ratio = (
+        pl.when(pl.col("customs_value_usd") > 0).then(new_value / pl.col("customs_value_usd")).otherwise(1.0)
+    )
     out = out.with_columns(
         (pl.col("content_value_usd") * ratio).alias("content_value_usd"),
         new_value.alias("customs_value_usd"),
@@ -79,8 +88,11 @@ def _profile(frame: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     origins = (
         frame.group_by([*by, *PROFILE], maintain_order=True)
         .agg(pl.col("customs_value_usd").sum().alias("_v"))
-        .sort([*by, "_v", *PROFILE], descending=[False] * len(by) + [True] + [False] * len(PROFILE),
-              nulls_last=True)
+        .sort(
+            [*by, "_v", *PROFILE],
+            descending=[False] * len(by) + [True] + [False] * len(PROFILE),
+            nulls_last=True,
+        )
         .unique(subset=by, keep="first", maintain_order=True)
         .drop("_v")
     )

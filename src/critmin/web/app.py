@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from critmin import __version__
 from critmin.errors import CritminError
@@ -75,13 +76,12 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         ),
         dependencies=[Depends(csrf_guard)],
         lifespan=lifespan,
-        # Counts body bytes as they arrive, whatever Content-Length claimed.
-        max_body_size=settings.max_upload_bytes,
     )
     app.state.settings = settings
     app.state.dashboard = dashboard
-    # Starlette runs the last-added middleware first: declared-size limit, token, the CSRF cookie, then
-    # headers.
+    # Starlette runs the last-added middleware first: declared-size limit, token, the CSRF cookie, headers,
+    # and innermost the count of body bytes as they arrive (whatever Content-Length claimed, or without one).
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_upload_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(CSRFCookieMiddleware)
     app.add_middleware(TokenMiddleware, token=settings.token)

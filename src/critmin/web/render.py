@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -37,3 +38,18 @@ def render(
     request: Request, template: str, page: str, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     return templates.TemplateResponse(request, template, {"page": page, **context}, status_code=status_code)
+
+
+# Stands in for the CSRF token in a page rendered once and served to many browsers.
+CSRF_MARKER = f"csrf-{secrets.token_hex(16)}"
+
+
+def render_shared(template: str, page: str, **context: Any) -> str:
+    """A page that is the same for every browser but for its CSRF token: render it with a marker."""
+    values = {"page": page, "request": None, "csrf_token": lambda _request: CSRF_MARKER, **context}
+    return templates.get_template(template).render(values)
+
+
+def personalise(request: Request, html: str) -> HTMLResponse:
+    """A shared page with this browser's CSRF token in place of the marker."""
+    return HTMLResponse(html.replace(CSRF_MARKER, csrf_token(request)))

@@ -54,8 +54,9 @@ class SecurityHeadersMiddleware(BaseHTTPMiddleware):
 class UploadLimitMiddleware(BaseHTTPMiddleware):
     """Rejects bodies over the limit by their declared length, before reading them.
 
-    The body is also counted as it arrives (FastAPI's ``max_body_size``, set by ``create_app``) and the
-    upload handler counts again while copying to disk, so a lying or missing Content-Length gains nothing.
+    The body is also counted as it arrives (Starlette's ``RequestBodyLimitMiddleware``, added by
+    ``create_app``) and the upload handler counts again while copying to disk, so a lying or missing
+    Content-Length gains nothing.
     """
 
     def __init__(self, app: object, max_bytes: int) -> None:

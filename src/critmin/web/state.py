@@ -106,6 +106,10 @@ class Dashboard:
 
     # --------------------------------------------------------------------------------------------- ledgers
     def ledgers(self) -> list[LedgerRecord]:
+        """Every import, oldest first (kept until the next import)."""
+        return self.cached(("ledgers",), self._read_ledgers)
+
+    def _read_ledgers(self) -> list[LedgerRecord]:
         from critmin.ledger.store import imports
 
         ws = self.workspace()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -18,7 +19,7 @@ from critmin.web.deps import ScenarioId, dashboard, find_selection
 from critmin.web.ingest import import_upload
 from critmin.web.present import html_table
 from critmin.web.queries import Selection
-from critmin.web.render import render
+from critmin.web.render import personalise, render, render_shared
 from critmin.web.state import SAMPLE_LEDGERS, Dashboard, LedgerRecord
 
 By = Literal["mineral", "origin", "supplier", "hts", "measure"]
@@ -115,6 +116,26 @@ def show(
     return render(request, template, page, status_code=status, **ctx.values(), **values)
 
 
+def shared(
+    request: Request,
+    template: str,
+    page: str,
+    ctx: PageContext,
+    extra: tuple[Hashable, ...],
+    values: Callable[[], dict[str, Any]],
+) -> Response:
+    """A page that depends only on the selection: rendered once, then served from memory to every browser.
+
+    Its views are cached already; this keeps the template work too, which is most of a cached page's cost.
+    """
+    sel = ctx.sel
+    if sel is None:
+        return show(request, template, page, ctx, **values())
+    key = ("page", template, *sel.key, sel.scenario, ctx.as_of_chosen, extra)
+    html = ctx.dash.cached(key, lambda: render_shared(template, page, **ctx.values(), **values()))
+    return personalise(request, html)
+
+
 def pages_router() -> APIRouter:
     import critmin.views as v
     from critmin.views.risk import risk_assumptions
@@ -128,16 +149,19 @@ def pages_router() -> APIRouter:
         if ctx.sel is None:
             return show(request, "welcome.html", "overview", ctx, datasets=datasets)
         dash, sel = ctx.dash, ctx.sel
-        return show(
+        return shared(
             request,
             "overview.html",
             "overview",
             ctx,
-            datasets=datasets,
-            summary=queries.view(dash, sel, "executive_summary", v.executive_summary),
-            deadlines=queries.html(dash, sel, "deadlines", v.deadlines, 5, title="Next on the calendar"),
-            charts={"scenarios": figure_json(dash, sel, FigureName.scenarios)},
-            report_formats=REPORT_FORMATS,
+            (),
+            lambda: dict(
+                datasets=datasets,
+                summary=queries.view(dash, sel, "executive_summary", v.executive_summary),
+                deadlines=queries.html(dash, sel, "deadlines", v.deadlines, 5, title="Next on the calendar"),
+                charts={"scenarios": figure_json(dash, sel, FigureName.scenarios)},
+                report_formats=REPORT_FORMATS,
+            ),
         )
 
     @router.get("/ledger", response_class=HTMLResponse)
@@ -185,39 +209,42 @@ def pages_router() -> APIRouter:
         run = queries.view(dash, sel, "run", lambda a, s: a.run(s), sel.scenario)
         totals = queries.view(dash, sel, "run_totals", lambda a, s: a.run(s).result.totals(), sel.scenario)
         factor = queries.view(dash, sel, "annual_factor", lambda a: a.period.annual_factor)
-        return show(
+        return shared(
             request,
             "exposure.html",
             "exposure",
             ctx,
-            by=by,
-            by_labels=BY_LABELS,
-            run=run,
-            totals=totals,
-            annual_factor=factor,
-            table=queries.html(
-                dash,
-                sel,
-                "exposure",
-                v.exposure,
-                by,
-                sel.scenario,
-                title=f"Duty by {BY_LABELS[by].lower()}",
-                api="/api/v1/exposure",
+            (by,),
+            lambda: dict(
+                by=by,
+                by_labels=BY_LABELS,
+                run=run,
+                totals=totals,
+                annual_factor=factor,
+                table=queries.html(
+                    dash,
+                    sel,
+                    "exposure",
+                    v.exposure,
+                    by,
+                    sel.scenario,
+                    title=f"Duty by {BY_LABELS[by].lower()}",
+                    api="/api/v1/exposure",
+                ),
+                sources=queries.html(
+                    dash,
+                    sel,
+                    "import_sources",
+                    v.import_sources,
+                    title="Import sources",
+                    api="/api/v1/import-sources",
+                ),
+                charts={
+                    "exposure": figure_json(dash, sel, FigureName.exposure, by),
+                    "sankey": figure_json(dash, sel, FigureName.sankey),
+                    "world_map": figure_json(dash, sel, FigureName.world_map),
+                },
             ),
-            sources=queries.html(
-                dash,
-                sel,
-                "import_sources",
-                v.import_sources,
-                title="Import sources",
-                api="/api/v1/import-sources",
-            ),
-            charts={
-                "exposure": figure_json(dash, sel, FigureName.exposure, by),
-                "sankey": figure_json(dash, sel, FigureName.sankey),
-                "world_map": figure_json(dash, sel, FigureName.world_map),
-            },
         )
 
     @router.get("/scenarios", response_class=HTMLResponse)
@@ -227,47 +254,59 @@ def pages_router() -> APIRouter:
             return show(request, "empty.html", "scenarios", ctx)
         dash, sel = ctx.dash, ctx.sel
         has_simulation = queries.view(dash, sel, "has_simulation", lambda a: a.simulation is not None)
-        return show(
+        return shared(
             request,
             "scenarios.html",
             "scenarios",
             ctx,
-            comparison=queries.html(
-                dash,
-                sel,
-                "scenario_comparison",
-                v.scenario_comparison,
-                title="Duty by scenario",
-                api="/api/v1/scenarios/comparison",
-            ),
-            has_simulation=has_simulation,
-            sim_summary=queries.html(
-                dash,
-                sel,
-                "simulation_summary",
-                v.simulation_summary,
-                title="Distribution of duty over the simulated year",
-            ),
-            branches=queries.html(
-                dash,
-                sel,
-                "simulation_branches",
-                v.simulation_branches,
-                title="Expected duty by branch of the tree",
-            ),
-            tornado=queries.html(dash, sel, "tornado", v.tornado, title="Sensitivity (tornado)"),
-            charts={
-                "scenarios": figure_json(dash, sel, FigureName.scenarios),
-                **(
-                    {
-                        "distribution": figure_json(dash, sel, FigureName.distribution),
-                        "fan_chart": figure_json(dash, sel, FigureName.fan_chart),
-                        "tornado": figure_json(dash, sel, FigureName.tornado),
-                    }
-                    if has_simulation
-                    else {}
+            (),
+            lambda: dict(
+                comparison=queries.html(
+                    dash,
+                    sel,
+                    "scenario_comparison",
+                    v.scenario_comparison,
+                    title="Duty by scenario",
+                    api="/api/v1/scenarios/comparison",
                 ),
-            },
+                has_simulation=has_simulation,
+                sim_summary=queries.html(
+                    dash,
+                    sel,
+                    "simulation_summary",
+                    v.simulation_summary,
+                    title="Distribution of duty over the simulated year",
+                ),
+                branches=queries.html(
+                    dash,
+                    sel,
+                    "simulation_branches",
+                    v.simulation_branches,
+                    title="Expected duty by branch of the tree",
+                ),
+                tornado=queries.html(dash, sel, "tornado", v.tornado, title="Sensitivity (tornado)"),
+                measures=queries.html(
+                    dash,
+                    sel,
+                    "measure_sources",
+                    v.measure_sources,
+                    title="Measures behind these numbers, with their citations",
+                    limit=500,
+                    api="/api/v1/sources",
+                ),
+                charts={
+                    "scenarios": figure_json(dash, sel, FigureName.scenarios),
+                    **(
+                        {
+                            "distribution": figure_json(dash, sel, FigureName.distribution),
+                            "fan_chart": figure_json(dash, sel, FigureName.fan_chart),
+                            "tornado": figure_json(dash, sel, FigureName.tornado),
+                        }
+                        if has_simulation
+                        else {}
+                    ),
+                },
+            ),
         )
 
     @router.get("/risk", response_class=HTMLResponse)
@@ -276,43 +315,51 @@ def pages_router() -> APIRouter:
         if ctx.sel is None:
             return show(request, "empty.html", "risk", ctx)
         dash, sel = ctx.dash, ctx.sel
-        return show(
+        return shared(
             request,
             "risk.html",
             "risk",
             ctx,
-            dfars=queries.view(dash, sel, "dfars_summary", v.dfars_summary),
-            assumptions=queries.view(dash, sel, "risk_assumptions", risk_assumptions),
-            tables=[
-                queries.html(
-                    dash,
-                    sel,
-                    "partner_shares",
-                    v.partner_shares,
-                    title="FEOC and agreement-partner shares by mineral",
-                    api="/api/v1/risk",
-                ),
-                queries.html(
-                    dash,
-                    sel,
-                    "concentration",
-                    v.concentration,
-                    title="Concentration of purchases by origin (HHI)",
-                    api="/api/v1/risk",
-                ),
-                queries.html(
-                    dash,
-                    sel,
-                    "dfars_flags",
-                    v.dfars_flags,
-                    title="DFARS 252.225-7052 flags",
-                    api="/api/v1/risk",
-                ),
-                queries.html(
-                    dash, sel, "geopolrisk", v.geopolrisk, title="Company-mode GeoPolRisk", api="/api/v1/risk"
-                ),
-            ],
-            charts={"shares": figure_json(dash, sel, FigureName.shares)},
+            (),
+            lambda: dict(
+                dfars=queries.view(dash, sel, "dfars_summary", v.dfars_summary),
+                assumptions=queries.view(dash, sel, "risk_assumptions", risk_assumptions),
+                tables=[
+                    queries.html(
+                        dash,
+                        sel,
+                        "partner_shares",
+                        v.partner_shares,
+                        title="FEOC and agreement-partner shares by mineral",
+                        api="/api/v1/risk",
+                    ),
+                    queries.html(
+                        dash,
+                        sel,
+                        "concentration",
+                        v.concentration,
+                        title="Concentration of purchases by origin (HHI)",
+                        api="/api/v1/risk",
+                    ),
+                    queries.html(
+                        dash,
+                        sel,
+                        "dfars_flags",
+                        v.dfars_flags,
+                        title="DFARS 252.225-7052 flags",
+                        api="/api/v1/risk",
+                    ),
+                    queries.html(
+                        dash,
+                        sel,
+                        "geopolrisk",
+                        v.geopolrisk,
+                        title="Company-mode GeoPolRisk",
+                        api="/api/v1/risk",
+                    ),
+                ],
+                charts={"shares": figure_json(dash, sel, FigureName.shares)},
+            ),
         )
 
     @router.get("/monitor", response_class=HTMLResponse)
@@ -335,16 +382,21 @@ def pages_router() -> APIRouter:
             if ctx.sel is not None
             else None
         )
-        return show(
+        return shared(
             request,
             "monitor.html",
             "monitor",
             ctx,
-            today=today,
-            deadlines=deadlines,
-            timeline=html_table(full_timeline(dash, today), "timeline", "The legal calendar", limit=500),
-            alerts=html_table(alerts(dash), "alerts", "Alerts stored by critmin monitor run"),
-            documents=html_table(documents(dash), "documents", "Federal Register documents in the workspace"),
+            (),
+            lambda: dict(
+                today=today,
+                deadlines=deadlines,
+                timeline=html_table(full_timeline(dash, today), "timeline", "The legal calendar", limit=500),
+                alerts=html_table(alerts(dash), "alerts", "Alerts stored by critmin monitor run"),
+                documents=html_table(
+                    documents(dash), "documents", "Federal Register documents in the workspace"
+                ),
+            ),
         )
 
     @router.get("/sourcing", response_class=HTMLResponse)
@@ -353,29 +405,32 @@ def pages_router() -> APIRouter:
         if ctx.sel is None:
             return show(request, "empty.html", "sourcing", ctx)
         dash, sel = ctx.dash, ctx.sel
-        return show(
+        return shared(
             request,
             "sourcing.html",
             "sourcing",
             ctx,
-            summary=queries.view(dash, sel, "sourcing_summary", v.sourcing_summary),
-            mix=queries.html(
-                dash,
-                sel,
-                "sourcing_results",
-                v.sourcing_results,
-                title="Optimised supply mix",
-                api="/api/v1/sourcing",
+            (),
+            lambda: dict(
+                summary=queries.view(dash, sel, "sourcing_summary", v.sourcing_summary),
+                mix=queries.html(
+                    dash,
+                    sel,
+                    "sourcing_results",
+                    v.sourcing_results,
+                    title="Optimised supply mix",
+                    api="/api/v1/sourcing",
+                ),
+                binding=queries.html(
+                    dash,
+                    sel,
+                    "sourcing_binding",
+                    v.sourcing_binding,
+                    title="Binding constraints and shadow prices",
+                    api="/api/v1/sourcing",
+                ),
+                charts={"sourcing": figure_json(dash, sel, FigureName.sourcing)},
             ),
-            binding=queries.html(
-                dash,
-                sel,
-                "sourcing_binding",
-                v.sourcing_binding,
-                title="Binding constraints and shadow prices",
-                api="/api/v1/sourcing",
-            ),
-            charts={"sourcing": figure_json(dash, sel, FigureName.sourcing)},
         )
 
     @router.get("/investment", response_class=HTMLResponse)
@@ -384,28 +439,31 @@ def pages_router() -> APIRouter:
         if ctx.sel is None:
             return show(request, "empty.html", "investment", ctx)
         dash, sel = ctx.dash, ctx.sel
-        return show(
+        return shared(
             request,
             "investment.html",
             "investment",
             ctx,
-            results=queries.html(
-                dash,
-                sel,
-                "investment_results",
-                v.investment_results,
-                title="Project appraisal",
-                api="/api/v1/investment",
+            (),
+            lambda: dict(
+                results=queries.html(
+                    dash,
+                    sel,
+                    "investment_results",
+                    v.investment_results,
+                    title="Project appraisal",
+                    api="/api/v1/investment",
+                ),
+                branches=queries.html(
+                    dash,
+                    sel,
+                    "investment_branches",
+                    v.investment_branches,
+                    title="NPV by policy branch",
+                    api="/api/v1/investment",
+                ),
+                charts={"investment": figure_json(dash, sel, FigureName.investment)},
             ),
-            branches=queries.html(
-                dash,
-                sel,
-                "investment_branches",
-                v.investment_branches,
-                title="NPV by policy branch",
-                api="/api/v1/investment",
-            ),
-            charts={"investment": figure_json(dash, sel, FigureName.investment)},
         )
 
     return router
@@ -442,14 +500,7 @@ def ledger_view(
                 api=f"{api}/lines",
             ),
         )
-    return show(
-        request,
-        "ledger.html",
-        "ledger",
-        ctx,
-        status_code,
-        import_status=status,
-        error=error,
-        quarantine=quarantine,
-        lines=lines,
-    )
+    values = {"import_status": status, "error": error, "quarantine": quarantine, "lines": lines}
+    if error is None:
+        return shared(request, "ledger.html", "ledger", ctx, (status,), lambda: values)
+    return show(request, "ledger.html", "ledger", ctx, status_code, **values)
