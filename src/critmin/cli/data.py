@@ -33,7 +33,7 @@ def list_datasets(
         .alias("title"),
     )
     print_frame(frame.select("id", "rows", "columns", "sha256", "title"), fmt)
-    console.print("Licences, sources and vintages: `critmin data list --format json` or `critmin data show ID`.")
+    console.print("Licences, sources, vintages: `critmin data list --format json` or `critmin data show ID`.")
 
 
 @app.command("show")

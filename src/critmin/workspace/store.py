@@ -393,7 +393,7 @@ class Workspace:
 
 
 # ------------------------------------------------------------------------------------------- helpers
-def _duckdb_config(path: Path) -> dict[str, str]:
+def _duckdb_config(path: Path) -> dict[str, str | bool | int | float | list[str]]:
     """Cap DuckDB's memory so a large import spills to disk instead of holding the whole transaction in RAM.
 
     ``CRITMIN_DUCKDB_MEMORY`` overrides the cap (DuckDB syntax, e.g. ``2GB``); spill files go beside the
