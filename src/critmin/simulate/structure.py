@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from critmin.duty.engine import evaluate, shipped_references
-from critmin.duty.floors import reference_price_expr
+from critmin.duty.floors import floor_table, reference_price_expr
 from critmin.duty.lines import DATE, country_column, flag_column
 from critmin.duty.quotas import bucket_expr, period_expr
 from critmin.errors import InputError
@@ -46,6 +46,7 @@ from critmin.policy.models import (
     Measure,
     PriceFloor,
     ProductScope,
+    ReferencePrice,
     Specific,
     Stacking,
 )
@@ -266,12 +267,13 @@ def _floors(
         assert isinstance(rate, PriceFloor)
         rows = comps.filter(pl.col("measure_id") == measure_id)
         line = rows.get_column("line").to_numpy()
-        entry = _floor_entries(measure, minerals[line])
+        table = floor_table(rate, shipped_references())
+        entry = _floor_entries(measure, table, minerals[line])
         if np.any(entry < 0):
             raise InputError(
                 f"internal: could not tell which reference price of {measure_id} applies to a line."
             )
-        fixed = np.array([p.price_usd_per_kg for p in rate.reference_prices])[entry]
+        fixed = np.array([p.price_usd_per_kg for p in table])[entry]
         engine_ref = rows.get_column("reference_price").to_numpy()
         if not np.allclose(fixed, engine_ref, rtol=1e-12, atol=0.0):
             raise InputError(f"internal: the reference prices of {measure_id} do not match the engine's.")
@@ -297,17 +299,17 @@ def _floors(
     return out.filter(pl.col("q").is_not_null() & (pl.col("q") > 0) & pl.col("value").is_not_null())
 
 
-def _floor_entries(measure: Measure, minerals: pl.DataFrame) -> np.ndarray:
-    """Index of the reference-price entry each line uses: the engine's own matching, run on a copy of the
-    measure whose prices are the entry numbers."""
-    rate = measure.rate
-    assert isinstance(rate, PriceFloor)
-    numbered = [
-        p.model_copy(update={"price_usd_per_kg": float(j + 1)}) for j, p in enumerate(rate.reference_prices)
-    ]
-    sentinel = measure.model_copy(update={"rate": rate.model_copy(update={"reference_prices": numbered})})
+def _floor_entries(measure: Measure, table: list[ReferencePrice], minerals: pl.DataFrame) -> np.ndarray:
+    """Index into ``table`` (the floor's own entries, then shipped prices) of the reference price each line
+    uses: the engine's own matching, run on a copy of the table whose prices are the entry numbers."""
+    numbered = [p.model_copy(update={"price_usd_per_kg": float(j + 1)}) for j, p in enumerate(table)]
     frame = minerals.select(pl.col("mineral_id").alias("_mineral"), pl.col("stage").alias("_stage"))
-    found = frame.select(reference_price_expr(sentinel).alias("e")).get_column("e").fill_null(0.0).to_numpy()
+    found = (
+        frame.select(reference_price_expr(measure, numbered).alias("e"))
+        .get_column("e")
+        .fill_null(0.0)
+        .to_numpy()
+    )
     return found.astype(np.int64) - 1
 
 
