@@ -3,6 +3,7 @@
 Every case runs in its own fresh Python process, so its peak resident memory (``VmHWM``) is its own.
 Baselines, measured in the same run on the same file:
 
+* ``pandas.read_csv`` — the plain read the issue sets the target against (ratios are to this case);
 * ``polars.read_csv`` — a plain typed read of the whole file into memory (no validation);
 * ``pyarrow.csv.read_csv`` — the same with pyarrow;
 * ``python + imports`` — an interpreter that only imports polars, pyarrow and critmin (the memory floor
@@ -32,6 +33,7 @@ SIZES = {"small": 20_000, "full": 1_000_000}
 _CASES: dict[str, tuple[str, str]] = {
     # name: (setup, not timed; work, timed)
     "python + imports": ("import polars, pyarrow, critmin.ledger.ingest", "pass"),
+    "pandas.read_csv": ("import pandas as pd", "pd.read_csv(PATH, low_memory=False)"),
     "polars.read_csv": ("import polars as pl", "pl.read_csv(PATH)"),
     "pyarrow.csv.read_csv": ("import pyarrow.csv as pc", "pc.read_csv(PATH)"),
     "critmin ingest -> parquet": (
@@ -109,9 +111,9 @@ def main(argv: list[str] | None = None) -> int:
             work = root / name.replace(" ", "_").replace(">", "").replace(".", "_")
             work.mkdir()
             results[name] = run_case(setup, timed, path, work)
-        base = float(results["polars.read_csv"]["seconds"])  # type: ignore[arg-type]
+        base = float(results["pandas.read_csv"]["seconds"])  # type: ignore[arg-type]
         print()
-        print(f"{'case':<30}{'seconds':>10}{'rows/s':>14}{'peak RSS MB':>14}{'x polars.read_csv':>20}")
+        print(f"{'case':<30}{'seconds':>10}{'rows/s':>14}{'peak RSS MB':>14}{'ratio to pandas':>20}")
         for name, result in results.items():
             seconds = float(result["seconds"])  # type: ignore[arg-type]
             peak = float(result["peak_mb"])  # type: ignore[arg-type]
