@@ -131,6 +131,7 @@ def test_explain_lists_steps_in_order_with_sources(ledger_file: Path) -> None:
     assert "2.1% x $100,000.00 customs value = $2,100.00" in text
     assert "Duty owed: $27,100.00" in text
     assert "source:" in text
+    assert "s122_surcharge: the HTS code is excluded from its products (s122_exempt_products)" in text
     unknown = runner.invoke(app, ["explain", str(ledger_file), "--line", "nope"])
     assert unknown.exit_code == 2 and "No line 'nope'" in unknown.stderr
 

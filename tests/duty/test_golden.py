@@ -646,3 +646,28 @@ def test_arrow_input_and_partitions_give_the_same_result(helpers: Any, status_qu
     whole = evaluate(frame.to_arrow(), status_quo)
     parts = pl.concat([r.lines for r in evaluate_batches([frame.slice(0, 3), frame.slice(3)], status_quo)])
     assert parts.get_column("duty").to_list() == pytest.approx(whole.lines.get_column("duty").to_list())
+
+
+def test_minimum_import_price_from_shipped_usgs_prices(helpers: Any) -> None:
+    # Lithium carbonate 2836.91.00.10 from Chile, 1,000 kg at $8/kg, 2026-09-01. The MIP scenario takes the
+    # shipped USGS MCS 2026 battery-grade Li2CO3 price for 2025 (US$9/kg) x 1.2 = US$10.8/kg.
+    frame = helpers.ledger(
+        [
+            {
+                "line_id": "li",
+                "entry_date": date(2026, 9, 1),
+                "hts": "2836910010",
+                "country_origin": "CHL",
+                "customs_value_usd": 8_000.0,
+                "quantity_kg": 1000.0,
+            }
+        ]
+    )
+    result = evaluate(frame, loader.load_scenario("minimum_import_price"))
+    comp = result.components.filter(pl.col("measure_id") == "pcmdp_minimum_import_price").row(0, named=True)
+    assert comp["reference_price"] == pytest.approx(10.8)
+    assert comp["rate"] == pytest.approx(0.35)  # 10.8 / 8 - 1
+    assert comp["amount"] == pytest.approx(2_800.0)  # 0.35 x 8,000
+    table = result.reference_prices["pcmdp_minimum_import_price"]
+    lithium = next(p for p in table if p["mineral"] == "lithium")
+    assert "USGS MCS 2026" in lithium["source"] and "x 1.2" in lithium["source"]

@@ -129,8 +129,8 @@ def test_set_overrides_a_parameter_and_marks_it() -> None:
     assert _rate(processed) == pytest.approx(0.30)
     assert processed.effective_from == date(2026, 9, 1)
     assert measure_set.parameters["rate"].overridden and not measure_set.parameters["rate"].example
-    nested = loader.load_scenario("minimum_import_price", ["reference_prices.ndpr_oxide=95"])
-    floor = nested.by_id()["pcmdp_minimum_import_price"].rate
+    nested = loader.load_scenario("price_floor_partners_tariff_others", ["reference_prices.ndpr_oxide=95"])
+    floor = nested.by_id()["pcmdp_floor_partners"].rate
     assert floor is not None and floor.kind == "price_floor"
     assert floor.reference_prices[0].price_usd_per_kg == 95.0
 

@@ -235,3 +235,18 @@ def test_summary_simulation_and_sources(loaded_client: TestClient, sample_ledger
     cited = {r["measure_id"] for r in sources["measures"]["rows"]}
     assert {m.id for m in load_scenario("combined").measures} <= cited
     assert all(r["url"].startswith("https://") for r in sources["measures"]["rows"] if r["url"])
+
+
+def test_long_tables_are_paged(loaded_client: TestClient) -> None:
+    risk = loaded_client.get("/api/v1/risk", params=Q).json()
+    total = risk["dfars_flags"]["total_rows"]
+    assert total == len(risk["dfars_flags"]["rows"]) > 2  # the sample's flags fit the first page
+    ids = []
+    for offset in range(0, total, 2):
+        page = loaded_client.get(
+            "/api/v1/risk/dfars-flags", params={**Q, "offset": offset, "limit": 2}
+        ).json()
+        assert page["total_rows"] == total
+        ids += [r["line_id"] for r in page["rows"]]
+    assert ids == [r["line_id"] for r in risk["dfars_flags"]["rows"]]
+    assert loaded_client.get("/api/v1/risk/dfars-flags", params={**Q, "limit": 10_001}).status_code == 422

@@ -62,6 +62,7 @@ def test_every_page_with_a_ledger(loaded_client: TestClient) -> None:
         page = loaded_client.get(href, params=Q)
         assert page.status_code == 200, (href, page.text[:400])
         assert set(charts(page.text)) == CHARTS[href], href
+        assert re.search(r"<title>[^<]+</title>", page.text), href  # nothing leaked into the head
         # navigation keeps the selection
         assert f'href="/risk?ledger=1&amp;as_of={AS_OF}"' in page.text, href
 
@@ -155,3 +156,21 @@ def test_a_page_served_from_memory_carries_each_browsers_own_token(loaded_client
         assert CSRF_MARKER not in page
         tokens.append(cookie)
     assert tokens[0] != tokens[1]
+
+
+def test_an_internal_error_is_a_page_without_internals(tmp_path: Path, make_settings: MakeSettings) -> None:
+    app = create_app(make_settings(tmp_path / "ws.duckdb"))
+
+    def broken() -> None:
+        raise RuntimeError("secret internal detail")
+
+    app.add_api_route("/broken", broken)
+    app.add_api_route("/api/v1/broken", broken)
+    client = TestClient(app, raise_server_exceptions=False)
+    page = client.get("/broken")
+    assert page.status_code == 500
+    assert "critmin hit an internal error (RuntimeError)" in page.text and "<html" in page.text
+    assert "secret internal detail" not in page.text and "Traceback" not in page.text
+    api = client.get("/api/v1/broken")
+    assert api.status_code == 500 and "internal error" in api.json()["detail"]
+    assert api.headers["x-frame-options"] == "DENY"

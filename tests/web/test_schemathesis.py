@@ -8,6 +8,7 @@ new date is a full analysis of the ledger, and the date's own validation is cove
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -41,7 +42,7 @@ def settings_for(workspace: Path, **overrides: Any) -> WebSettings:
 
 
 HYPOTHESIS = settings(
-    max_examples=25,
+    max_examples=15,
     deadline=None,
     derandomize=True,
     suppress_health_check=list(HealthCheck),
@@ -51,6 +52,7 @@ HYPOTHESIS = settings(
 # Schemathesis reads the schema when the module is imported; the apps are cheap to create (workspaces open
 # on first use) and their ledgers are imported by the fixtures below, before the first generated request.
 _DIRS = Path(tempfile.mkdtemp(prefix="critmin-schemathesis-"))
+atexit.register(shutil.rmtree, _DIRS, ignore_errors=True)  # also when the module is collected, not run
 READ_APP = create_app(settings_for(_DIRS / "read.duckdb"))
 WRITE_APP = create_app(settings_for(_DIRS / "write.duckdb", draws=0))
 reads = schemathesis.openapi.from_asgi("/openapi.json", READ_APP).include(method="GET")
@@ -65,7 +67,6 @@ def _apps(csrf: Any) -> Iterator[None]:
         )
         assert done.status_code == 200
         yield
-    shutil.rmtree(_DIRS, ignore_errors=True)
 
 
 def pin_date(case: Any) -> None:

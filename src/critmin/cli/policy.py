@@ -64,6 +64,8 @@ def list_measures(
         for m in measure_set.measures
     ]
     frame = pl.DataFrame(rows) if rows else pl.DataFrame(schema={"id": pl.String})
+    if fmt is Format.table and "source" in frame.columns:
+        frame = frame.drop("source")  # the table stays readable; json/csv keep the source address
     print_frame(frame, fmt, title=measure_set.title)
 
 

@@ -15,7 +15,7 @@ price floor, quota tranche). There is no Python loop over lines.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from typing import Literal, TypeAlias
@@ -189,9 +189,69 @@ def hts_dimension(dim: pl.DataFrame, plan: Plan, refs: References, prices: Conte
     return dim.sort("hts")  # joins above may reorder; line keys index the sorted codes
 
 
-def _special_available(lines: pl.DataFrame, refs: References) -> np.ndarray:
-    joined = _join_special(lines.with_row_index("__i"), refs).sort("__i")
-    return joined.get_column("s_kind").is_not_null().to_numpy()
+@dataclass
+class _Special:
+    """Special-programme rates looked up once per distinct (code, programme) pair of a measure's rows."""
+
+    rates: pl.DataFrame  # one row per pair: s_kind, s_text, s_av, s_sp, s_sp_unit
+    pair_of_row: np.ndarray  # per batch row: index into ``rates`` (-1 where not looked up)
+
+    def available(self, rows: np.ndarray) -> np.ndarray:
+        return self.rates.get_column("s_kind").is_not_null().to_numpy()[self.pair_of_row[rows]]
+
+    def columns(self, rows: np.ndarray) -> pl.DataFrame:
+        return self.rates.drop("hts", "program")[self.pair_of_row[rows]]
+
+
+def _special_rates(
+    dim: pl.DataFrame, ctx: LineContext, base: pl.DataFrame, rows: np.ndarray, refs: References
+) -> _Special:
+    program = ctx.country(PROGRAM, base)
+    width = len(program.names) + 1
+    pair = ctx.take(ctx.hts_key, rows).astype(np.int64) * width + (ctx.take(program.key, rows) + 1)
+    unique, inverse = np.unique(pair, return_inverse=True)
+    names = np.array([*program.names, None], dtype=object)
+    pairs = pl.DataFrame(
+        {
+            "hts": dim.get_column("hts").gather(unique // width),
+            "program": pl.Series(names[(unique % width) - 1].tolist(), dtype=pl.String),
+        }
+    )
+    rates = _join_special(pairs.rename({"program": "preference_program"}), refs).rename(
+        {"preference_program": "program"}
+    )
+    pair_of_row = np.full(ctx.n, -1, dtype=np.int64)
+    pair_of_row[rows] = inverse.ravel()
+    return _Special(rates, pair_of_row)
+
+
+@dataclass
+class DimensionCache:
+    """Per-code results (classification, schedule rates, product scopes, factors) kept between batches."""
+
+    frame: pl.DataFrame | None = None
+    key: tuple[int, int] | None = None
+
+
+def _cached_dimension(
+    dim: pl.DataFrame,
+    plan: Plan,
+    refs: References,
+    prices: ContentPrices,
+    cache: DimensionCache | None,
+    key: tuple[int, int],
+) -> pl.DataFrame:
+    if cache is None:
+        return hts_dimension(dim, plan, refs, prices)
+    if cache.key != key or cache.frame is None:
+        cache.frame = hts_dimension(dim, plan, refs, prices)
+        cache.key = key
+        return cache.frame
+    new = dim.join(cache.frame.select("hts"), on="hts", how="anti")
+    if not new.is_empty():
+        added = hts_dimension(new, plan, refs, prices).select(cache.frame.columns)
+        cache.frame = pl.concat([cache.frame, added], how="vertical_relaxed")
+    return dim.join(cache.frame, on="hts", how="left").sort("hts")
 
 
 def _join_special(lines: pl.DataFrame, refs: References) -> pl.DataFrame:
@@ -217,7 +277,13 @@ def _join_special(lines: pl.DataFrame, refs: References) -> pl.DataFrame:
     ).select("hts", "program", *names)
     return (
         lines.with_columns(program.alias("__program"))
-        .join(merged.rename({"program": "__program"}), on=["hts", "__program"], how="left", nulls_equal=True)
+        .join(
+            merged.rename({"program": "__program"}),
+            on=["hts", "__program"],
+            how="left",
+            nulls_equal=True,
+            maintain_order="left",
+        )
         .drop("__program")
     )
 
@@ -440,13 +506,15 @@ def evaluate(
     content: ContentCase = "central",
     refs: References | None = None,
     quota_opening: pl.DataFrame | None = None,
+    cache: DimensionCache | None = None,
 ) -> DutyResult:
     """Duty of every line under ``measures``.
 
     ``as_of`` re-dates every line (what if these lines entered on that day); otherwise each line is evaluated
     on its entry date. ``content`` picks the content-factor case reported as ``amount``/``duty``; the low
     and high cases are always reported alongside. ``quota_opening`` is the quota fill carried from earlier
-    partitions (the ``quota_fill`` of their results).
+    partitions (the ``quota_fill`` of their results). ``cache`` keeps per-HTS-code work between batches of
+    one ledger evaluated under the same measures and references (an optimisation; results are the same).
     """
     if content not in CASES:
         raise InputError(f"content must be one of {', '.join(CASES)}, not {content!r}.")
@@ -467,12 +535,12 @@ def evaluate(
     extra.append(pl.col("preference_program").str.strip_chars().str.to_uppercase().alias(PROGRAM))
     base = base.with_columns(extra)
     dim, hts_key = hts_keys(base)
-    dim = hts_dimension(dim, plan, refs, prices)
+    dim = _cached_dimension(dim, plan, refs, prices, cache, (id(measure_set), id(refs)))
     ctx = LineContext(base.height, hts_key, eval_days(base), {}, refs, as_of)
     n = base.height
 
     measure_dtype, citation_dtype, unit_dtype = _enums(plan.measures)
-    emitter = _Emitter(measure_dtype, citation_dtype, unit_dtype, content, [], [], _Totals.zeros(base.height))
+    emitter = _Emitter(measure_dtype, citation_dtype, unit_dtype, content, [], [], _Totals(base.height))
     totals = emitter.totals
     opening = quota_opening if quota_opening is not None else empty_fill()
     fills: list[pl.DataFrame] = []
@@ -489,9 +557,11 @@ def evaluate(
             rows = ctx.keep(rows, origin_mask(m.origin, base, ctx, rows))
         if rows.size and m.claim is not None:
             rows = ctx.keep(rows, claim_mask(m, base, ctx, rows))
+        special: _Special | None = None
         if rows.size and isinstance(m.rate, ScheduleRate) and m.rate.column == "special":
             # A preference exists only where the schedule lists the claimed programme for the code.
-            rows = ctx.keep(rows, _special_available(base.select("hts", "preference_program")[rows], refs))
+            special = _special_rates(dim, ctx, base, rows, refs)
+            rows = ctx.keep(rows, special.available(rows))
         for excluder in exclude_map[m.id]:
             if excluder in applied and rows.size:
                 rows = ctx.keep(rows, ~ctx.take(applied[excluder], rows))
@@ -513,8 +583,8 @@ def evaluate(
             wanted = _dim_columns(m, i, plan, fast)
             if wanted:
                 sub = sub.hstack(dim.select(wanted)[ctx.take(ctx.hts_key, part_rows)])
-            if isinstance(m.rate, ScheduleRate) and m.rate.column == "special":
-                sub = _join_special(sub, refs)
+            if special is not None:
+                sub = sub.hstack(special.columns(part_rows))
             if m.quota is not None:
                 name, _ = country_column(m.origin.country_field, m.origin.fallback_to_origin)
                 sub = sub.with_columns(
@@ -630,38 +700,43 @@ def _line_columns(m: Measure, fast: bool) -> list[str]:
 
 @dataclass
 class _Totals:
-    """Per-line running sums, updated as each measure's components are emitted (rows are unique within one
-    emission, so ``array[rows] += values`` is exact). Content-independent amounts go to ``common`` once;
-    content-dependent ones to the per-case arrays."""
+    """Per-line sums. Emissions covering the whole batch in row order are added directly; the others are
+    kept as (rows, values) and summed with one ``bincount`` per total at the end. Content-independent
+    amounts go to ``common``; content-dependent ones to the per-case totals."""
 
-    common: np.ndarray
-    by_case: dict[str, np.ndarray]
-    exporter: np.ndarray
-    refund: np.ndarray
-    unavailable: np.ndarray
-    issues: np.ndarray
+    n: int
+    dense: dict[str, np.ndarray] = field(default_factory=dict)
+    sparse: dict[str, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
 
-    @classmethod
-    def zeros(cls, n: int) -> _Totals:
-        return cls(
-            np.zeros(n),
-            {c: np.zeros(n) for c in CASES},
-            np.zeros(n),
-            np.zeros(n),
-            np.zeros(n),
-            np.zeros(n, dtype=np.uint32),
-        )
+    def add(self, name: str, rows: np.ndarray | None, values: np.ndarray) -> None:
+        if rows is None:
+            if name in self.dense:
+                self.dense[name] += values
+            else:
+                self.dense[name] = values.astype(np.float64, copy=True)
+        else:
+            self.sparse.setdefault(name, []).append((rows, values))
+
+    def total(self, name: str) -> np.ndarray:
+        out = self.dense.get(name, np.zeros(self.n)).astype(np.float64, copy=True)
+        parts = self.sparse.get(name)
+        if parts:
+            rows = np.concatenate([r for r, _ in parts])
+            values = np.concatenate([v for _, v in parts])
+            out += np.bincount(rows, weights=values, minlength=self.n)
+        return out
 
     def frame(self, content: str) -> pl.DataFrame:
+        common = self.total("common")
         return pl.DataFrame(
             {
-                "duty": self.common + self.by_case[content],
-                "duty_low": self.common + self.by_case["low"],
-                "duty_high": self.common + self.by_case["high"],
-                "paid_to_exporter": self.exporter,
-                "refund_eligible": self.refund,
-                "unavailable_value": self.unavailable,
-                "issues": self.issues,
+                "duty": common + self.total(content),
+                "duty_low": common + self.total("low"),
+                "duty_high": common + self.total("high"),
+                "paid_to_exporter": self.total("exporter"),
+                "refund_eligible": self.total("refund"),
+                "unavailable_value": self.total("unavailable"),
+                "issues": self.total("issues").astype(np.uint32),
             }
         )
 
@@ -676,27 +751,27 @@ def _accumulate(
     full: bool,
 ) -> None:
     """Add one emission's amounts to the line totals (``full``: the rows are 0..n-1 in order)."""
-    rows: slice | np.ndarray = slice(None) if full else comp.get_column("_row").to_numpy()
+    rows = None if full else comp.get_column("_row").to_numpy()
 
-    def add(target: np.ndarray, column: str) -> None:
-        target[rows] += comp.get_column(column).fill_null(0.0).to_numpy()
+    def add(name: str, column: str) -> None:
+        totals.add(name, rows, comp.get_column(column).fill_null(0.0).to_numpy())
 
     if tranche == "unavailable":
-        add(totals.unavailable, "base_amount")
+        add("unavailable", "base_amount")
         return
     head = comp.get_column("amount")
     if head.null_count():
-        totals.issues[rows] += head.is_null().to_numpy().astype(np.uint32)
+        totals.add("issues", rows, head.is_null().to_numpy().astype(np.float64))
     if measure.payer == "exporter":
-        add(totals.exporter, "amount")
+        add("exporter", "amount")
     elif measure.refund_eligible:
-        add(totals.refund, "amount")
+        add("refund", "amount")
     elif not dependent:
-        add(totals.common, "amount")
+        add("common", "amount")
     else:
         cases = {"low": "amount_low", "high": "amount_high", content: "amount"}
         for case in CASES:
-            add(totals.by_case[case], cases[case])
+            add(case, cases[case])
 
 
 def _quota_tranches(
@@ -783,11 +858,15 @@ def evaluate_batches(
     order across the whole ledger); a batch that starts before the previous one ended is refused.
     """
     measure_set = as_measure_set(measures)
+    refs = refs or shipped_references()
     has_quota = any(m.quota is not None for m in measure_set.measures)
     opening: pl.DataFrame | None = None
     last: date | None = None
+    cache = DimensionCache()
     for batch in batches:
-        result = evaluate(batch, measure_set, as_of=as_of, content=content, refs=refs, quota_opening=opening)
+        result = evaluate(
+            batch, measure_set, as_of=as_of, content=content, refs=refs, quota_opening=opening, cache=cache
+        )
         if has_quota and as_of is None and not result.lines.is_empty():
             first_date, last_date = result.lines.select(
                 pl.col("eval_date").min().alias("a"), pl.col("eval_date").max().alias("b")
@@ -802,6 +881,7 @@ def evaluate_batches(
             last = last_date or last
         opening = result.quota_fill
         yield result
+        del result  # let the caller's copy be the only one while the next batch is evaluated
 
 
-__all__ = ["ContentCase", "DutyResult", "evaluate", "evaluate_batches"]
+__all__ = ["ContentCase", "DimensionCache", "DutyResult", "evaluate", "evaluate_batches"]

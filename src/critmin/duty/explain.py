@@ -233,7 +233,8 @@ def _diagnose(
         if not covered:
             exempt = _exempted_by(m, dim, refs)
             if exempt:
-                out.append({"measure_id": m.id, "reason": f"the HTS code is excluded from its products ({exempt})"})
+                reason = f"the HTS code is excluded from its products ({exempt})"
+                out.append({"measure_id": m.id, "reason": reason})
             continue
         out.append({"measure_id": m.id, "reason": _reason(m, base, ctx, rows, exclude_map, applied)})
     return out
@@ -244,10 +245,12 @@ def _exempted_by(m: Measure, dim: pl.DataFrame, refs: References) -> str | None:
     scope = m.products
     if not (scope.exclude_hts or scope.exclude_hts_lists) or not dim.height:
         return None
-    wider = m.model_copy(update={"products": scope.model_copy(update={"exclude_hts": [], "exclude_hts_lists": []})})
+    unexcluded = scope.model_copy(update={"exclude_hts": [], "exclude_hts_lists": []})
+    wider = m.model_copy(update={"products": unexcluded})
     if not dim.select(product_mask(wider, refs)).item():
         return None
-    return ", ".join([*(f"prefix {p}" for p in scope.exclude_hts), *(r.label() for r in scope.exclude_hts_lists)])
+    labels = [*(f"prefix {p}" for p in scope.exclude_hts), *(r.label() for r in scope.exclude_hts_lists)]
+    return ", ".join(labels)
 
 
 def _reason(

@@ -43,9 +43,8 @@ def floor_table(rate: PriceFloor, refs: References) -> list[ReferencePrice]:
     prices = refs.prices.filter(pl.col("price_usd_per_kg").is_not_null() & pl.col("stage").is_not_null())
     if spec.year is not None:
         prices = prices.filter(pl.col("year") == spec.year)
-    chosen = prices.sort(["mineral_id", "stage", "year", "basis"], descending=[False, False, True, False]).unique(
-        subset=["mineral_id", "stage"], keep="first", maintain_order=True
-    )
+    ordered = prices.sort(["mineral_id", "stage", "year", "basis"], descending=[False, False, True, False])
+    chosen = ordered.unique(subset=["mineral_id", "stage"], keep="first", maintain_order=True)
     priced = {(e.mineral, e.stage) for e in entries}
     for row in chosen.iter_rows(named=True):
         if (row["mineral_id"], row["stage"]) in priced:

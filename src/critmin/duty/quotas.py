@@ -52,10 +52,6 @@ def period_expr(period: str) -> pl.Expr:
     return pl.lit("window")
 
 
-def _bucket_names(quota: Quota) -> list[str]:
-    return [a.name for a in quota.allocations] if quota.allocations else ["all"]
-
-
 def bucket_volumes(quota: Quota) -> dict[str, float]:
     if not quota.allocations:
         return {"all": quota.volume}
@@ -172,8 +168,3 @@ def quota_volume(measure: Measure, content_mass: PerCase | None) -> PerCase:
         return dict.fromkeys(CASES, pl.col("customs_value_usd"))
     assert content_mass is not None
     return content_mass
-
-
-def quota_names(measure: Measure) -> list[str]:
-    assert measure.quota is not None
-    return _bucket_names(measure.quota)

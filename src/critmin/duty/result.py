@@ -41,25 +41,6 @@ COMPONENT_COLUMNS: tuple[str, ...] = (
     "precedence",
 )
 
-LINE_TOTAL_COLUMNS: tuple[str, ...] = (
-    "line_id",
-    "entry_date",
-    "eval_date",
-    "hts",
-    "country_origin",
-    "supplier",
-    "mineral_id",
-    "stage",
-    "customs_value_usd",
-    "duty",
-    "duty_low",
-    "duty_high",
-    "paid_to_exporter",
-    "refund_eligible",
-    "unavailable_value",
-    "issues",
-)
-
 ISSUE_SCHEMA: dict[str, pl.DataType] = {
     "line_id": pl.String(),
     "measure_id": pl.String(),

@@ -133,10 +133,29 @@ def claim_mask(measure: Measure, frame: pl.DataFrame, ctx: LineContext, rows: np
     claimed = np.flatnonzero(which >= 0)  # most lines claim nothing: test eligibility on the rest only
     if claimed.size == 0:
         return out
-    for i, eligible in enumerate(measure.claim.programmes.values()):
-        at = claimed[which[claimed] == i]
-        if at.size:
-            out[at] = programme_origin_mask(eligible, frame, ctx, rows[at])
+    programmes = list(measure.claim.programmes.values())
+    origin = ctx.country("country_origin", frame)
+    # eligibility by listed country: one (programme x country) table, one lookup for every claimed row
+    listed = np.zeros((len(programmes), len(origin.names) + 1), dtype=bool)
+    for i, eligible in enumerate(programmes):
+        if not eligible.countries and not eligible.groups:
+            listed[i, :-1] = True
+        for k, name in enumerate(origin.names):
+            if name in eligible.countries:
+                listed[i, k] = True
+    at_rows = rows[claimed]
+    claimed_which = which[claimed]
+    ok = listed[claimed_which, origin.key[at_rows]]
+    # eligibility by dated group membership, for the programmes that name groups
+    for i, eligible in enumerate(programmes):
+        if eligible.groups:
+            mine = np.flatnonzero(claimed_which == i)
+            if mine.size:
+                member = np.zeros(mine.size, dtype=bool)
+                for group in eligible.groups:
+                    member |= ctx.group_flag("country_origin", group, frame)[at_rows[mine]]
+                ok[mine] |= member
+    out[claimed] = ok
     return out
 
 

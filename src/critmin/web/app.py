@@ -22,6 +22,7 @@ from critmin.web.render import HERE, render
 from critmin.web.routes.api import api_router
 from critmin.web.routes.pages import pages_router
 from critmin.web.security import (
+    SECURITY_HEADERS,
     TOKEN_COOKIE,
     CSRFCookieMiddleware,
     SecurityHeadersMiddleware,
@@ -93,6 +94,19 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     @app.exception_handler(CritminError)
     async def critmin_error(request: Request, exc: CritminError) -> Response:
         return _error_response(request, 400, str(exc))
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        # Logged with its traceback by the server; the user gets a page (or JSON) without internals.
+        log.error("%s %s failed: %r", request.method, request.url.path, exc)
+        response = _error_response(
+            request,
+            500,
+            f"critmin hit an internal error ({type(exc).__name__}). Nothing was changed; the server log has "
+            "the details. Please report it with the address of this page.",
+        )
+        response.headers.update(SECURITY_HEADERS)  # this response bypasses the header middleware
+        return response
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

@@ -72,7 +72,9 @@ class ImportOut(BaseModel):
     status: str = Field(description="imported, or unchanged when this exact file was imported before")
     ledger: LedgerOut
     issue_counts: dict[str, int]
-    quarantine: Table
+    quarantine: Table = Field(
+        description="the first 1,000 quarantined rows; all: /api/v1/ledgers/{id}/quarantine"
+    )
 
 
 class Selection(BaseModel):
@@ -111,7 +113,9 @@ class RiskOut(BaseModel):
     selection: Selection
     concentration: Table
     partner_shares: Table
-    dfars_flags: Table
+    dfars_flags: Table = Field(
+        description="the first 1,000 flagged lines; all of them: /api/v1/risk/dfars-flags"
+    )
     dfars_summary: dict[str, float]
     geopolrisk: Table
     assumptions: list[str]

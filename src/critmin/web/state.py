@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
@@ -65,6 +66,7 @@ class Dashboard:
         self.cache = ComputeCache()
         self.analyses = ComputeCache(max_entries=max(1, settings.analyses_cached))
         self.reports = ComputeCache(max_entries=6)  # a few megabytes each
+        self.pages = ComputeCache(max_entries=64)  # pages of long tables (lines, quarantine, DFARS flags)
         self._workspace: Workspace | None = None
         self._lock = threading.Lock()
         self._import_lock = threading.Lock()  # one import at a time: each is one workspace transaction
@@ -83,6 +85,8 @@ class Dashboard:
         with self._lock:
             if self._uploads is None:
                 self._uploads = Path(tempfile.mkdtemp(prefix="critmin-uploads-"))
+                # removed at shutdown (close), or when the process exits without one
+                weakref.finalize(self, shutil.rmtree, self._uploads, ignore_errors=True)
             return self._uploads
 
     def close(self) -> None:
@@ -100,6 +104,7 @@ class Dashboard:
         self.cache.clear()
         self.analyses.clear()
         self.reports.clear()
+        self.pages.clear()
 
     def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
         return self.cache.get_or_compute(key, compute)

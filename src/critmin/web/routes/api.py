@@ -55,6 +55,9 @@ UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
 
 SelectionDep = Annotated[Selection, Depends(require_selection)]
 ImportId = Annotated[int, Path(ge=1, le=2**62, description="ledger import id")]
+Offset = Annotated[int, Query(ge=0, le=2**62, description="first row to return (0-based)")]
+Limit = Annotated[int, Query(ge=1, le=10_000, description="rows to return at most")]
+FIRST_PAGE = 1000  # long tables inside a view's body are cut here; each has an endpoint that pages
 DashboardDep = Annotated[Dashboard, Depends(dashboard)]
 
 
@@ -71,7 +74,7 @@ def import_out(dash: Dashboard, outcome: ImportOutcome) -> m.ImportOut:
         status=outcome.status,
         ledger=ledger_out(outcome.record),
         issue_counts=outcome.issue_counts,
-        quarantine=table(dash.quarantine(outcome.record)),
+        quarantine=table(dash.quarantine(outcome.record), limit=FIRST_PAGE),
     )
 
 
@@ -92,6 +95,22 @@ def tabled(
     dash: Dashboard, sel: Selection, name: str, fn: Callable[..., pl.DataFrame], *args: Hashable
 ) -> m.TableOut:
     return m.TableOut(selection=echo(sel), table=table(queries.view(dash, sel, name, fn, *args)))
+
+
+def paged(
+    dash: Dashboard, key: tuple[Hashable, ...], frame: Callable[[], pl.DataFrame], offset: int, limit: int
+) -> Response:
+    """One page of a long table as JSON (``total_rows`` is the whole table), kept per page once served."""
+
+    def build() -> bytes:
+        whole = frame()
+        page = table(whole.slice(offset, limit))
+        return (
+            m.Table(columns=page.columns, rows=page.rows, total_rows=whole.height).model_dump_json().encode()
+        )
+
+    # A cache of its own, so a client paging through a long ledger does not push the views out.
+    return Response(dash.pages.get_or_compute((*key, offset, limit), build), media_type="application/json")
 
 
 def _record(dash: Dashboard, import_id: int) -> LedgerRecord:
@@ -142,22 +161,19 @@ def api_router() -> APIRouter:
     def ledger(dash: DashboardDep, import_id: ImportId) -> m.LedgerOut:
         return ledger_out(_record(dash, import_id))
 
-    @router.get("/ledgers/{import_id}/quarantine", responses=ERRORS)
-    def quarantine(dash: DashboardDep, import_id: ImportId) -> m.Table:
-        """Rows that were not loaded: source row, columns, issue codes, messages and the original cells."""
-        return table(dash.quarantine(_record(dash, import_id)))
+    @router.get("/ledgers/{import_id}/quarantine", responses=ERRORS, response_model=m.Table)
+    def quarantine(
+        dash: DashboardDep, import_id: ImportId, offset: Offset = 0, limit: Limit = 1000
+    ) -> Response:
+        """Rows that were not loaded (source row, columns, issue codes, messages, original cells), paged."""
+        record = _record(dash, import_id)
+        return paged(dash, ("quarantine", record.import_id), lambda: dash.quarantine(record), offset, limit)
 
-    @router.get("/ledgers/{import_id}/lines", responses=ERRORS)
-    def lines(
-        dash: DashboardDep,
-        import_id: ImportId,
-        offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> m.Table:
+    @router.get("/ledgers/{import_id}/lines", responses=ERRORS, response_model=m.Table)
+    def lines(dash: DashboardDep, import_id: ImportId, offset: Offset = 0, limit: Limit = 100) -> Response:
         """The canonical lines of an import, a page at a time (``total_rows`` is the whole import)."""
-        frame = dash.lines(_record(dash, import_id).import_id)
-        page = table(frame.slice(offset, limit))
-        return m.Table(columns=page.columns, rows=page.rows, total_rows=frame.height)
+        record = _record(dash, import_id)
+        return paged(dash, ("lines", record.import_id), lambda: dash.lines(record.import_id), offset, limit)
 
     # ------------------------------------------------------------------------------------------- views
     @router.get("/summary", responses=ERRORS, response_model=m.SummaryOut)
@@ -257,12 +273,25 @@ def api_router() -> APIRouter:
             selection=echo(sel),
             concentration=table(queries.view(dash, sel, "concentration", v.concentration)),
             partner_shares=table(queries.view(dash, sel, "partner_shares", v.partner_shares)),
-            dfars_flags=table(queries.view(dash, sel, "dfars_flags", v.dfars_flags)),
+            dfars_flags=table(queries.view(dash, sel, "dfars_flags", v.dfars_flags), limit=FIRST_PAGE),
             dfars_summary={
                 k: float(x) for k, x in queries.view(dash, sel, "dfars_summary", v.dfars_summary).items()
             },
             geopolrisk=table(queries.view(dash, sel, "geopolrisk", v.geopolrisk)),
             assumptions=queries.view(dash, sel, "risk_assumptions", risk_assumptions),
+        )
+
+    @router.get("/risk/dfars-flags", responses=ERRORS, response_model=m.Table)
+    def dfars_flags(
+        dash: DashboardDep, sel: SelectionDep, offset: Offset = 0, limit: Limit = 1000
+    ) -> Response:
+        """Every ledger line holding a DFARS-covered material, prohibited first, a page at a time."""
+        return paged(
+            dash,
+            ("dfars_flags", *sel.key),
+            lambda: queries.view(dash, sel, "dfars_flags", v.dfars_flags),
+            offset,
+            limit,
         )
 
     @router.get("/monitor", responses=ERRORS, response_model=m.MonitorOut)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Annotated, Any, Literal
@@ -50,7 +50,6 @@ class PageContext:
     sel: Selection | None
     ledgers: list[LedgerRecord]
     as_of_chosen: date | None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def query(self) -> str:
