@@ -33,13 +33,7 @@ COMMAND_MODULES = (
 )
 
 for _name in COMMAND_MODULES:
-    try:
-        _module = importlib.import_module(f"critmin.cli.{_name}")
-    except ModuleNotFoundError as _exc:
-        if _exc.name != f"critmin.cli.{_name}":
-            raise
-        continue
-    _module.register(app)
+    importlib.import_module(f"critmin.cli.{_name}").register(app)
 
 
 def _version(value: bool) -> None:
