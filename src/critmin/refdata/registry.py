@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -60,20 +60,7 @@ class DatasetRecord:
     raw_inputs: list[dict[str, str]]
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "source": self.source,
-            "licence": self.licence,
-            "vintage": self.vintage,
-            "retrieved": self.retrieved,
-            "description": self.description,
-            "file": self.file,
-            "sha256": self.sha256,
-            "rows": self.rows,
-            "columns": self.columns,
-            "raw_inputs": self.raw_inputs,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
