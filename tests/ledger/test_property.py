@@ -88,3 +88,13 @@ def test_arbitrary_bytes_never_crash(data: bytes) -> None:
         except InputError:
             return  # a clear "cannot be read" is allowed; a crash is not
         assert result.rows_in == result.rows_loaded + result.rows_quarantined
+
+
+def test_truncated_utf8_with_a_byte_cp1252_lacks_is_read_as_latin1() -> None:
+    # valid UTF-8 until the last two bytes, an unfinished 3-byte sequence containing 0x8d (undefined in
+    # CP1252): only the final decode shows the file is not UTF-8, and CP1252 cannot decode it either
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "junk.csv"
+        path.write_bytes(b"Entry Date,HTS,COO,Value\n2026-01-05,8505110070,CHN,100\n\xe2\x8d")
+        result = ingest(path, chunk_rows=5)
+        assert result.rows_in == result.rows_loaded + result.rows_quarantined

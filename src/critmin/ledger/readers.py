@@ -207,7 +207,8 @@ def _prepass(path: Path) -> _Prepass:
                     decoder.decode(block)
                 except UnicodeDecodeError:
                     utf8 = False
-            if not utf8 and not undefined_cp1252:
+            # checked on every block: a file may only prove itself non-UTF-8 at its last byte
+            if not undefined_cp1252:
                 undefined_cp1252 = any(byte in block for byte in _CP1252_UNDEFINED)
     if utf8:
         try:
