@@ -10,7 +10,7 @@ import pytest
 from critmin.ledger.codes import resolve_hts, resolve_programs
 from critmin.ledger.dates import infer_order, parse_dates
 from critmin.ledger.minerals import mineral_from_text
-from critmin.ledger.numbers import currency_of, parse_number, split_quantity
+from critmin.ledger.numbers import parse_money, parse_number, split_quantity
 from critmin.ledger.units import canonical_unit, resolve_units, to_kg_factor, unit_table
 
 NUMBERS = [
@@ -50,8 +50,10 @@ def test_decimal_comma_setting() -> None:
 
 
 def test_currency_named_in_value() -> None:
-    got = currency_of(pl.Series(["EUR 1,200", "$5", "12", "US$ 3", "¥300", "RMB 10", None])).to_list()
-    assert got == ["EUR", "USD", None, "USD", "JPY", "CNY", None]
+    cells = pl.Series(["EUR 1,200", "$5", "12", "US$ 3", "¥300", "RMB 10", None, "1,234.50 USD", "inf"])
+    amount, currency = parse_money(cells)
+    assert currency.to_list() == ["EUR", "USD", None, "USD", "JPY", "CNY", None, "USD", None]
+    assert amount.to_list() == [1200.0, 5.0, 12.0, 3.0, 300.0, 10.0, None, 1234.5, None]
 
 
 def test_quantity_with_its_unit_in_the_cell() -> None:

@@ -24,6 +24,7 @@ from critmin.ledger.codes import LookupCache, hts_unit_table
 from critmin.ledger.dates import infer_order
 from critmin.ledger.headers import ColumnMapping, DateOrder, MappingSpec, load_mapping, map_headers
 from critmin.ledger.normalise import NormaliseContext, normalise_chunk
+from critmin.ledger.prefetch import prefetched
 from critmin.ledger.readers import ROW, RawChunk, Reader, SourceInfo, open_source
 from critmin.ledger.schema import LEDGER_SCHEMA, QUARANTINE_SCHEMA, conform
 
@@ -223,7 +224,7 @@ def run(
     decided = spec.date_order is not None
     consumed = 0
     try:
-        for chunk in reader.chunks(chunk_rows):
+        for chunk in prefetched(reader.chunks(chunk_rows)):
             if not decided and "entry_date" in columns.fields:
                 inferred = infer_order(chunk.frame.get_column(columns.fields["entry_date"]))
                 if inferred is not None:

@@ -18,7 +18,7 @@ from critmin.ledger.codes import LookupCache
 from critmin.ledger.dates import in_window, parse_dates
 from critmin.ledger.fields import FIELDS_BY_NAME, INPUT_FIELDS
 from critmin.ledger.headers import ColumnMapping, DateOrder
-from critmin.ledger.numbers import currency_of, normalise_currency_code, parse_number, split_quantity
+from critmin.ledger.numbers import normalise_currency_code, parse_money, parse_number, split_quantity
 from critmin.ledger.readers import ROW
 from critmin.ledger.units import to_kg_factor, unit_table
 
@@ -138,9 +138,16 @@ def _has_column(ctx: NormaliseContext, name: str) -> pl.Expr:
 
 def _dates(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
     label = ctx.column_label("entry_date")
+    # a ledger repeats a few hundred dates across many lines: parse each spelling once
+    spellings = frame.get_column("entry_date").drop_nulls().unique()
+    table = pl.DataFrame({"raw": spellings}).with_columns(
+        parse_dates(pl.col("raw"), ctx.date_order).alias("date")
+    )
     frame = frame.with_columns(
         pl.col("entry_date").alias("entry_date_raw"),
-        parse_dates(pl.col("entry_date"), ctx.date_order).alias("entry_date"),
+        pl.col("entry_date")
+        .replace_strict(table.get_column("raw"), table.get_column("date"), default=None, return_dtype=pl.Date)
+        .alias("entry_date"),
     )
     raw, parsed = pl.col("entry_date_raw"), pl.col("entry_date")
     order_text = {"mdy": "month/day/year", "dmy": "day/month/year", "ymd": "year/month/day"}[ctx.date_order]
@@ -299,11 +306,12 @@ def _countries(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame
 def _value(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
     label = ctx.column_label("customs_value_usd")
     raw_values = frame.get_column("customs_value_usd")
-    currency = normalise_currency_code(frame.get_column("currency")).fill_null(currency_of(raw_values))
+    amount, named = parse_money(raw_values, decimal_comma=ctx.decimal_comma)
+    currency = normalise_currency_code(frame.get_column("currency")).fill_null(named)
     frame = frame.with_columns(
         raw_values.alias("value_raw"),
         currency.alias("value_currency"),
-        parse_number(raw_values, decimal_comma=ctx.decimal_comma).alias("customs_value_usd"),
+        amount.alias("customs_value_usd"),
     )
     raw, value = pl.col("value_raw"), pl.col("customs_value_usd")
     foreign = pl.col("value_currency").is_not_null() & (pl.col("value_currency") != "USD")

@@ -35,11 +35,16 @@ def _normalise_currency(token: pl.Expr) -> pl.Expr:
 
 
 def _fast(values: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """Direct cast of plain numbers, and the mask of non-empty cells it could not read."""
-    plain = values.str.contains(_PLAIN).fill_null(False)
+    """Direct cast of plain numbers, and the mask of non-empty cells it could not read.
+
+    Polars' float cast accepts exactly the plain forms (``12``, ``-1.5``, ``.5``, ``1e5``) plus ``inf`` and
+    ``nan``, which are no amounts: those are sent on to the pattern-based reading, which rejects them.
+    """
     fast = values.cast(pl.Float64, strict=False)
-    fast = pl.select(pl.when(plain).then(fast).otherwise(None)).to_series()
-    needs = values.is_not_null() & ~plain
+    odd = ~fast.is_finite()
+    if odd.any():
+        fast = fast.scatter(odd.arg_true(), None)
+    needs = values.is_not_null() & fast.is_null()
     return fast, needs
 
 
@@ -82,48 +87,53 @@ def parse_number(values: pl.Series, *, decimal_comma: bool = False) -> pl.Series
     whole-column operation on the cells the previous tier could not read: plain numbers, US thousands
     grouping (``12,345.67``), then everything else.
     """
+    return parse_money(values, decimal_comma=decimal_comma)[0]
+
+
+def parse_money(values: pl.Series, *, decimal_comma: bool = False) -> tuple[pl.Series, pl.Series]:
+    """:func:`parse_number`, plus the currency named inside each value (``"EUR 1,200"`` -> ``EUR``; ``$``,
+    ``US$`` -> ``USD``) or null. Plain and grouped numbers name no currency, so only the other cells are
+    searched."""
     values = values.cast(pl.String)
+    currency = _nulls(values.name, values.len(), pl.String)
     if decimal_comma:
-        return _slow_number(values, decimal_comma=True).alias(values.name)
-    fast, needs = _fast(values)
-    if not needs.any():
-        return fast.alias(values.name)
-    index = needs.arg_true()
+        number = _nulls(values.name, values.len(), pl.Float64)
+        rest = values.is_not_null()
+    else:
+        number, needs = _fast(values)
+        if not needs.any():
+            return number.alias(values.name), currency
+        # the second tier runs on the whole column: in a broker export it is often most of the cells
+        grouped = (needs & values.str.contains(_GROUPED)).fill_null(False)
+        if grouped.any():
+            ungrouped = values.str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False)
+            number = number.zip_with(~grouped, ungrouped)
+        rest = needs & ~grouped
+    if not rest.any():
+        return number.alias(values.name), currency
+    index = rest.arg_true()
     subset = values.gather(index)
-    grouped = subset.str.contains(_GROUPED).fill_null(False)
-    read = pl.select(
-        pl.when(pl.lit(grouped)).then(pl.lit(subset).str.replace_all(",", "").cast(pl.Float64, strict=False))
-    ).to_series()
-    rest = (~grouped).arg_true()
-    if rest.len():
-        read = read.scatter(rest, _slow_number(subset.gather(rest), decimal_comma=False))
-    return fast.scatter(index, read).alias(values.name)
+    number = number.scatter(index, _slow_number(subset, decimal_comma=decimal_comma))
+    named = subset.str.contains(r"[A-Za-z$€£¥]").fill_null(False)
+    if named.any():
+        where = named.arg_true()
+        tokens = pl.select(
+            _normalise_currency(pl.lit(subset.gather(where)).str.extract(_CURRENCY_TOKEN, 1))
+        ).to_series()
+        currency = currency.scatter(index.gather(where), tokens)
+    return number.alias(values.name), currency
 
 
-def currency_of(values: pl.Series) -> pl.Series:
-    """The currency named inside each value (``"EUR 1,200"`` -> ``EUR``; ``$``, ``US$`` -> ``USD``), or null.
-
-    Plain numbers name no currency and are skipped.
-    """
-    values = values.cast(pl.String)
-    named = values.str.contains(r"[A-Za-z$€£¥]").fill_null(False)
-    out = pl.Series(values.name, [None] * values.len(), dtype=pl.String)
-    index = named.arg_true()
-    if index.len() == 0:
-        return out
-    tokens = pl.select(
-        _normalise_currency(pl.lit(values.gather(index)).str.extract(_CURRENCY_TOKEN, 1))
-    ).to_series()
-    return out.scatter(index, tokens)
+def _nulls(name: str, length: int, dtype: type[pl.DataType]) -> pl.Series:
+    return pl.repeat(None, length, dtype=dtype, eager=True).alias(name)
 
 
 def normalise_currency_code(values: pl.Series) -> pl.Series:
     """A currency column (``usd``, ``$``, ``RMB``) as ISO codes."""
-    return (
-        pl.select(_normalise_currency(pl.lit(values.cast(pl.String)).str.strip_chars()))
-        .to_series()
-        .alias(values.name)
-    )
+    values = values.cast(pl.String)
+    spellings = values.drop_nulls().unique()  # one or two spellings per file: map each once
+    codes = pl.select(_normalise_currency(pl.lit(spellings).str.strip_chars())).to_series()
+    return values.replace_strict(spellings, codes, default=None, return_dtype=pl.String)
 
 
 _QUANTITY = (
@@ -139,9 +149,9 @@ def split_quantity(values: pl.Series, *, decimal_comma: bool = False) -> tuple[p
     values = values.cast(pl.String)
     fast, needs = _fast(values)
     if decimal_comma:
-        fast = pl.Series(values.name, [None] * values.len(), dtype=pl.Float64)
+        fast = _nulls(values.name, values.len(), pl.Float64)
         needs = values.is_not_null()
-    units = pl.Series(values.name, [None] * values.len(), dtype=pl.String)
+    units = _nulls(values.name, values.len(), pl.String)
     if not needs.any():
         return fast.alias(values.name), units
     index = needs.arg_true()

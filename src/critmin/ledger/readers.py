@@ -202,6 +202,8 @@ def _prepass(path: Path) -> _Prepass:
             digest.update(block)
             size += len(block)
             lines += block.count(b"\n")
+            if block.isascii() and not decoder.getstate()[0]:
+                continue  # the common case: valid in every candidate encoding (no UTF-8 sequence pending)
             if utf8:
                 try:
                     decoder.decode(block)
@@ -420,7 +422,8 @@ class CsvReader(Reader):
         blank_bad = bad_frame.filter(pl.col("fields") == 0).height
         bad_frame = bad_frame.filter(pl.col("fields") > 0)
         chunk = RawChunk(
-            frame=frame.select(ROW, *columns),
+            # one contiguous buffer per column: every later expression on a chunked column costs far more
+            frame=frame.select(ROW, *columns).rechunk(),
             bad_rows=bad_frame,
             blank=blank + blank_bad,
             consumed=n + len(take),
