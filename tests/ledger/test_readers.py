@@ -60,6 +60,27 @@ def test_latin1_bytes_undefined_in_cp1252(
 
 
 @pytest.mark.parametrize(
+    ("tail", "expected"),
+    [
+        ("\u20ac".encode(), "utf-8"),  # a 3-byte euro sign cut by the 1 MiB block boundary
+        (b"\xe2\x82", "cp1252"),  # the same sequence left unfinished at the end of the file
+        (b"\xe9", "cp1252"),  # a lone Latin-1 e-acute after a megabyte of ASCII
+        (b"\x8d", "latin-1"),  # a byte CP1252 leaves undefined
+    ],
+)
+def test_encoding_decided_across_block_boundaries(tmp_path: Path, tail: bytes, expected: str) -> None:
+    from critmin.ledger.readers import _BLOCK, _prepass
+
+    head = b"a,b\n" + b"x,1\n" * ((_BLOCK - 5) // 4)
+    head += b"y" * (_BLOCK - 2 - len(head)) + b","  # the tail's first byte is the block's last byte
+    path = tmp_path / "edge.csv"
+    path.write_bytes(head + tail + b"\n" + b"z,2\n" * 10)
+    scanned = _prepass(path)
+    assert scanned.encoding == expected
+    assert scanned.lines == head.count(b"\n") + 11
+
+
+@pytest.mark.parametrize(
     ("delimiter", "suffix"), [("\t", ".tsv"), ("\t", ".txt"), (";", ".csv"), ("|", ".csv")]
 )
 def test_delimiters(

@@ -327,7 +327,7 @@ class LookupCache:
         self._known: dict[str, pl.DataFrame] = {}
 
     def lookup(self, kind: str, values: pl.Series) -> pl.DataFrame:
-        """The lookup rows (``raw`` + result columns) for every distinct non-null value of ``values``."""
+        """Lookup rows (``raw`` + result columns) covering every distinct non-null value of ``values``."""
         distinct = values.drop_nulls().unique().rename("raw").cast(pl.String)
         known = self._known.get(kind)
         if known is not None:
@@ -338,4 +338,4 @@ class LookupCache:
             fresh = self._resolvers[kind](missing)
             known = fresh if known is None else pl.concat([known, fresh], how="vertical")
             self._known[kind] = known
-        return known.filter(pl.col("raw").is_in(distinct.implode()))
+        return known  # a few hundred spellings at most: joining against all of them is cheaper than picking

@@ -84,6 +84,9 @@ class MemorySink:
 class ParquetSink:
     """Streams each chunk to numbered Parquet parts in a directory: memory stays at one chunk.
 
+    Parts are LZ4-compressed: a working copy favours write speed over size (zstd is a third smaller and
+    a quarter slower to write).
+
     ``lines-*.parquet``, ``quarantine-*.parquet`` and ``warnings-*.parquet``; read them back with
     ``pl.scan_parquet(directory / "lines-*.parquet")``.
     """
@@ -96,7 +99,7 @@ class ParquetSink:
     def write(self, lines: pl.DataFrame, quarantine: pl.DataFrame, warnings: pl.DataFrame) -> None:
         self._part += 1
         for name, frame in (("lines", lines), ("quarantine", quarantine), ("warnings", warnings)):
-            frame.write_parquet(self.directory / f"{name}-{self._part:05d}.parquet")
+            frame.write_parquet(self.directory / f"{name}-{self._part:05d}.parquet", compression="lz4")
 
 
 @dataclass

@@ -19,6 +19,7 @@ import io
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -187,11 +188,22 @@ class _Prepass:
 
 
 def _prepass(path: Path) -> _Prepass:
-    """One pass over the bytes: checksum, encoding (BOM, valid UTF-8, else CP1252/Latin-1) and line count."""
-    digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    """One pass over the bytes: checksum, encoding (BOM, valid UTF-8, else CP1252/Latin-1) and line count.
+
+    The checksum is computed by a second reader in a thread (hashing releases the GIL), beside the
+    encoding checks.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(file_sha256, path)
+        encoding, size, lines = _scan_encoding(path)
+        return _Prepass(digest.result(), size, encoding, lines)
+
+
+def _scan_encoding(path: Path) -> tuple[str, int, int]:
+    """Encoding, size in bytes and line count. UTF-8 is checked over the whole file (a file may only
+    prove itself non-UTF-8 at its last byte); blocks of plain ASCII need no check."""
     utf8 = True
-    undefined_cp1252 = False
+    pending = b""  # the start of a UTF-8 sequence cut by the block boundary
     lines = 0
     size = 0
     first = b""
@@ -199,37 +211,55 @@ def _prepass(path: Path) -> _Prepass:
         for block in iter(lambda: handle.read(_BLOCK), b""):
             if not first:
                 first = block[:4]
-            digest.update(block)
             size += len(block)
             lines += block.count(b"\n")
-            if block.isascii() and not decoder.getstate()[0]:
-                continue  # the common case: valid in every candidate encoding (no UTF-8 sequence pending)
-            if utf8:
-                try:
-                    decoder.decode(block)
-                except UnicodeDecodeError:
-                    utf8 = False
-            # checked on every block: a file may only prove itself non-UTF-8 at its last byte
-            if not undefined_cp1252:
-                undefined_cp1252 = any(byte in block for byte in _CP1252_UNDEFINED)
-    if utf8:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = False
+            if not utf8 or (not pending and block.isascii()):
+                continue
+            data = pending + block if pending else block
+            cut = len(data) - _incomplete_utf8_tail(data)
+            utf8 = _is_utf8(data[:cut])
+            pending = data[cut:]
     if first.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
     elif first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
-    elif utf8:
+    elif utf8 and not pending:
         encoding = "utf-8"
-    elif undefined_cp1252:
+    elif _contains_any(path, _CP1252_UNDEFINED):
         encoding = "latin-1"
     else:
         encoding = "cp1252"
     if size and not first.endswith(b"\n") and lines == 0:
         lines = 1
-    return _Prepass(digest.hexdigest(), size, encoding, lines)
+    return encoding, size, lines
+
+
+def _incomplete_utf8_tail(data: bytes) -> int:
+    """How many bytes at the end of ``data`` begin a multi-byte UTF-8 sequence that the block cut short."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte < 0x80:
+            return 0
+        if byte >= 0xC0:  # a lead byte: 110xxxxx, 1110xxxx or 11110xxx announce 2, 3 or 4 bytes
+            needed = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return back if needed > back else 0
+    return 0
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Arrow's vectorised validation (a binary -> string cast checks every sequence)."""
+    try:
+        pa.array([data], type=pa.binary()).cast(pa.string())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _contains_any(path: Path, needles: Sequence[bytes]) -> bool:
+    with path.open("rb") as handle:
+        return any(
+            any(needle in block for needle in needles) for block in iter(lambda: handle.read(_BLOCK), b"")
+        )
 
 
 def _sniff_text(path: Path, encoding: str) -> str:

@@ -248,8 +248,12 @@ ISSUE_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+_NO_ISSUES = pl.DataFrame(schema=ISSUE_SCHEMA)
+
+
 def empty_issues() -> pl.DataFrame:
-    return pl.DataFrame(schema=ISSUE_SCHEMA)
+    """No issues (one shared empty frame: Polars frames are never changed in place here)."""
+    return _NO_ISSUES
 
 
 def issues_where(
@@ -330,17 +334,15 @@ class DuplicateTracker:
         if frame.height == 0:
             return empty_issues()
         frame = frame.with_columns(pl.col("line_id").hash(seed=3).alias("id_key"))
-        frame = frame.with_columns(
-            pl.col(ROW).first().over("id_key").alias("chunk_first"),
-            pl.col("content_hash").first().over("id_key").alias("chunk_hash"),
-        )
         earlier = pl.col("id_key").is_in(self._ids.get_column("id_key").implode())
-        marked = frame.with_columns(earlier.alias("__earlier"))
-        fresh = marked.filter(~pl.col("__earlier") & (pl.col(ROW) == pl.col("chunk_first"))).select(
+        marked = frame.with_columns(
+            earlier.alias("__earlier"), pl.col("id_key").is_first_distinct().alias("__first")
+        )
+        fresh = marked.filter(~pl.col("__earlier") & pl.col("__first")).select(
             "id_key", pl.col(ROW).alias("first_row"), pl.col("content_hash").alias("first_hash")
         )
         self._ids = pl.concat([self._ids, fresh], how="vertical")
-        repeats = marked.filter(pl.col("__earlier") | (pl.col(ROW) != pl.col("chunk_first")))
+        repeats = marked.filter(pl.col("__earlier") | ~pl.col("__first"))
         if repeats.height == 0:
             return empty_issues()
         joined = repeats.join(self._ids, on="id_key", how="left")
