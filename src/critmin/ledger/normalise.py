@@ -259,27 +259,26 @@ def _dotted(expr: pl.Expr) -> pl.Expr:
 
 
 def _countries(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    names = {
+        "country_origin": "Country of origin",
+        "country_export": "Country of export",
+        "country_smelt_cast": "Country of smelt/cast",
+    }
+    lookup = ctx.cache.lookup("country", pl.concat([frame.get_column(name) for name in names]))
+    raw_names = {name: f"{name}__raw" for name in names}
+    frame = frame.rename(raw_names).with_columns(
+        pl.col(raw_names[name])
+        .replace_strict(
+            lookup.get_column("raw"), lookup.get_column("iso3"), default=None, return_dtype=pl.String
+        )
+        .alias(name)
+        for name in names
+    )
+    suggestions = lookup.select("raw", "suggestions")
     issues: list[pl.DataFrame] = []
-    for name, what in (
-        ("country_origin", "Country of origin"),
-        ("country_export", "Country of export"),
-        ("country_smelt_cast", "Country of smelt/cast"),
-    ):
+    for name, what in names.items():
         label = ctx.column_label(name)
-        lookup = ctx.cache.lookup("country", frame.get_column(name))
-        raw_name = f"{name}__raw"
-        frame = frame.rename({name: raw_name}).join(
-            lookup.rename({"raw": raw_name, "iso3": name, "suggestions": f"{name}__sugg"}),
-            on=raw_name,
-            how="left",
-            maintain_order="left",
-        )
-        raw = pl.col(raw_name)
-        hint = (
-            pl.when(pl.col(f"{name}__sugg").str.len_chars() > 0)
-            .then(pl.lit(" Did you mean: ") + pl.col(f"{name}__sugg") + pl.lit("?"))
-            .otherwise(pl.lit(""))
-        )
+        raw = pl.col(raw_names[name])
         if name == "country_origin":
             issues.append(
                 v.issues_where(
@@ -290,17 +289,25 @@ def _countries(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame
                     message=v.text(f"{what} is empty."),
                 )
             )
+        # suggestions are looked up for the few unresolved cells only
+        unknown = frame.filter(raw.is_not_null() & pl.col(name).is_null()).join(
+            suggestions.rename({"raw": raw_names[name]}), on=raw_names[name], how="left"
+        )
+        hint = (
+            pl.when(pl.col("suggestions").str.len_chars() > 0)
+            .then(pl.lit(" Did you mean: ") + pl.col("suggestions") + pl.lit("?"))
+            .otherwise(pl.lit(""))
+        )
         issues.append(
             v.issues_where(
-                frame,
-                raw.is_not_null() & pl.col(name).is_null(),
+                unknown,
+                pl.lit(True),
                 column=label,
                 code="country_unknown",
                 message=pl.lit(f"{what} ") + v.quoted(raw) + pl.lit(" is not a known country.") + hint,
             )
         )
-        frame = frame.drop(raw_name, f"{name}__sugg")
-    return frame, pl.concat(issues)
+    return frame.drop(raw_names.values()), pl.concat(issues)
 
 
 def _value(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -542,7 +549,10 @@ def _identity(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame,
     """Line ids and provenance; a quarantine export carries its original file and row, which win."""
     stem_of_name = PurePath(ctx.source_name).stem
     given_row = pl.col("source_row").str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
-    frame = frame.with_columns(given_row.alias("__given_row"))
+    entry_line = pl.concat_str(  # null unless both parts are given
+        [pl.col("entry_number"), pl.lit("/"), pl.col("line_number").str.replace(r"\.0+$", "")]
+    )
+    frame = frame.with_columns(given_row.alias("__given_row"), entry_line.alias("__entry_line"))
     issues = v.issues_where(
         frame,
         pl.col("source_row").is_not_null() & (pl.col("__given_row").is_null() | (pl.col("__given_row") < 1)),
@@ -550,21 +560,19 @@ def _identity(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame,
         code="source_row_invalid",
         message=pl.lit("source_row ") + v.quoted(pl.col("source_row")) + pl.lit(" is not a row number."),
     )
-    origin_file = pl.coalesce(pl.col("source_file"), pl.lit(ctx.source_name))
-    origin_stem = pl.col("source_file").str.replace(r"\.[^.]*$", "").fill_null(pl.lit(stem_of_name))
     origin_row = pl.coalesce(pl.col("__given_row"), pl.col(ROW))
-    entry_line = pl.when(pl.col("entry_number").is_not_null() & pl.col("line_number").is_not_null()).then(
-        pl.col("entry_number") + pl.lit("/") + pl.col("line_number").str.replace(r"\.0+$", "")
-    )
+    user_id = pl.col("line_id").is_not_null() | pl.col("__entry_line").is_not_null()
+    ids = [pl.col("line_id"), pl.col("__entry_line")]
+    if not frame.select(user_id.all()).item():  # some lines are named by where they came from
+        origin_stem = pl.col("source_file").str.replace(r"\.[^.]*$", "").fill_null(pl.lit(stem_of_name))
+        ids.append(origin_stem + pl.lit(":") + origin_row.cast(pl.String))
     frame = frame.with_columns(
-        (pl.col("line_id").is_not_null() | entry_line.is_not_null()).alias("__user_id"),
-        pl.coalesce(
-            pl.col("line_id"), entry_line, origin_stem + pl.lit(":") + origin_row.cast(pl.String)
-        ).alias("line_id"),
-        origin_file.alias("source_file"),
+        user_id.alias("__user_id"),
+        pl.coalesce(ids).alias("line_id"),
+        pl.coalesce(pl.col("source_file"), pl.lit(ctx.source_name)).alias("source_file"),
         origin_row.alias("source_row"),
     )
-    return frame.drop("__given_row"), issues
+    return frame.drop("__given_row", "__entry_line"), issues
 
 
 def _unit_mismatch(frame: pl.DataFrame, ctx: NormaliseContext) -> pl.DataFrame:
