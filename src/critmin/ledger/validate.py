@@ -334,7 +334,7 @@ class DuplicateTracker:
         if frame.height == 0:
             return empty_issues()
         frame = frame.with_columns(pl.col("line_id").hash(seed=3).alias("id_key"))
-        earlier = pl.col("id_key").is_in(self._ids.get_column("id_key").implode())
+        earlier = pl.col("id_key").is_in(_seen(self._ids, "id_key", frame))
         marked = frame.with_columns(
             earlier.alias("__earlier"), pl.col("id_key").is_first_distinct().alias("__first")
         )
@@ -373,7 +373,7 @@ class DuplicateTracker:
     def _check_content(self, frame: pl.DataFrame) -> pl.DataFrame:
         if frame.height == 0:
             return empty_issues()
-        earlier = pl.col("content_hash").is_in(self._hashes.get_column("content_hash").implode())
+        earlier = pl.col("content_hash").is_in(_seen(self._hashes, "content_hash", frame))
         first_here = pl.col("content_hash").is_first_distinct()
         marked = frame.with_columns(earlier.alias("__earlier"), first_here.alias("__first"))
         fresh = marked.filter(~pl.col("__earlier") & pl.col("__first")).select(
@@ -392,6 +392,13 @@ class DuplicateTracker:
             + pl.lit(" (same entry, date, HTS, origin, supplier, quantity and value).")
         )
         return issues_where(joined, pl.lit(True), column="(row)", code="duplicate_line", message=message)
+
+
+def _seen(known: pl.DataFrame, key: str, chunk: pl.DataFrame) -> pl.Series:
+    """The keys of ``chunk`` already in ``known``: probing the large table with the chunk's keys avoids
+    building a hash set of everything seen so far for every chunk."""
+    keys = chunk.get_column(key).implode()
+    return known.filter(pl.col(key).is_in(keys)).get_column(key).implode()
 
 
 def _content_hash() -> pl.Expr:
