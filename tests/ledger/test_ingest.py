@@ -145,6 +145,28 @@ def test_day_first_dates_are_inferred_and_shown(tmp_path: Path, csv_file: Any) -
     assert [str(d) for d in result.lines.get_column("entry_date")] == ["2025-03-14", "2025-04-02"]
 
 
+def test_day_first_proven_only_after_the_first_chunk_applies_to_the_whole_file(
+    tmp_path: Path, csv_file: Any
+) -> None:
+    """A date-sorted day-first file whose first chunk only holds days 1-12: the whole column is read
+    ahead, so 05/01/2025 on row 2 is 5 January, like the 13/01/2025 that proves the order on row 7."""
+    rows = []
+    for number, day in enumerate(["05/01/2025", "06/01/2025", "07/01/2025", "08/01/2025", "09/01/2025"]):
+        row = list(BASE)
+        row[0], row[1] = f"E-{number}", day
+        rows.append(row)
+    proof = list(BASE)
+    proof[0], proof[1] = "E-9", "13/01/2025"
+    path = csv_file(
+        tmp_path / "dmy-late.csv", HEADER, [*rows, rows[0][:1] + ["10/01/2025"] + BASE[2:], proof]
+    )
+    result = ingest(path, chunk_rows=3)
+    assert result.date_order == "dmy"
+    dates = dict(zip(result.lines["entry_number"], result.lines["entry_date"].cast(str), strict=True))
+    assert dates["E-1"] == "2025-01-06"
+    assert dates["E-9"] == "2025-01-13"
+
+
 def test_content_columns(tmp_path: Path, csv_file: Any) -> None:
     header = [*HEADER, "Copper content (kg)", "Content Value"]
     wire = list(BASE)

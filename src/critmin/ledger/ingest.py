@@ -24,7 +24,7 @@ from critmin.ledger.codes import LookupCache, hts_unit_table
 from critmin.ledger.dates import infer_order
 from critmin.ledger.headers import ColumnMapping, DateOrder, MappingSpec, load_mapping, map_headers
 from critmin.ledger.normalise import NormaliseContext, normalise_chunk
-from critmin.ledger.prefetch import prefetched
+from critmin.ledger.prefetch import Prefetched
 from critmin.ledger.readers import ROW, RawChunk, Reader, SourceInfo, open_source
 from critmin.ledger.schema import LEDGER_SCHEMA, QUARANTINE_SCHEMA, conform
 
@@ -209,37 +209,32 @@ def run(
     if sink is None:
         memory = MemorySink()
         sink = memory
-    ctx = NormaliseContext(
-        mapping=columns,
-        source_name=reader.info.name,
-        date_order=spec.date_order or "mdy",
-        decimal_comma=spec.decimal_comma,
-        cache=LookupCache(spec.units),
-        hts_units=hts_unit_table(),
-    )
-    result = ImportResult(
-        source=reader.info,
-        mapping=columns,
-        date_order=ctx.date_order,
-        date_order_basis="mapping file" if spec.date_order else "default (U.S. month/day/year)",
-    )
     tracker = v.DuplicateTracker()
-    decided = spec.date_order is not None
     consumed = 0
     try:
-        for chunk in prefetched(reader.chunks(chunk_rows)):
-            if not decided and "entry_date" in columns.fields:
-                inferred = infer_order(chunk.frame.get_column(columns.fields["entry_date"]))
-                if inferred is not None:
-                    ctx.date_order = inferred
-                    result.date_order = inferred
-                    result.date_order_basis = "inferred from the values in the file"
-                    decided = True
-            lines, quarantine, warnings = _process(chunk, ctx, tracker, result)
-            sink.write(lines, quarantine, warnings)
-            consumed += chunk.consumed
-            if progress is not None:
-                progress(consumed, reader.info.rows_estimate)
+        with Prefetched(reader.chunks(chunk_rows)) as chunks:  # reading starts while the context is built
+            ctx = NormaliseContext(
+                mapping=columns,
+                source_name=reader.info.name,
+                date_order=spec.date_order or "mdy",
+                decimal_comma=spec.decimal_comma,
+                cache=LookupCache(spec.units),
+                hts_units=hts_unit_table(),
+            )
+            result = ImportResult(
+                source=reader.info,
+                mapping=columns,
+                date_order=ctx.date_order,
+                date_order_basis="mapping file" if spec.date_order else "default (U.S. month/day/year)",
+            )
+            for index, chunk in enumerate(chunks):
+                if index == 0 and spec.date_order is None and "entry_date" in columns.fields:
+                    _decide_date_order(reader, chunk, columns.fields["entry_date"], chunk_rows, ctx, result)
+                lines, quarantine, warnings = _process(chunk, ctx, tracker, result)
+                sink.write(lines, quarantine, warnings)
+                consumed += chunk.consumed
+                if progress is not None:
+                    progress(consumed, reader.info.rows_estimate)
     finally:
         reader.close()
     result.duplicates = tracker.duplicates
@@ -247,6 +242,25 @@ def run(
         result.lines, result.quarantine, result.warnings = memory.frames()
     result.elapsed_s = time.perf_counter() - started
     return result
+
+
+def _decide_date_order(
+    reader: Reader, first: RawChunk, column: str, chunk_rows: int, ctx: NormaliseContext, result: ImportResult
+) -> None:
+    """One order for the whole file, decided before any row is parsed.
+
+    The first chunk usually settles it (a ``14/03/2025`` proves day-first). When every slash date there
+    is ambiguous and the file goes on, the whole date column is read ahead, so a file sorted by date
+    whose first 100,000 lines all fall on days 1-12 is still read consistently.
+    """
+    inferred = infer_order(first.frame.get_column(column))
+    if inferred is None and (reader.info.rows_estimate or 0) > chunk_rows:
+        values = reader.column_values(column)
+        inferred = infer_order(values) if values is not None else None
+    if inferred is not None:
+        ctx.date_order = inferred
+        result.date_order = inferred
+        result.date_order_basis = "inferred from the values in the file"
 
 
 def _process(

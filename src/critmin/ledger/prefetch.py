@@ -27,12 +27,25 @@ class _Failed:
         self.error = error
 
 
-class _Producer(Generic[T]):
-    def __init__(self, items: Iterator[T], depth: int) -> None:
+class Prefetched(Generic[T]):
+    """Iterate once, inside a ``with`` block: the block's end stops and joins the reader thread, whether
+    or not every item was consumed. The thread starts on entry, so it reads while the caller sets up."""
+
+    def __init__(self, items: Iterator[T], depth: int = 1) -> None:
+        if depth < 1:
+            raise ValueError("depth must be at least 1")
         self._items = items
         self._queue: queue.Queue[T | _Done | _Failed] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="critmin-prefetch", daemon=True)
+
+    def __enter__(self) -> Prefetched[T]:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
     def _put(self, item: T | _Done | _Failed) -> bool:
         """Hand over one item, unless the consumer has gone; False when it has."""
@@ -50,7 +63,7 @@ class _Producer(Generic[T]):
                 if not self._put(item):
                     return
             self._put(_Done())
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer's thread
+        except BaseException as exc:
             self._put(_Failed(exc))
         finally:
             close = getattr(self._items, "close", None)
@@ -58,22 +71,12 @@ class _Producer(Generic[T]):
                 close()
 
     def __iter__(self) -> Iterator[T]:
-        self._thread.start()
-        try:
-            while True:
-                item = self._queue.get()
-                if isinstance(item, _Done):
-                    return
-                if isinstance(item, _Failed):
-                    raise item.error
-                yield item
-        finally:
-            self._stop.set()
-            self._thread.join()
-
-
-def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
-    """The items of ``items``, produced in a background thread up to ``depth`` items ahead."""
-    if depth < 1:
-        raise ValueError("depth must be at least 1")
-    return iter(_Producer(items, depth))
+        if self._thread.ident is None:
+            raise RuntimeError("iterate a Prefetched inside its `with` block")
+        while True:
+            item = self._queue.get()
+            if isinstance(item, _Done):
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
