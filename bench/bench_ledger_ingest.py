@@ -9,7 +9,8 @@ Baselines, measured in the same run on the same file:
 * ``python + imports`` — an interpreter that only imports polars, pyarrow and critmin (the memory floor
   every case pays; imports are outside the timed part of every case).
 
-critmin cases: ``ingest -> parquet`` streams chunks to Parquet parts (constant memory); ``ingest -> memory``
+critmin cases: ``ingest -> parquet`` streams chunks to Parquet parts (constant memory); ``validate`` keeps
+only the issues (what ``critmin ledger validate`` does, constant memory); ``ingest -> memory``
 keeps the canonical ledger as one in-memory frame; ``import -> workspace`` writes into a DuckDB workspace
 in one transaction (what ``critmin ledger import`` does). Each validates every row (HTS against the
 schedule, countries, units, dates, values, duplicates) and classifies nothing else.
@@ -39,6 +40,10 @@ _CASES: dict[str, tuple[str, str]] = {
     "critmin ingest -> parquet": (
         "from critmin.ledger.ingest import ingest, ParquetSink",
         "r = ingest(PATH, sink=ParquetSink(OUT / 'parts')); COUNTS.update(r.summary())",
+    ),
+    "critmin validate (issues only)": (
+        "from critmin.ledger.ingest import ingest, MemorySink",
+        "r = ingest(PATH, sink=MemorySink(keep_lines=False)); COUNTS.update(r.summary())",
     ),
     "critmin ingest -> memory": (
         "from critmin.ledger.ingest import ingest",

@@ -66,10 +66,10 @@ def validate(
 
     Example: critmin ledger validate entries.csv --format json
     """
-    from critmin.ledger.ingest import ingest
+    from critmin.ledger.ingest import MemorySink, ingest
 
-    with _errors():
-        result = ingest(file, mapping=mapping, sheet=_sheet(sheet))
+    with _errors():  # lines are checked and dropped: memory stays at a chunk for any length of file
+        result = ingest(file, mapping=mapping, sheet=_sheet(sheet), sink=MemorySink(keep_lines=False))
     issues = result.issues()
     if fmt is Format.json:
         print_json(

@@ -9,6 +9,7 @@ only, and a :class:`LookupCache` carries what earlier chunks already resolved.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 
 import polars as pl
@@ -325,17 +326,19 @@ class LookupCache:
             "mineral": resolve_minerals,
         }
         self._known: dict[str, pl.DataFrame] = {}
+        self._lock = threading.Lock()  # chunks are normalised on two threads; each spelling resolved once
 
     def lookup(self, kind: str, values: pl.Series) -> pl.DataFrame:
         """Lookup rows (``raw`` + result columns) covering every distinct non-null value of ``values``."""
         distinct = values.drop_nulls().unique().rename("raw").cast(pl.String)
-        known = self._known.get(kind)
-        if known is not None:
-            missing = distinct.filter(~distinct.is_in(known.get_column("raw").implode()))
-        else:
-            missing = distinct
-        if missing.len() or known is None:
-            fresh = self._resolvers[kind](missing)
-            known = fresh if known is None else pl.concat([known, fresh], how="vertical")
-            self._known[kind] = known
+        with self._lock:
+            known = self._known.get(kind)
+            if known is not None:
+                missing = distinct.filter(~distinct.is_in(known.get_column("raw").implode()))
+            else:
+                missing = distinct
+            if missing.len() or known is None:
+                fresh = self._resolvers[kind](missing)
+                known = fresh if known is None else pl.concat([known, fresh], how="vertical")
+                self._known[kind] = known
         return known  # a few hundred spellings at most: joining against all of them is cheaper than picking

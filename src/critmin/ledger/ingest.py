@@ -11,7 +11,9 @@ empty rows, which are skipped and not part of ``rows_in``.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -52,19 +54,31 @@ class LineSink(Protocol):
 
     def write(self, lines: pl.DataFrame, quarantine: pl.DataFrame, warnings: pl.DataFrame) -> None: ...
 
+    def close(self) -> None:
+        """Called once after the last chunk (also after a failure): finish or abandon pending work."""
+
 
 class MemorySink:
-    """Keeps everything in memory (the default; fine for ledgers up to a few million lines)."""
+    """Keeps everything in memory (the default; fine for ledgers up to a few million lines).
 
-    def __init__(self) -> None:
+    ``keep_lines=False`` keeps only quarantine and warnings, for validation: memory then stays at a
+    chunk whatever the file's length.
+    """
+
+    def __init__(self, *, keep_lines: bool = True) -> None:
+        self.keep_lines = keep_lines
         self._lines: list[pl.DataFrame] = []
         self._quarantine: list[pl.DataFrame] = []
         self._warnings: list[pl.DataFrame] = []
 
     def write(self, lines: pl.DataFrame, quarantine: pl.DataFrame, warnings: pl.DataFrame) -> None:
-        self._lines.append(lines)
+        if self.keep_lines:
+            self._lines.append(lines)
         self._quarantine.append(quarantine)
         self._warnings.append(warnings)
+
+    def close(self) -> None:
+        pass
 
     def frames(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         lines = pl.concat(self._lines, how="vertical") if self._lines else pl.DataFrame(schema=LEDGER_SCHEMA)
@@ -95,11 +109,32 @@ class ParquetSink:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self._part = 0
+        # one writer thread, one part in flight: the next chunk is normalised while this one is written
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="critmin-parquet")
+        self._pending: Future[None] | None = None
 
     def write(self, lines: pl.DataFrame, quarantine: pl.DataFrame, warnings: pl.DataFrame) -> None:
+        self._wait()
         self._part += 1
+        self._pending = self._writer.submit(self._write_part, self._part, lines, quarantine, warnings)
+
+    def _write_part(
+        self, part: int, lines: pl.DataFrame, quarantine: pl.DataFrame, warnings: pl.DataFrame
+    ) -> None:
         for name, frame in (("lines", lines), ("quarantine", quarantine), ("warnings", warnings)):
-            frame.write_parquet(self.directory / f"{name}-{self._part:05d}.parquet", compression="lz4")
+            frame.write_parquet(self.directory / f"{name}-{part:05d}.parquet", compression="lz4")
+
+    def _wait(self) -> None:
+        """Surface the previous part's write error, if any, before going on."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def close(self) -> None:
+        try:
+            self._wait()
+        finally:
+            self._writer.shutdown(wait=True)
 
 
 @dataclass
@@ -202,15 +237,14 @@ def run(
     sink: LineSink | None = None,
     progress: Progress | None = None,
 ) -> ImportResult:
-    """The pipeline over a file already opened by :func:`prepare`."""
+    """The pipeline over a file already opened by :func:`prepare`.
+
+    Three stages overlap: a thread parses the next chunk, two threads normalise and check chunks, and
+    this thread settles them in file order (repeats across chunks, counts, the sink).
+    """
     started = time.perf_counter()
     reader, spec, columns = prepared
-    memory: MemorySink | None = None
-    if sink is None:
-        memory = MemorySink()
-        sink = memory
-    tracker = v.DuplicateTracker()
-    consumed = 0
+    sink = sink if sink is not None else MemorySink()
     try:
         with Prefetched(reader.chunks(chunk_rows)) as chunks:  # reading starts while the context is built
             ctx = NormaliseContext(
@@ -227,25 +261,38 @@ def run(
                 date_order=ctx.date_order,
                 date_order_basis="mapping file" if spec.date_order else "default (U.S. month/day/year)",
             )
-            for index, chunk in enumerate(chunks):
-                if index == 0 and spec.date_order is None and "entry_date" in columns.fields:
-                    _decide_date_order(reader, chunk, columns.fields["entry_date"], chunk_rows, ctx, result)
-                lines, quarantine, warnings = _process(chunk, ctx, tracker, result)
-                sink.write(lines, quarantine, warnings)
-                consumed += chunk.consumed
+            tracker = v.DuplicateTracker()
+
+            def settle(future: Future[_Checked]) -> None:
+                checked = future.result()
+                sink.write(*_settle(checked, ctx, tracker, result))
                 if progress is not None:
-                    progress(consumed, reader.info.rows_estimate)
+                    progress(checked.consumed, reader.info.rows_estimate)
+
+            with ThreadPoolExecutor(_CHECKERS, thread_name_prefix="critmin-check") as checkers:
+                in_flight: deque[Future[_Checked]] = deque()
+                consumed = 0
+                for index, chunk in enumerate(chunks):
+                    if index == 0 and spec.date_order is None and "entry_date" in columns.fields:
+                        _decide_date_order(reader, chunk, chunk_rows, ctx, result)
+                    consumed += chunk.consumed
+                    in_flight.append(checkers.submit(_check, chunk, ctx, consumed))
+                    while len(in_flight) >= _CHECKERS or (in_flight and in_flight[0].done()):
+                        settle(in_flight.popleft())
+                for future in in_flight:
+                    settle(future)
     finally:
         reader.close()
+        sink.close()
     result.duplicates = tracker.duplicates
-    if memory is not None:
-        result.lines, result.quarantine, result.warnings = memory.frames()
+    if isinstance(sink, MemorySink):
+        result.lines, result.quarantine, result.warnings = sink.frames()
     result.elapsed_s = time.perf_counter() - started
     return result
 
 
 def _decide_date_order(
-    reader: Reader, first: RawChunk, column: str, chunk_rows: int, ctx: NormaliseContext, result: ImportResult
+    reader: Reader, first: RawChunk, chunk_rows: int, ctx: NormaliseContext, result: ImportResult
 ) -> None:
     """One order for the whole file, decided before any row is parsed.
 
@@ -253,6 +300,7 @@ def _decide_date_order(
     is ambiguous and the file goes on, the whole date column is read ahead, so a file sorted by date
     whose first 100,000 lines all fall on days 1-12 is still read consistently.
     """
+    column = ctx.mapping.fields["entry_date"]
     inferred = infer_order(first.frame.get_column(column))
     if inferred is None and (reader.info.rows_estimate or 0) > chunk_rows:
         values = reader.column_values(column)
@@ -263,15 +311,36 @@ def _decide_date_order(
         result.date_order_basis = "inferred from the values in the file"
 
 
-def _process(
-    chunk: RawChunk, ctx: NormaliseContext, tracker: v.DuplicateTracker, result: ImportResult
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Normalise one chunk and split it into loaded lines, quarantine rows and warnings."""
-    raw = chunk.frame
-    normal, issues = normalise_chunk(raw, ctx)
+_CHECKERS = 2
+"""Chunks normalised at once. Polars releases the GIL, so two chunks keep two cores busy; duplicates
+across chunks and the sink are then settled one chunk at a time, in file order."""
+
+
+@dataclass
+class _Checked:
+    """One chunk normalised and checked on its own: everything that does not depend on other chunks."""
+
+    chunk: RawChunk
+    normal: pl.DataFrame
+    issues: pl.DataFrame
+    error_rows: pl.Series
+    consumed: int
+    """rows of the file read up to the end of this chunk, for progress"""
+
+
+def _check(chunk: RawChunk, ctx: NormaliseContext, consumed: int) -> _Checked:
+    normal, issues = normalise_chunk(chunk.frame, ctx)
     issues = pl.concat([issues, _bad_row_issues(chunk.bad_rows)], how="vertical")
     error_rows = issues.filter(pl.col("severity") == "error").get_column("source_row").unique()
-    candidates = normal.filter(~pl.col(ROW).is_in(error_rows.implode()))
+    return _Checked(chunk, normal, issues, error_rows, consumed)
+
+
+def _settle(
+    checked: _Checked, ctx: NormaliseContext, tracker: v.DuplicateTracker, result: ImportResult
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Catch repeats of earlier rows and split the chunk into loaded lines, quarantine rows and warnings."""
+    chunk, raw, issues, error_rows = checked.chunk, checked.chunk.frame, checked.issues, checked.error_rows
+    candidates = checked.normal.filter(~pl.col(ROW).is_in(error_rows.implode()))
     duplicate_issues = tracker.check(candidates, user_ids=candidates.get_column("__user_id"))
     issues = pl.concat([issues, duplicate_issues], how="vertical")
     loaded = candidates.filter(~pl.col(ROW).is_in(duplicate_issues.get_column("source_row").implode()))

@@ -399,7 +399,7 @@ class CsvReader(Reader):
             info.path,
             read_options=pacsv.ReadOptions(
                 use_threads=False,
-                block_size=4 << 20,
+                block_size=1 << 20,  # 1 MiB: as fast as larger blocks, with less read ahead in memory
                 skip_rows=self._header_index + 1,
                 column_names=columns,
                 encoding=_ARROW_ENCODINGS.get(encoding, encoding),

@@ -73,6 +73,9 @@ class _WorkspaceSink:
         self.replaced = 0
         self.bom_content = _bom_item_content(con)
 
+    def close(self) -> None:
+        pass  # the import's transaction commits or rolls back everything
+
     def write(self, lines: pl.DataFrame, quarantine: pl.DataFrame, warnings: pl.DataFrame) -> None:
         from critmin.refdata.scope import classify
 
