@@ -340,10 +340,10 @@ def _settle(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Catch repeats of earlier rows and split the chunk into loaded lines, quarantine rows and warnings."""
     chunk, raw, issues, error_rows = checked.chunk, checked.chunk.frame, checked.issues, checked.error_rows
-    candidates = checked.normal.filter(~pl.col(ROW).is_in(error_rows.implode()))
+    candidates = _without_rows(checked.normal, error_rows)
     duplicate_issues = tracker.check(candidates, user_ids=candidates.get_column("__user_id"))
     issues = pl.concat([issues, duplicate_issues], how="vertical")
-    loaded = candidates.filter(~pl.col(ROW).is_in(duplicate_issues.get_column("source_row").implode()))
+    loaded = _without_rows(candidates, duplicate_issues.get_column("source_row"))
 
     quarantined_rows = pl.concat(
         [error_rows, duplicate_issues.get_column("source_row"), chunk.bad_rows.get_column(ROW)]
@@ -365,6 +365,13 @@ def _settle(
     for code, count in issues.group_by("code").len().iter_rows():
         result.issue_counts[code] = result.issue_counts.get(code, 0) + int(count)
     return lines, quarantine, warnings
+
+
+def _without_rows(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    """``frame`` less the given source rows (most chunks have none to drop: no copy then)."""
+    if rows.len() == 0:
+        return frame
+    return frame.filter(~pl.col(ROW).is_in(rows.implode()))
 
 
 def _bad_row_issues(bad_rows: pl.DataFrame) -> pl.DataFrame:
