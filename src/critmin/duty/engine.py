@@ -204,7 +204,12 @@ class _Special:
 
 
 def _special_rates(
-    dim: pl.DataFrame, ctx: LineContext, base: pl.DataFrame, rows: np.ndarray, refs: References
+    dim: pl.DataFrame,
+    ctx: LineContext,
+    base: pl.DataFrame,
+    rows: np.ndarray,
+    refs: References,
+    cache: DimensionCache | None,
 ) -> _Special:
     program = ctx.country(PROGRAM, base)
     width = len(program.names) + 1
@@ -217,9 +222,7 @@ def _special_rates(
             "program": pl.Series(names[(unique % width) - 1].tolist(), dtype=pl.String),
         }
     )
-    rates = _join_special(pairs.rename({"program": "preference_program"}), refs).rename(
-        {"preference_program": "program"}
-    )
+    rates = _cached_special(pairs, refs, cache)
     pair_of_row = np.full(ctx.n, -1, dtype=np.int64)
     pair_of_row[rows] = inverse.ravel()
     return _Special(rates, pair_of_row)
@@ -227,10 +230,35 @@ def _special_rates(
 
 @dataclass
 class DimensionCache:
-    """Per-code results (classification, schedule rates, product scopes, factors) kept between batches."""
+    """Per-code results (classification, schedule rates, product scopes, factors) kept between batches,
+    and the special-programme rates of the (code, programme) pairs seen so far."""
 
     frame: pl.DataFrame | None = None
     key: tuple[int, int] | None = None
+    special: pl.DataFrame | None = None
+
+
+def _cached_special(pairs: pl.DataFrame, refs: References, cache: DimensionCache | None) -> pl.DataFrame:
+    """Special rates for distinct (hts, program) pairs, in ``pairs`` order; each pair is looked up in the
+    120,000-row programme table once per run of batches rather than once per batch."""
+
+    def resolve(new: pl.DataFrame) -> pl.DataFrame:
+        joined = _join_special(new.rename({"program": "preference_program"}), refs)
+        return joined.rename({"preference_program": "program"})
+
+    if cache is None:
+        return resolve(pairs)
+    if cache.special is None:
+        cache.special = resolve(pairs)
+    else:
+        new = pairs.join(
+            cache.special.select("hts", "program"), on=["hts", "program"], how="anti", nulls_equal=True
+        )
+        if not new.is_empty():
+            cache.special = pl.concat([cache.special, resolve(new)], how="vertical_relaxed")
+    return pairs.join(
+        cache.special, on=["hts", "program"], how="left", nulls_equal=True, maintain_order="left"
+    )
 
 
 def _cached_dimension(
@@ -246,6 +274,7 @@ def _cached_dimension(
     if cache.key != key or cache.frame is None:
         cache.frame = hts_dimension(dim, plan, refs, prices)
         cache.key = key
+        cache.special = None
         return cache.frame
     new = dim.join(cache.frame.select("hts"), on="hts", how="anti")
     if not new.is_empty():
@@ -560,7 +589,7 @@ def evaluate(
         special: _Special | None = None
         if rows.size and isinstance(m.rate, ScheduleRate) and m.rate.column == "special":
             # A preference exists only where the schedule lists the claimed programme for the code.
-            special = _special_rates(dim, ctx, base, rows, refs)
+            special = _special_rates(dim, ctx, base, rows, refs, cache)
             rows = ctx.keep(rows, special.available(rows))
         for excluder in exclude_map[m.id]:
             if excluder in applied and rows.size:
