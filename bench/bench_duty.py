@@ -2,9 +2,13 @@
 
 ``--size small`` (200k lines, seconds) runs in the test suite; ``--size full`` is 10M lines. The ledger is
 generated deterministically (real HTS codes from the shipped schedule, half of them in the PCMDP scope map;
-origins, preference claims, copper content, dates over 2025-2026 in entry order) and written to Parquet. Each
-scenario streams the file in batches through ``critmin.duty.evaluate_batches`` (quota fill carried across
-batches), so this is also the partition-mapped path a distributed engine would take.
+origins, preference claims, copper content, dates over 2025-2026 in entry order) and written to Parquet, one
+row group per partition. Partitions are mapped over worker processes, as a distributed engine would map
+them: ``critmin.duty.evaluate`` per partition; for scenarios with quotas, first
+``critmin.duty.quota_usage`` per partition, then ``quota_openings`` (a prefix sum in entry-date order),
+then ``evaluate`` with each partition's opening - the same result as filling the partitions one after
+another (tests/duty/test_partitions.py). Without a pool (``--workers 1``) the partitions run through
+``critmin.duty.evaluate_batches``.
 
 Printed per scenario: lines/second, and two ratios measured in the same run - to the row-by-row reference
 implementation of the test suite (timed on a sample, extrapolated), and to a bare scan-and-sum of the same
@@ -31,13 +35,17 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from critmin import refdata
-from critmin.duty import evaluate_batches
+from critmin.duty import evaluate, evaluate_batches, quota_openings, quota_usage
+from critmin.duty.engine import DimensionCache
 from critmin.duty.references import References
 from critmin.policy import loader
+from critmin.policy.loader import MeasureSet
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = {"small": 200_000, "full": 10_000_000}
-BATCH = {"small": 200_000, "full": 2_000_000}
+BATCH = {"small": 100_000, "full": 500_000}
+"""Lines per partition: big enough that per-call work is amortised, small enough that the allocator reuses
+memory instead of mapping fresh pages for every partition."""
 SAMPLE = {"small": 300, "full": 1_000}
 SCENARIOS = [
     "status_quo",
@@ -101,7 +109,7 @@ def code_pool() -> tuple[np.ndarray, int]:
     return np.array(in_scope.to_list() + others.to_list()), in_scope.len()
 
 
-def generate(path: Path, n: int, chunk: int = 1_000_000, seed: int = 1) -> None:
+def generate(path: Path, n: int, chunk: int, seed: int = 1) -> None:
     rng = np.random.default_rng(seed)
     codes, n_scope = code_pool()
     p_code = np.where(np.arange(codes.size) < n_scope, 0.5 / n_scope, 0.5 / (codes.size - n_scope))
@@ -187,7 +195,6 @@ _WORKER_SETS: dict[str, object] = {}
 
 def _warm(_: int) -> int:
     """Worker start-up outside the timings: import critmin and read the shipped reference data once."""
-    from critmin.duty import evaluate
 
     line = pl.DataFrame(
         {
@@ -202,61 +209,72 @@ def _warm(_: int) -> int:
     return evaluate(line, loader.load_scenario("price_floor_partners_tariff_others")).lines.height
 
 
-def _evaluate_slice(task: tuple[str, str, list[int]]) -> tuple[int, float, int, float]:
-    """Worker: evaluate some row groups of the file under a scenario.
+def _read(path: str, offset: int, length: int) -> pl.DataFrame:
+    """One partition, read straight into Polars (the file has one row group per partition)."""
+    return pl.scan_parquet(path).select(COLUMNS).slice(offset, length).collect()
 
-    Returns (lines, duty, component rows, CPU seconds spent here). The worker keeps the scenario and the
-    per-HTS-code work between its tasks, as a long-lived executor of a distributed engine would.
-    """
-    from critmin.duty import evaluate
-    from critmin.duty.engine import DimensionCache
 
-    cpu = time.process_time()
-    path, scenario, groups = task
+def _worker_state(scenario: str) -> tuple[MeasureSet, DimensionCache]:
+    """The scenario and its per-HTS-code cache, kept between tasks as a long-lived executor would."""
     if scenario not in _WORKER_SETS:
         _WORKER_SETS[scenario] = (loader.load_scenario(scenario), DimensionCache())
-    measure_set, cache = _WORKER_SETS[scenario]  # type: ignore[misc]
-    table = pq.ParquetFile(path).read_row_groups(groups, columns=COLUMNS)
-    result = evaluate(table, measure_set, cache=cache)
+    return _WORKER_SETS[scenario]  # type: ignore[return-value]
+
+
+def _usage_slice(task: tuple[str, str, int, int]) -> tuple[pl.DataFrame, float]:
+    """Worker, quota pass one: what one partition draws on each quota (and CPU seconds spent)."""
+    cpu = time.process_time()
+    path, scenario, offset, length = task
+    measure_set, cache = _worker_state(scenario)
+    return quota_usage(_read(path, offset, length), measure_set, cache=cache), time.process_time() - cpu
+
+
+def _evaluate_slice(task: tuple[str, str, int, int, pl.DataFrame | None]) -> tuple[int, float, int, float]:
+    """Worker: evaluate one partition under a scenario, from its quota opening if it has one.
+
+    Returns (lines, duty, component rows, CPU seconds spent here).
+    """
+    cpu = time.process_time()
+    path, scenario, offset, length, opening = task
+    measure_set, cache = _worker_state(scenario)
+    frame = _read(path, offset, length)
+    result = evaluate(frame, measure_set, cache=cache, quota_opening=opening)
     duty = float(result.lines.get_column("duty").sum())
-    return table.num_rows, duty, result.components.height, time.process_time() - cpu
+    return frame.height, duty, result.components.height, time.process_time() - cpu
 
 
 def run_engine(
-    path: Path, scenario: str, batch: int, pool: ProcessPoolExecutor | None
+    path: Path, n: int, scenario: str, batch: int, pool: ProcessPoolExecutor | None
 ) -> tuple[float, float, float, int]:
-    """Wall seconds, CPU seconds, total duty and component rows for one scenario over the whole file.
-
-    With a pool, batches (groups of Parquet row groups) are mapped over worker processes, as a distributed
-    engine would map partitions. Quota scenarios fill in entry-date order, so they run batch after batch with
-    the fill carried (``evaluate_batches``).
-    """
+    """Wall seconds, CPU seconds (this process and its workers), total duty and component rows for one
+    scenario over the whole file."""
     measure_set = loader.load_scenario(scenario)
-    source = pq.ParquetFile(path)
-    per_group = source.metadata.row_group(0).num_rows
-    step = max(1, batch // per_group)
-    groups = [
-        list(range(i, min(i + step, source.num_row_groups))) for i in range(0, source.num_row_groups, step)
-    ]
+    slices = [(offset, min(batch, n - offset)) for offset in range(0, n, batch)]
     started = time.perf_counter()
     cpu = time.process_time()
     duty = 0.0
     components = 0
-    if pool is not None and not any(m.quota is not None for m in measure_set.measures):
-        worker_cpu = 0.0
-        for _, part_duty, part_components, part_cpu in pool.map(
-            _evaluate_slice, [(str(path), scenario, g) for g in groups]
-        ):
-            duty += part_duty
-            components += part_components
+    if pool is None:
+        batches = (_read(str(path), offset, length) for offset, length in slices)
+        for result in evaluate_batches(batches, measure_set):
+            duty += float(result.lines.get_column("duty").sum())
+            components += result.components.height
+            del result
+        return time.perf_counter() - started, time.process_time() - cpu, duty, components
+    worker_cpu = 0.0
+    openings: list[pl.DataFrame | None] = [None] * len(slices)
+    if any(m.quota is not None for m in measure_set.measures):
+        usages = []
+        for usage, part_cpu in pool.map(_usage_slice, [(str(path), scenario, o, k) for o, k in slices]):
+            usages.append(usage)
             worker_cpu += part_cpu
-        return time.perf_counter() - started, time.process_time() - cpu + worker_cpu, duty, components
-    batches = (source.read_row_groups(g, columns=COLUMNS) for g in groups)
-    for result in evaluate_batches(batches, measure_set):
-        duty += float(result.lines.get_column("duty").sum())
-        components += result.components.height
-        del result
-    return time.perf_counter() - started, time.process_time() - cpu, duty, components
+        openings = list(quota_openings(usages))
+    tasks = [(str(path), scenario, o, k, opening) for (o, k), opening in zip(slices, openings, strict=True)]
+    for _, part_duty, part_components, part_cpu in pool.map(_evaluate_slice, tasks):
+        duty += part_duty
+        components += part_components
+        worker_cpu += part_cpu
+    return time.perf_counter() - started, time.process_time() - cpu + worker_cpu, duty, components
 
 
 def load_reference() -> ModuleType:
@@ -305,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ledger.parquet"
         started = time.perf_counter()
-        generate(path, n)
+        generate(path, n, chunk=batch)
         print(
             f"generated {n:,} lines in {time.perf_counter() - started:.1f}s "
             f"({path.stat().st_size / 1e6:.0f} MB Parquet); batches of {batch:,}",
@@ -326,17 +344,12 @@ def main(argv: list[str] | None = None) -> int:
             os.environ.pop("POLARS_MAX_THREADS")
         else:
             os.environ["POLARS_MAX_THREADS"] = previous
-        # Scenarios without quotas are mapped over the workers; then the pool is closed (its memory
-        # returned) and quota scenarios run batch after batch in this process.
-        ordered = [x for x in SCENARIOS if not has_quota(x)] + [x for x in SCENARIOS if has_quota(x)]
         parallel_peak = 0.0
-        for scenario in ordered:
-            if pool is not None and has_quota(scenario):
-                pool.shutdown()
-                pool = None
-                parallel_peak = peak_mb() + workers * children_peak_mb()
+        for scenario in SCENARIOS:
             mode = f"{workers} processes" if pool is not None else "sequential"
-            seconds, cpu, duty, components = run_engine(path, scenario, batch, pool)
+            if pool is not None and has_quota(scenario):
+                mode += ", 2 passes"
+            seconds, cpu, duty, components = run_engine(path, n, scenario, batch, pool)
             per_line = run_rowwise(path, scenario, SAMPLE[args.size], reference, oracle)
             rows.append(
                 {

@@ -1,7 +1,15 @@
 """The duty engine: what each ledger line pays under the measures in force or a scenario, and why."""
 
-from critmin.duty.engine import ContentCase, evaluate, evaluate_batches
+from critmin.duty.engine import ContentCase, evaluate, evaluate_batches, quota_openings, quota_usage
 from critmin.duty.references import References
 from critmin.duty.result import DutyResult
 
-__all__ = ["ContentCase", "DutyResult", "References", "evaluate", "evaluate_batches"]
+__all__ = [
+    "ContentCase",
+    "DutyResult",
+    "References",
+    "evaluate",
+    "evaluate_batches",
+    "quota_openings",
+    "quota_usage",
+]

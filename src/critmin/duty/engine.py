@@ -45,7 +45,7 @@ from critmin.duty.lines import (
     longest_prefix_join,
     prepare,
 )
-from critmin.duty.quotas import QuotaFill, empty_fill, fill_quota, quota_volume
+from critmin.duty.quotas import QUOTA_FILL_SCHEMA, QuotaFill, empty_fill, fill_quota, quota_volume
 from critmin.duty.rates import Bases, schedule_ad_valorem_charge, schedule_charge, simple_charge
 from critmin.duty.references import References
 from critmin.duty.result import COMPONENT_COLUMNS, ISSUE_SCHEMA, DutyResult
@@ -913,4 +913,72 @@ def evaluate_batches(
         del result  # let the caller's copy be the only one while the next batch is evaluated
 
 
-__all__ = ["ContentCase", "DimensionCache", "DutyResult", "evaluate", "evaluate_batches"]
+def quota_usage(
+    ledger: LedgerInput,
+    measures: MeasureSet | Sequence[Measure],
+    *,
+    as_of: date | None = None,
+    refs: References | None = None,
+    cache: DimensionCache | None = None,
+) -> pl.DataFrame:
+    """What one partition draws on each quota (``QUOTA_FILL_SCHEMA``; ``used`` = this partition's volume).
+
+    Step one of evaluating a ledger's partitions in parallel when the measures include quotas: map this
+    over the partitions, give :func:`quota_openings` the results in entry-date order, then map
+    :func:`evaluate` with each partition's opening. Only the quota measures and the measures that can
+    exclude them (transitively) are evaluated here, so the step costs a fraction of a full evaluation; the
+    outcome equals filling the partitions one after another.
+    """
+    measure_set = as_measure_set(measures)
+    involved = _quota_closure(measure_set.measures)
+    if not involved:
+        return empty_fill()
+    subset = MeasureSet(
+        f"{measure_set.id}:quotas",
+        measure_set.title,
+        "The quota measures of the set and the measures that can exclude them.",
+        tuple(m for m in measure_set.measures if m.id in involved),
+    )
+    return evaluate(ledger, subset, as_of=as_of, refs=refs, cache=cache).quota_fill
+
+
+def _quota_closure(measures: Sequence[Measure]) -> set[str]:
+    """Ids of the quota measures and of every measure whose application can (transitively) exclude one."""
+    active = [m for m in measures if m.status is not LegalStatus.suspended]
+    excluded_by = excluders(active)
+    involved: set[str] = set()
+    pending = [m.id for m in active if m.quota is not None]
+    while pending:
+        current = pending.pop()
+        if current not in involved:
+            involved.add(current)
+            pending.extend(excluded_by.get(current, []))
+    return involved
+
+
+def quota_openings(usages: Sequence[pl.DataFrame]) -> list[pl.DataFrame]:
+    """The opening fill of each partition: everything the partitions before it (in entry-date order) drew."""
+    keys = ["measure_id", "allocation", "period"]
+    openings: list[pl.DataFrame] = []
+    drawn = empty_fill()
+    for usage in usages:
+        openings.append(drawn)
+        drawn = (
+            pl.concat([drawn, usage.select(list(QUOTA_FILL_SCHEMA))], how="vertical")
+            .group_by(keys, maintain_order=True)
+            .agg(pl.col("volume").first(), pl.col("used").sum(), pl.col("unit").first())
+            .select(list(QUOTA_FILL_SCHEMA))
+            .sort(keys)
+        )
+    return openings
+
+
+__all__ = [
+    "ContentCase",
+    "DimensionCache",
+    "DutyResult",
+    "evaluate",
+    "evaluate_batches",
+    "quota_openings",
+    "quota_usage",
+]

@@ -1,0 +1,63 @@
+"""Quotas over partitions evaluated in parallel: usage, openings, then evaluation give what filling the
+partitions one after another gives, to the cent."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+import pytest
+
+from critmin.duty import evaluate, evaluate_batches, quota_openings, quota_usage
+from critmin.policy import loader
+
+
+@pytest.fixture(scope="module")
+def partitions(helpers: Any) -> list[pl.DataFrame]:
+    """60 lines of rare-earth oxide (2846.90.20.05), 100 kg each, one every 3 days from 2026-07-20 (in
+    the quota's window), alternating Australia (a partner: U.S. FTA) and China, split into three."""
+    rows = [
+        {
+            "line_id": f"L{i:02d}",
+            "entry_date": date(2026, 7, 20) + timedelta(days=3 * i),
+            "hts": "2846902005",
+            "country_origin": "AUS" if i % 2 == 0 else "CHN",
+            "customs_value_usd": 5_000.0,
+            "quantity_kg": 100.0,
+        }
+        for i in range(60)
+    ]
+    frame = helpers.ledger(rows)
+    return [frame.slice(0, 20), frame.slice(20, 20), frame.slice(40, 20)]
+
+
+def test_parallel_partitions_equal_sequential_filling(partitions: list[pl.DataFrame]) -> None:
+    # quota 3,000 kg a year: partners 80% = 2,400 kg, others 20% = 600 kg
+    scenario = loader.load_scenario("trq", ["quota_kg=3000"])
+    sequential = list(evaluate_batches(partitions, scenario))
+    usages = [quota_usage(p, scenario) for p in partitions]
+    openings = quota_openings(usages)
+    parallel = [evaluate(p, scenario, quota_opening=o) for p, o in zip(partitions, openings, strict=True)]
+
+    # each partition draws 1,000 kg from each allocation (10 lines x 100 kg)
+    first = usages[0].sort("allocation")
+    assert first.get_column("used").to_list() == [1000.0, 1000.0]
+    assert openings[0].is_empty()
+    assert openings[2].sort("allocation").get_column("used").to_list() == [2000.0, 2000.0]
+
+    seq_lines = pl.concat([r.lines for r in sequential]).select("line_id", "duty")
+    par_lines = pl.concat([r.lines for r in parallel]).select("line_id", "duty")
+    assert seq_lines.equals(par_lines)
+    assert sequential[-1].quota_fill.equals(parallel[-1].quota_fill)
+
+    # Chinese lines: 600 kg in quota = the first 6 lines (L01..L11); L13 onward pay the 50% over-quota
+    # rate on top of the in-force duties, so L13 pays 2,500 more than L11 (50% of 5,000)
+    duty = dict(zip(par_lines["line_id"], par_lines["duty"], strict=True))
+    assert duty["L13"] - duty["L11"] == pytest.approx(2_500.0)
+    # Australian lines: 2,400 kg = the first 24 partner lines (L00..L46); L48 is the first over the quota
+    assert duty["L48"] - duty["L46"] == pytest.approx(2_500.0)
+
+
+def test_no_quota_means_no_usage(partitions: list[pl.DataFrame]) -> None:
+    assert quota_usage(partitions[0], loader.load_scenario("status_quo")).is_empty()
