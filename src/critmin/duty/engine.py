@@ -545,6 +545,23 @@ def evaluate(
     partitions (the ``quota_fill`` of their results). ``cache`` keeps per-HTS-code work between batches of
     one ledger evaluated under the same measures and references (an optimisation; results are the same).
     """
+    result = _evaluate(ledger, measures, as_of, content, refs, quota_opening, cache, fills_only=False)
+    assert isinstance(result, DutyResult)
+    return result
+
+
+def _evaluate(
+    ledger: LedgerInput,
+    measures: MeasureSet | Sequence[Measure],
+    as_of: date | None,
+    content: ContentCase,
+    refs: References | None,
+    quota_opening: pl.DataFrame | None,
+    cache: DimensionCache | None,
+    *,
+    fills_only: bool,
+) -> DutyResult | pl.DataFrame:
+    """:func:`evaluate`; with ``fills_only``, just the closing quota fill (no components, no totals)."""
     if content not in CASES:
         raise InputError(f"content must be one of {', '.join(CASES)}, not {content!r}.")
     measure_set = as_measure_set(measures)
@@ -598,7 +615,7 @@ def evaluate(
             mark = np.zeros(n, dtype=bool)
             mark[rows] = True
             applied[m.id] = mark
-        if rows.size == 0:
+        if rows.size == 0 or (fills_only and m.quota is None):
             continue
         claimed_rows: list[np.ndarray] = []
         claimed_vals: dict[str, list[np.ndarray]] = {c: [] for c in CASES}
@@ -646,6 +663,8 @@ def evaluate(
                 content_mass = content_x.mass if content_x is not None else None
                 sub, filled = fill_quota(sub, m, applies, quota_volume(m, content_mass), opening, tag)
                 fills.append(filled.fill)
+                if fills_only:
+                    continue
                 tranches = _quota_tranches(m, i, bases, filled, applies)
             full = part_rows is ctx.all_rows
             for tranche, charge, present in tranches:
@@ -662,6 +681,8 @@ def evaluate(
                 {c: np.concatenate(v) for c, v in claimed_vals.items()},
             )
 
+    if fills_only:
+        return pl.concat(fills, how="vertical") if fills else empty_fill()
     components = (
         pl.concat(emitter.components, how="vertical")
         if emitter.components
@@ -747,7 +768,8 @@ class _Totals:
             self.sparse.setdefault(name, []).append((rows, values))
 
     def total(self, name: str) -> np.ndarray:
-        out = self.dense.get(name, np.zeros(self.n)).astype(np.float64, copy=True)
+        dense = self.dense.get(name)
+        out = dense.astype(np.float64, copy=True) if dense is not None else np.zeros(self.n)
         parts = self.sparse.get(name)
         if parts:
             rows = np.concatenate([r for r, _ in parts])
@@ -939,7 +961,9 @@ def quota_usage(
         "The quota measures of the set and the measures that can exclude them.",
         tuple(m for m in measure_set.measures if m.id in involved),
     )
-    return evaluate(ledger, subset, as_of=as_of, refs=refs, cache=cache).quota_fill
+    fill = _evaluate(ledger, subset, as_of, "central", refs, None, cache, fills_only=True)
+    assert isinstance(fill, pl.DataFrame)
+    return fill
 
 
 def _quota_closure(measures: Sequence[Measure]) -> set[str]:
