@@ -29,6 +29,7 @@ from critmin.ledger.normalise import NormaliseContext, normalise_chunk
 from critmin.ledger.prefetch import Prefetched
 from critmin.ledger.readers import ROW, RawChunk, Reader, SourceInfo, open_source
 from critmin.ledger.schema import LEDGER_SCHEMA, QUARANTINE_SCHEMA, conform
+from critmin.ledger.units import unit_table
 
 DEFAULT_CHUNK_ROWS = 100_000
 
@@ -262,6 +263,7 @@ def run(
                 date_order_basis="mapping file" if spec.date_order else "default (U.S. month/day/year)",
             )
             tracker = v.DuplicateTracker()
+            unit_table()  # built here once (pint), not raced by the two checker threads
 
             def settle(future: Future[_Checked]) -> None:
                 checked = future.result()
