@@ -13,7 +13,6 @@ import polars as pl
 
 _SPACES = "[ \t\u00a0\u202f']"
 _CURRENCY_TOKEN = r"(?i)(US\$|USD|EUR|GBP|JPY|CNY|RMB|CAD|MXN|KRW|AUD|CHF|INR|TWD|BRL|[$€£¥])"
-_PLAIN = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 _GROUPED = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$"
 
 
