@@ -70,7 +70,7 @@ def prepare(ledger: pl.DataFrame | pa.Table | pa.RecordBatch, as_of: date | None
             )
         else:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
-    out = frame.select(exprs).with_row_index(ROW)
+    out = frame.select(exprs).rechunk().with_row_index(ROW)  # contiguous: gathers on pieces cost more
     date_expr = pl.lit(as_of, dtype=pl.Date) if as_of is not None else pl.col("entry_date")
     return out.with_columns(date_expr.alias(DATE))
 
