@@ -263,7 +263,7 @@ def run_engine(
         return time.perf_counter() - started, time.process_time() - cpu, duty, components
     worker_cpu = 0.0
     openings: list[pl.DataFrame | None] = [None] * len(slices)
-    if any(m.quota is not None for m in measure_set.measures):
+    if has_quota(measure_set):
         usages = []
         for usage, part_cpu in pool.map(_usage_slice, [(str(path), scenario, o, k) for o, k in slices]):
             usages.append(usage)
@@ -307,8 +307,8 @@ def children_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
 
 
-def has_quota(scenario: str) -> bool:
-    return any(m.quota is not None for m in loader.load_scenario(scenario).measures)
+def has_quota(measure_set: MeasureSet) -> bool:
+    return any(m.quota is not None for m in measure_set.measures)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         parallel_peak = 0.0
         for scenario in SCENARIOS:
             mode = f"{workers} processes" if pool is not None else "sequential"
-            if pool is not None and has_quota(scenario):
+            if pool is not None and has_quota(loader.load_scenario(scenario)):
                 mode += ", 2 passes"
             seconds, cpu, duty, components = run_engine(path, n, scenario, batch, pool)
             per_line = run_rowwise(path, scenario, SAMPLE[args.size], reference, oracle)
