@@ -240,7 +240,7 @@ def _evaluate_slice(task: tuple[str, str, int, int, pl.DataFrame | None]) -> tup
     frame = _read(path, offset, length)
     result = evaluate(frame, measure_set, cache=cache, quota_opening=opening)
     duty = float(result.lines.get_column("duty").sum())
-    return frame.height, duty, result.components.height, time.process_time() - cpu
+    return frame.height, duty, result.component_count, time.process_time() - cpu
 
 
 def run_engine(
@@ -258,7 +258,7 @@ def run_engine(
         batches = (_read(str(path), offset, length) for offset, length in slices)
         for result in evaluate_batches(batches, measure_set):
             duty += float(result.lines.get_column("duty").sum())
-            components += result.components.height
+            components += result.component_count
             del result
         return time.perf_counter() - started, time.process_time() - cpu, duty, components
     worker_cpu = 0.0

@@ -14,6 +14,8 @@ from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from critmin.duty.lines import DATE
 from critmin.duty.references import References
@@ -143,21 +145,20 @@ class LineContext:
 def dense_key(values: pl.Series) -> tuple[list[str], np.ndarray]:
     """The sorted distinct non-null strings of ``values`` and each row's index into them (-1 for null).
 
-    Goes through Polars' categorical encoding (each string hashed once) instead of a string join, then maps
-    the category codes of the distinct values to dense sorted positions with NumPy.
+    Arrow's dictionary encoding hashes each string once (about twice as fast as Polars' categorical cast
+    on a string column); only the small dictionary is then sorted, and the row indices remapped with NumPy.
     """
-    cat = values.cast(pl.String).cast(pl.Categorical)
-    physical = cat.to_physical()
-    distinct = cat.unique().drop_nulls()
-    if distinct.is_empty():
+    encoded = pc.dictionary_encode(values.cast(pl.String).to_arrow())
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    dictionary = encoded.dictionary.to_pylist()
+    if not dictionary:
         return [], np.full(values.len(), -1, dtype=np.int32)
-    names = distinct.cast(pl.String).to_numpy().astype(str)
-    codes_present = distinct.to_physical().to_numpy().astype(np.int64)
-    order = np.argsort(names, kind="stable")
-    lookup = np.full(int(codes_present.max()) + 2, -1, dtype=np.int32)  # last slot: null
-    lookup[codes_present[order]] = np.arange(codes_present.size, dtype=np.int32)
-    codes = physical.fill_null(lookup.size - 1).to_numpy().astype(np.int64)
-    return names[order].tolist(), lookup[codes]
+    order = np.argsort(np.array(dictionary, dtype=object), kind="stable")
+    lookup = np.full(len(dictionary) + 1, -1, dtype=np.int32)  # last slot: null
+    lookup[order] = np.arange(order.size, dtype=np.int32)
+    indices = encoded.indices.fill_null(len(dictionary)).to_numpy(zero_copy_only=False)
+    return [dictionary[i] for i in order], lookup[indices]
 
 
 def country_key(frame: pl.DataFrame, column: str) -> CountryKey:

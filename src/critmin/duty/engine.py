@@ -48,7 +48,7 @@ from critmin.duty.lines import (
 from critmin.duty.quotas import QUOTA_FILL_SCHEMA, QuotaFill, empty_fill, fill_quota, quota_volume
 from critmin.duty.rates import Bases, schedule_ad_valorem_charge, schedule_charge, simple_charge
 from critmin.duty.references import References
-from critmin.duty.result import COMPONENT_COLUMNS, ISSUE_SCHEMA, DutyResult
+from critmin.duty.result import ISSUE_SCHEMA, DutyResult, Emission
 from critmin.duty.scope import (
     PROGRAM,
     claim_mask,
@@ -323,13 +323,10 @@ def _join_special(lines: pl.DataFrame, refs: References) -> pl.DataFrame:
 
 @dataclass
 class _Emitter:
-    """Component frames, issues and enum dtypes shared by all measures of one run."""
+    """Component rows, issues (by row number) and line totals collected over the measures of one run."""
 
-    measure_dtype: pl.Enum
-    citation_dtype: pl.Enum
-    rate_unit_dtype: pl.Enum
     headline: str
-    components: list[pl.DataFrame]
+    emissions: list[Emission]
     issues: list[pl.DataFrame]
     totals: _Totals
 
@@ -354,22 +351,23 @@ TRANCHE_DTYPE = pl.Enum(list(TRANCHES))
 SOURCE_DTYPE = pl.Enum(["ledger", "factor", "fallback"])
 
 
-def _component_schema(emitter: _Emitter) -> dict[str, pl.DataType]:
+def _component_schema(measures: tuple[Measure, ...]) -> dict[str, pl.DataType]:
+    measure_dtype, citation_dtype, rate_unit_dtype = _enums(measures)
     return {
         "line_id": pl.String(),
-        "measure_id": emitter.measure_dtype,
+        "measure_id": measure_dtype,
         "authority": AUTHORITY_DTYPE,
         "basis": BASIS_DTYPE,
         "base_amount": pl.Float64(),
         "rate": pl.Float64(),
-        "rate_unit": emitter.rate_unit_dtype,
+        "rate_unit": rate_unit_dtype,
         "specific_rate": pl.Float64(),
         "quantity": pl.Float64(),
         "amount": pl.Float64(),
         "amount_low": pl.Float64(),
         "amount_high": pl.Float64(),
         "payer": PAYER_DTYPE,
-        "citation": emitter.citation_dtype,
+        "citation": citation_dtype,
         "status": STATUS_DTYPE,
         "refund_eligible": pl.Boolean(),
         "tranche": TRANCHE_DTYPE,
@@ -440,32 +438,40 @@ def _emit(
     def opt(expr: pl.Expr | None, name: str, dtype: pl.DataType) -> pl.Expr:
         return (expr if expr is not None else pl.lit(None)).cast(dtype).alias(name)
 
-    amount = charge.amount[head].alias("amount")
-    comp = source.select(
-        pl.col(ROW).alias("_row"),
-        pl.col("line_id"),
-        pl.lit(measure.id).cast(emitter.measure_dtype).alias("measure_id"),
-        pl.lit(measure.authority.value).cast(AUTHORITY_DTYPE).alias("authority"),
-        pl.lit(charge.basis).cast(BASIS_DTYPE).alias("basis"),
+    columns = [
+        pl.col(ROW),
         charge.base[head].cast(pl.Float64).alias("base_amount"),
         charge.rate[head].cast(pl.Float64).alias("rate"),
-        pl.lit(charge.rate_unit).cast(emitter.rate_unit_dtype).alias("rate_unit"),
-        opt(charge.specific_rate, "specific_rate", pl.Float64()),
-        opt(charge.quantity, "quantity", pl.Float64()),
-        amount,
-        (charge.amount["low"] if dependent else amount).alias("amount_low"),
-        (charge.amount["high"] if dependent else amount).alias("amount_high"),
-        pl.lit(measure.payer).cast(PAYER_DTYPE).alias("payer"),
-        pl.lit(measure.citation_text).cast(emitter.citation_dtype).alias("citation"),
-        pl.lit(measure.status.value).cast(STATUS_DTYPE).alias("status"),
-        pl.lit(measure.refund_eligible).alias("refund_eligible"),
-        pl.lit(tranche).cast(TRANCHE_DTYPE).alias("tranche"),
-        opt(charge.reference_price, "reference_price", pl.Float64()),
-        opt(charge.unit_price, "unit_price", pl.Float64()),
-        opt(content.source if content is not None else None, "content_source", SOURCE_DTYPE),
-        pl.lit(measure.stacking.precedence, dtype=pl.Int32).alias("precedence"),
-    )
-    emitter.components.append(comp)
+        charge.amount[head].cast(pl.Float64).alias("amount"),
+    ]
+    if dependent:
+        columns += [
+            charge.amount["low"].cast(pl.Float64).alias("amount_low"),
+            charge.amount["high"].cast(pl.Float64).alias("amount_high"),
+        ]
+    optional = {
+        "specific_rate": charge.specific_rate,
+        "quantity": charge.quantity,
+        "reference_price": charge.reference_price,
+        "unit_price": charge.unit_price,
+    }
+    columns += [expr.cast(pl.Float64).alias(name) for name, expr in optional.items() if expr is not None]
+    if content is not None:
+        columns.append(content.source.cast(SOURCE_DTYPE).alias("content_source"))
+    comp = source.select(columns)
+    constants = {
+        "measure_id": measure.id,
+        "authority": measure.authority.value,
+        "basis": charge.basis,
+        "rate_unit": charge.rate_unit,
+        "payer": measure.payer,
+        "citation": measure.citation_text,
+        "status": measure.status.value,
+        "refund_eligible": measure.refund_eligible,
+        "tranche": tranche,
+        "precedence": measure.stacking.precedence,
+    }
+    emitter.emissions.append(Emission(constants, comp))
     _accumulate(emitter.totals, comp, measure, tranche, dependent, head, full and present is None)
     if tranche == "unavailable":
         return
@@ -474,7 +480,7 @@ def _emit(
         bad = source.filter(missing)
         emitter.issues.append(
             bad.select(
-                pl.col("line_id"),
+                pl.col(ROW),
                 pl.lit(measure.id).alias("measure_id"),
                 pl.lit("input_missing").alias("code"),
                 pl.format(
@@ -495,7 +501,7 @@ def _emit(
             share = measure.content.fallback_share
             emitter.issues.append(
                 comp.filter(assumed).select(
-                    pl.col("line_id"),
+                    pl.col(ROW),
                     pl.lit(measure.id).alias("measure_id"),
                     pl.lit("content_assumed").alias("code"),
                     pl.lit(
@@ -585,8 +591,7 @@ def _evaluate(
     ctx = LineContext(base.height, hts_key, eval_days(base), {}, refs, as_of)
     n = base.height
 
-    measure_dtype, citation_dtype, unit_dtype = _enums(plan.measures)
-    emitter = _Emitter(measure_dtype, citation_dtype, unit_dtype, content, [], [], _Totals(base.height))
+    emitter = _Emitter(content, [], [], _Totals(base.height))
     totals = emitter.totals
     opening = quota_opening if quota_opening is not None else empty_fill()
     fills: list[pl.DataFrame] = []
@@ -683,14 +688,11 @@ def _evaluate(
 
     if fills_only:
         return pl.concat(fills, how="vertical") if fills else empty_fill()
-    components = (
-        pl.concat(emitter.components, how="vertical")
-        if emitter.components
-        else pl.DataFrame(schema={"_row": pl.UInt32(), **_component_schema(emitter)})
-    ).select(COMPONENT_COLUMNS)
-    issues = (
-        pl.concat(emitter.issues, how="vertical") if emitter.issues else pl.DataFrame(schema=ISSUE_SCHEMA)
-    )
+    issues = pl.DataFrame(schema=ISSUE_SCHEMA)
+    if emitter.issues:
+        found = pl.concat(emitter.issues, how="vertical")
+        line_ids = base.get_column("line_id").gather(found.get_column(ROW))
+        issues = found.select(line_ids.alias("line_id"), "measure_id", "code", "message")
     keyed_dim = dim.select("_mineral", "_stage")
     no_code = pl.DataFrame({"_mineral": [None], "_stage": [None]}, schema=keyed_dim.schema)
     # one contiguous piece: gathering millions of rows from a two-piece frame costs several times more
@@ -716,7 +718,10 @@ def _evaluate(
         for m in plan.measures
         if isinstance(m.rate, PriceFloor)
     }
-    return DutyResult(measure_set, as_of, content, components, lines, issues, fill, notes, datasets, tables)
+    schema = _component_schema(plan.measures)
+    return DutyResult(
+        measure_set, as_of, content, emitter.emissions, schema, lines, issues, fill, notes, datasets, tables
+    )
 
 
 def _parts(
@@ -735,7 +740,7 @@ def _parts(
 
 def _line_columns(m: Measure, fast: bool) -> list[str]:
     """Ledger columns a measure's mechanism reads (fewer columns gathered = faster on big batches)."""
-    cols = [ROW, "line_id", "customs_value_usd"]
+    cols = [ROW, "customs_value_usd"]
     if fast:
         return cols
     cols += ["quantity_kg", "quantity", "unit"]
@@ -751,32 +756,25 @@ def _line_columns(m: Measure, fast: bool) -> list[str]:
 
 @dataclass
 class _Totals:
-    """Per-line sums. Emissions covering the whole batch in row order are added directly; the others are
-    kept as (rows, values) and summed with one ``bincount`` per total at the end. Content-independent
-    amounts go to ``common``; content-dependent ones to the per-case totals."""
+    """Per-line sums, one array per total, added to as emissions arrive. An emission lists each of its rows
+    once, so a scatter-add (``out[rows] += values``) is exact. Content-independent amounts go to
+    ``common``; content-dependent ones to the per-case totals."""
 
     n: int
-    dense: dict[str, np.ndarray] = field(default_factory=dict)
-    sparse: dict[str, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
+    sums: dict[str, np.ndarray] = field(default_factory=dict)
 
     def add(self, name: str, rows: np.ndarray | None, values: np.ndarray) -> None:
+        """``rows`` None: ``values`` covers every line in order."""
+        out = self.sums.get(name)
+        if out is None:
+            out = self.sums[name] = np.zeros(self.n)
         if rows is None:
-            if name in self.dense:
-                self.dense[name] += values
-            else:
-                self.dense[name] = values.astype(np.float64, copy=True)
+            out += values
         else:
-            self.sparse.setdefault(name, []).append((rows, values))
+            out[rows] += values
 
     def total(self, name: str) -> np.ndarray:
-        dense = self.dense.get(name)
-        out = dense.astype(np.float64, copy=True) if dense is not None else np.zeros(self.n)
-        parts = self.sparse.get(name)
-        if parts:
-            rows = np.concatenate([r for r, _ in parts])
-            values = np.concatenate([v for _, v in parts])
-            out += np.bincount(rows, weights=values, minlength=self.n)
-        return out
+        return self.sums.get(name, np.zeros(self.n))
 
     def frame(self, content: str) -> pl.DataFrame:
         common = self.total("common")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import polars as pl
@@ -41,6 +42,36 @@ COMPONENT_COLUMNS: tuple[str, ...] = (
     "precedence",
 )
 
+CONSTANT_COLUMNS: tuple[str, ...] = (
+    "measure_id",
+    "authority",
+    "basis",
+    "rate_unit",
+    "payer",
+    "citation",
+    "status",
+    "refund_eligible",
+    "tranche",
+    "precedence",
+)
+"""Component fields that are the same on every row of one emission (a measure's charge or quota tranche)."""
+
+
+@dataclass(frozen=True)
+class Emission:
+    """One charge's component rows, kept compact until the components table is read.
+
+    ``rows`` has the batch row number ``_row`` and the values that vary by line (``base_amount``, ``rate``,
+    ``amount``, and only those of ``amount_low``/``amount_high``, ``specific_rate``, ``quantity``,
+    ``reference_price``, ``unit_price`` and ``content_source`` the charge has). ``constants`` holds the
+    :data:`CONSTANT_COLUMNS`. Spelling these out on millions of rows would cost more than computing the
+    amounts, and totals, breakdowns by measure and the list of applied measures do not need it.
+    """
+
+    constants: dict[str, Any]
+    rows: pl.DataFrame
+
+
 ISSUE_SCHEMA: dict[str, pl.DataType] = {
     "line_id": pl.String(),
     "measure_id": pl.String(),
@@ -55,12 +86,30 @@ def _round(value: Any) -> Any:
     return value
 
 
+def _emission_frame(emission: Emission, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """An emission as component rows (``_row`` instead of ``line_id``), absent values filled in."""
+    have = set(emission.rows.columns)
+    columns: list[pl.Expr] = [pl.col("_row")]
+    for name in COMPONENT_COLUMNS[1:]:
+        if name in have:
+            columns.append(pl.col(name))
+        elif name in emission.constants:
+            columns.append(pl.lit(emission.constants[name]).cast(schema[name]).alias(name))
+        elif name in {"amount_low", "amount_high"}:
+            columns.append(pl.col("amount").alias(name))  # content does not enter: the same in every case
+        else:
+            columns.append(pl.lit(None).cast(schema[name]).alias(name))
+    return emission.rows.select(columns)
+
+
 @dataclass
 class DutyResult:
     measure_set: MeasureSet
     as_of: date | None
     content_case: str
-    components: pl.DataFrame
+    emissions: list[Emission]
+    component_schema: dict[str, pl.DataType]
+    """dtypes of the components table (its enums list this run's measures, citations and rate units)."""
     lines: pl.DataFrame
     issues: pl.DataFrame
     quota_fill: pl.DataFrame
@@ -68,6 +117,22 @@ class DutyResult:
     datasets: dict[str, dict[str, str]] = field(default_factory=dict)
     reference_prices: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """Each price floor's reference-price table as used (own entries and shipped prices), with sources."""
+
+    # ------------------------------------------------------------------------------------------ components
+
+    @cached_property
+    def components(self) -> pl.DataFrame:
+        """One row per line and applied measure (two for a line straddling a quota), in measure order."""
+        frames = [_emission_frame(e, self.component_schema) for e in self.emissions]
+        if not frames:
+            return pl.DataFrame(schema={name: self.component_schema[name] for name in COMPONENT_COLUMNS})
+        rows = pl.concat(frames, how="vertical")
+        line_ids = self.lines.get_column("line_id").gather(rows.get_column("_row"))
+        return rows.select(line_ids.alias("line_id"), *COMPONENT_COLUMNS[1:])
+
+    @property
+    def component_count(self) -> int:
+        return sum(e.rows.height for e in self.emissions)
 
     # --------------------------------------------------------------------------------------------- totals
 
@@ -82,15 +147,13 @@ class DutyResult:
         return {str(k): float(v) for k, v in grouped.iter_rows()}
 
     def by_measure(self, *, payer: str = "customs", refund_eligible: bool = False) -> dict[str, float]:
-        parts = self.components.filter(
-            (pl.col("payer") == payer) & (pl.col("refund_eligible") == refund_eligible)
-        )
-        grouped = (
-            parts.group_by(pl.col("measure_id").cast(pl.String))
-            .agg(pl.col("amount").sum())
-            .sort("measure_id")
-        )
-        return {str(k): float(v) for k, v in grouped.iter_rows()}
+        sums: dict[str, float] = {}
+        for e in self.emissions:
+            c = e.constants
+            if c["payer"] == payer and c["refund_eligible"] == refund_eligible:
+                amount = e.rows.get_column("amount").sum()
+                sums[c["measure_id"]] = sums.get(c["measure_id"], 0.0) + float(amount or 0.0)
+        return dict(sorted(sums.items()))
 
     def totals(self) -> dict[str, Any]:
         sums = self.lines.select(
@@ -120,7 +183,7 @@ class DutyResult:
     # ---------------------------------------------------------------------------------------- provenance
 
     def measures_used(self) -> list[dict[str, Any]]:
-        applied = set(self.components.get_column("measure_id").cast(pl.String).unique().to_list())
+        applied = {e.constants["measure_id"] for e in self.emissions if e.rows.height}
         out = []
         for m in self.measure_set.measures:
             entry: dict[str, Any] = {
