@@ -40,6 +40,7 @@ from critmin.duty.engine import DimensionCache
 from critmin.duty.references import References
 from critmin.policy import loader
 from critmin.policy.loader import MeasureSet
+from critmin.runtime import reuse_freed_memory
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = {"small": 200_000, "full": 10_000_000}
@@ -337,7 +338,13 @@ def main(argv: list[str] | None = None) -> int:
         # workers run Polars single-threaded: the processes are the parallelism
         previous = os.environ.get("POLARS_MAX_THREADS")
         os.environ["POLARS_MAX_THREADS"] = "1"
-        pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else None
+        # workers (and this process) keep freed memory for the next partition: see critmin.runtime
+        reuse_freed_memory()
+        pool = (
+            ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=reuse_freed_memory)
+            if workers > 1
+            else None
+        )
         if pool is not None:
             list(pool.map(_warm, range(2 * workers)))
         if previous is None:

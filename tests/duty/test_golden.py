@@ -502,7 +502,13 @@ def test_preference_replaces_mfn_only_where_claimed_and_eligible(
     helpers: Any, status_quo: MeasureSet
 ) -> None:
     # 2805.30.00.20 neodymium metal, MFN 5%, special Free (S = USMCA), 2026-09-01, $10,000 each.
-    rows = [("mx_claim", "MEX", "S"), ("mx_no_claim", "MEX", None), ("cn_claim", "CHN", "S")]
+    # " s " is the same claim as "S": codes are compared trimmed and upper-cased.
+    rows = [
+        ("mx_claim", "MEX", "S"),
+        ("mx_claim_loose", "MEX", " s "),
+        ("mx_no_claim", "MEX", None),
+        ("cn_claim", "CHN", "S"),
+    ]
     frame = helpers.ledger(
         [
             {
@@ -520,6 +526,7 @@ def test_preference_replaces_mfn_only_where_claimed_and_eligible(
     assert amounts(result, "mx_claim")["preference_fta"] == 0.0 and "mfn_general" not in amounts(
         result, "mx_claim"
     )
+    assert amounts(result, "mx_claim_loose") == amounts(result, "mx_claim")
     assert amounts(result, "mx_no_claim")["mfn_general"] == pytest.approx(500.0)  # 5% x 10,000: not claimed
     assert amounts(result, "cn_claim")["mfn_general"] == pytest.approx(500.0)  # China cannot claim USMCA
 

@@ -7,6 +7,7 @@ import importlib
 import typer
 
 from critmin import __version__
+from critmin.runtime import reuse_freed_memory
 
 app = typer.Typer(
     name="critmin",
@@ -52,4 +53,5 @@ def root(
 
 
 def main() -> None:
+    reuse_freed_memory()  # the command owns its process: let big runs reuse memory (critmin.runtime)
     app()

@@ -9,6 +9,7 @@ group by :func:`critmin.refdata.groups.flag`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -17,7 +18,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from critmin.duty.lines import DATE
+from critmin.duty.lines import DATE, PROGRAM
 from critmin.duty.references import References
 
 EPOCH = date(1970, 1, 1)
@@ -53,6 +54,15 @@ class CountryKey:
 
     def isin(self, wanted: list[str]) -> np.ndarray:
         return self.lookup_table(set(wanted))[self.key]
+
+    def renamed(self, column: str, spell: Callable[[str], str]) -> CountryKey:
+        """The key after respelling each distinct value (values that become equal share one index): the
+        per-row string work shrinks to the few distinct values."""
+        spelled = [spell(name) for name in self.names]
+        names = sorted(set(spelled))
+        position = {name: i for i, name in enumerate(names)}
+        remap = np.array([*(position[name] for name in spelled), -1], dtype=np.int32)
+        return CountryKey(column, names, remap[self.key])
 
 
 @dataclass
@@ -109,7 +119,11 @@ class LineContext:
 
     def country(self, column: str, frame: pl.DataFrame) -> CountryKey:
         if column not in self.countries:
-            self.countries[column] = country_key(frame, column)
+            if column == PROGRAM:  # the claimed programme, trimmed and upper-cased
+                raw = country_key(frame, "preference_program")
+                self.countries[column] = raw.renamed(PROGRAM, lambda code: code.strip().upper())
+            else:
+                self.countries[column] = country_key(frame, column)
         return self.countries[column]
 
     def group_flag(self, column: str, group: str, frame: pl.DataFrame) -> np.ndarray:

@@ -38,6 +38,7 @@ from critmin.duty.context import LineContext, dim_mask, eval_days, hts_keys
 from critmin.duty.floors import floor_charge, floor_table, reference_price_column, reference_price_expr
 from critmin.duty.lines import (
     DATE,
+    PROGRAM,
     ROW,
     country_column,
     flag_column,
@@ -50,7 +51,6 @@ from critmin.duty.rates import Bases, schedule_ad_valorem_charge, schedule_charg
 from critmin.duty.references import References
 from critmin.duty.result import ISSUE_SCHEMA, DutyResult, Emission
 from critmin.duty.scope import (
-    PROGRAM,
     claim_mask,
     country_columns,
     needs_classification,
@@ -584,7 +584,6 @@ def _evaluate(
     )
     base = prepare(ledger, as_of)
     extra = [expr.alias(name) for name, expr in country_columns(plan.measures).items()]
-    extra.append(pl.col("preference_program").str.strip_chars().str.to_uppercase().alias(PROGRAM))
     base = base.with_columns(extra)
     dim, hts_key = hts_keys(base)
     dim = _cached_dimension(dim, plan, refs, prices, cache, (id(measure_set), id(refs)))
@@ -743,9 +742,10 @@ def _line_columns(m: Measure, fast: bool) -> list[str]:
     cols = [ROW, "customs_value_usd"]
     if fast:
         return cols
-    cols += ["quantity_kg", "quantity", "unit"]
+    if not isinstance(m.rate, AdValorem) or m.quota is not None:  # quantities, units, volumes
+        cols += ["quantity_kg", "quantity", "unit"]
     if m.content is not None:
-        cols += ["content_mineral", "content_kg", "content_value_usd"]
+        cols += ["quantity_kg", "content_mineral", "content_kg", "content_value_usd"]
     if isinstance(m.rate, ScheduleRate) and m.rate.column == "special":
         cols += ["hts", "preference_program"]
     if m.quota is not None:
@@ -756,8 +756,8 @@ def _line_columns(m: Measure, fast: bool) -> list[str]:
 
 @dataclass
 class _Totals:
-    """Per-line sums, one array per total, added to as emissions arrive. An emission lists each of its rows
-    once, so a scatter-add (``out[rows] += values``) is exact. Content-independent amounts go to
+    """Per-line sums, one array per total, added to as emissions arrive (``np.add.at``, several times
+    faster than ``out[rows] += values`` on NumPy 2). Content-independent amounts go to
     ``common``; content-dependent ones to the per-case totals."""
 
     n: int
@@ -771,7 +771,7 @@ class _Totals:
         if rows is None:
             out += values
         else:
-            out[rows] += values
+            np.add.at(out, rows, values)
 
     def total(self, name: str) -> np.ndarray:
         return self.sums.get(name, np.zeros(self.n))
@@ -804,7 +804,10 @@ def _accumulate(
     rows = None if full else comp.get_column("_row").to_numpy()
 
     def add(name: str, column: str) -> None:
-        totals.add(name, rows, comp.get_column(column).fill_null(0.0).to_numpy())
+        values = comp.get_column(column)
+        if values.null_count():
+            values = values.fill_null(0.0)
+        totals.add(name, rows, values.to_numpy())
 
     if tranche == "unavailable":
         add("unavailable", "base_amount")

@@ -29,7 +29,6 @@ from critmin.duty.lines import prepare
 from critmin.duty.references import References
 from critmin.duty.result import DutyResult
 from critmin.duty.scope import (
-    PROGRAM,
     claim_mask,
     country_columns,
     origin_mask,
@@ -203,7 +202,6 @@ def _diagnose(
     plan = make_plan(measure_set)
     base = prepare(frame, as_of)
     extra = [expr.alias(name) for name, expr in country_columns(plan.measures).items()]
-    extra.append(pl.col("preference_program").str.strip_chars().str.to_uppercase().alias(PROGRAM))
     base = base.with_columns(extra)
     dim, key = hts_keys(base)
     dim = hts_dimension(

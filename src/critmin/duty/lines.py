@@ -39,6 +39,8 @@ LINE_COLUMNS: dict[str, pl.DataType] = {
 
 ROW = "_row"
 DATE = "_date"
+PROGRAM = "_program"
+"""Key name of the claimed preference programme, trimmed and upper-cased (see ``LineContext.country``)."""
 
 
 def as_polars(ledger: pl.DataFrame | pa.Table | pa.RecordBatch) -> pl.DataFrame:

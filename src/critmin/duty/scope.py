@@ -13,11 +13,9 @@ import numpy as np
 import polars as pl
 
 from critmin.duty.context import NO_DAY, LineContext, day_number
-from critmin.duty.lines import country_column, prefix_match
+from critmin.duty.lines import PROGRAM, country_column, prefix_match
 from critmin.duty.references import References
 from critmin.policy.models import Measure, OriginScope, ProgrammeOrigin
-
-PROGRAM = "_program"
 
 
 def product_column(index: int) -> str:
