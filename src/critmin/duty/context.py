@@ -75,6 +75,8 @@ class LineContext:
     countries: dict[str, CountryKey]
     refs: References
     as_of: date | None
+    grids: dict[str, MembershipGrid] = field(default_factory=dict)
+    """Group membership grids by group id; the caller may share one dict between batches."""
     _flags: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
     _order: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     _all: np.ndarray | None = None
@@ -137,23 +139,73 @@ class LineContext:
         if valid.any() and key.names:
             first = int(self.days[valid].min())
             last = int(self.days[valid].max())
-            span = last - first + 1
-            countries = pl.DataFrame({"iso3": key.names, "__c": np.arange(len(key.names))})
-            days = pl.DataFrame(
+            grid = self.grids.get(group)
+            if grid is None or not grid.covers(key.names, first, last):
+                grid = MembershipGrid.build(self.refs, group, key.names, first, last, grid)
+                self.grids[group] = grid
+            rows = np.flatnonzero(valid)
+            country_row = grid.positions(key.names)[key.key[rows]]
+            result[rows] = grid.table[country_row, self.days[rows] - grid.first]
+        self._flags[(column, group)] = result
+        return result
+
+
+@dataclass(frozen=True)
+class MembershipGrid:
+    """Membership of one country group by (country, day): ``table[country, day - first]``.
+
+    Kept between batches (see ``DimensionCache``), so a ledger's batches share one lookup per group instead
+    of asking the group data again for every batch. A grid that lacks a batch's countries or days is rebuilt
+    for the union, reaching a year past the batch's first day so that date-ordered batches rarely miss.
+    """
+
+    names: tuple[str, ...]
+    first: int
+    table: np.ndarray  # bool, (countries, days)
+
+    @property
+    def last(self) -> int:
+        return self.first + self.table.shape[1] - 1
+
+    def covers(self, names: list[str], first: int, last: int) -> bool:
+        return self.first <= first and last <= self.last and set(names) <= set(self.names)
+
+    def positions(self, names: list[str]) -> np.ndarray:
+        index = {name: i for i, name in enumerate(self.names)}
+        return np.array([index[name] for name in names], dtype=np.int64)
+
+    @classmethod
+    def build(
+        cls,
+        refs: References,
+        group: str,
+        names: list[str],
+        first: int,
+        last: int,
+        previous: MembershipGrid | None = None,
+    ) -> MembershipGrid:
+        wanted = set(names)
+        last = max(last, first + 365)
+        if previous is not None:
+            wanted |= set(previous.names)
+            first, last = min(first, previous.first), max(last, previous.last)
+        countries = sorted(wanted)
+        span = last - first + 1
+        grid = pl.DataFrame({"iso3": countries, "__c": np.arange(len(countries))}).join(
+            pl.DataFrame(
                 {
                     DATE: pl.date_range(
                         EPOCH + timedelta(days=first), EPOCH + timedelta(days=last), eager=True
                     ),
                     "__d": np.arange(span),
                 }
-            )
-            grid = countries.join(days, how="cross").sort(["__c", "__d"])
-            flagged = self.refs.require_flag()(grid, group, country_col="iso3", date_col=DATE, out="member")
-            table = flagged.get_column("member").fill_null(False).to_numpy().reshape(len(key.names), span)
-            rows = np.flatnonzero(valid)
-            result[rows] = table[key.key[rows], self.days[rows] - first]
-        self._flags[(column, group)] = result
-        return result
+            ),
+            how="cross",
+        )
+        grid = grid.sort(["__c", "__d"])
+        flagged = refs.require_flag()(grid, group, country_col="iso3", date_col=DATE, out="member")
+        table = flagged.get_column("member").fill_null(False).to_numpy().reshape(len(countries), span)
+        return cls(tuple(countries), first, table)
 
 
 def dense_key(values: pl.Series) -> tuple[list[str], np.ndarray]:

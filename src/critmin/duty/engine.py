@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import polars as pl
@@ -34,7 +34,7 @@ from critmin.duty.content import (
     content_prices,
     factor_columns,
 )
-from critmin.duty.context import LineContext, dim_mask, eval_days, hts_keys
+from critmin.duty.context import LineContext, MembershipGrid, dim_mask, eval_days, hts_keys
 from critmin.duty.floors import floor_charge, floor_table, reference_price_column, reference_price_expr
 from critmin.duty.lines import (
     DATE,
@@ -208,8 +208,7 @@ def _special_rates(
     ctx: LineContext,
     base: pl.DataFrame,
     rows: np.ndarray,
-    refs: References,
-    cache: DimensionCache | None,
+    state: _SetState,
 ) -> _Special:
     program = ctx.country(PROGRAM, base)
     width = len(program.names) + 1
@@ -222,65 +221,103 @@ def _special_rates(
             "program": pl.Series(names[(unique % width) - 1].tolist(), dtype=pl.String),
         }
     )
-    rates = _cached_special(pairs, refs, cache)
+    rates = _cached_special(pairs, state)
     pair_of_row = np.full(ctx.n, -1, dtype=np.int64)
     pair_of_row[rows] = inverse.ravel()
     return _Special(rates, pair_of_row)
 
 
 @dataclass
-class DimensionCache:
-    """Per-code results (classification, schedule rates, product scopes, factors) kept between batches,
-    and the special-programme rates of the (code, programme) pairs seen so far."""
+class _SetState:
+    """What one measure set under one set of references needs, whatever the lines: the plan, content
+    prices, output dtypes and provenance; and, filled in as batches arrive, the per-code dimension of the
+    codes seen so far, the special rates of the (code, programme) pairs seen so far, and the membership
+    grids of the country groups."""
 
+    measure_set: MeasureSet
+    refs: References
+    plan: Plan
+    prices: ContentPrices
+    schema: dict[str, pl.DataType]
+    datasets: dict[str, dict[str, str]]
+    floor_tables: dict[str, list[dict[str, Any]]]
     frame: pl.DataFrame | None = None
-    key: tuple[int, int] | None = None
     special: pl.DataFrame | None = None
+    grids: dict[str, MembershipGrid] = field(default_factory=dict)
+    quota_subset: MeasureSet | None = None
+
+    @classmethod
+    def build(cls, measure_set: MeasureSet, refs: References) -> _SetState:
+        plan = make_plan(measure_set)
+        prices = (
+            content_prices(refs)
+            if plan.content_keys
+            else ContentPrices(
+                pl.DataFrame(
+                    schema={"mineral_id": pl.String, "price_usd_per_kg": pl.Float64, "price_note": pl.String}
+                )
+            )
+        )
+        tables = {
+            m.id: [p.model_dump(mode="json") for p in floor_table(m.rate, refs)]
+            for m in plan.measures
+            if isinstance(m.rate, PriceFloor)
+        }
+        schema = _component_schema(plan.measures)
+        return cls(measure_set, refs, plan, prices, schema, _datasets_used(plan, refs), tables)
 
 
-def _cached_special(pairs: pl.DataFrame, refs: References, cache: DimensionCache | None) -> pl.DataFrame:
+@dataclass
+class DimensionCache:
+    """Work kept between batches of one ledger (an optimisation; results are the same without it).
+
+    One state per (measure set, references) pair, matched by identity, so the quota pass and the evaluation
+    pass of a partitioned run keep their own; the last few pairs are kept.
+    """
+
+    states: list[_SetState] = field(default_factory=list)
+    size: int = 4
+
+    def state(self, measure_set: MeasureSet, refs: References) -> _SetState:
+        for state in self.states:
+            if state.measure_set is measure_set and state.refs is refs:
+                return state
+        state = _SetState.build(measure_set, refs)
+        self.states = [*self.states[-(self.size - 1) :], state]
+        return state
+
+
+def _cached_special(pairs: pl.DataFrame, state: _SetState) -> pl.DataFrame:
     """Special rates for distinct (hts, program) pairs, in ``pairs`` order; each pair is looked up in the
     120,000-row programme table once per run of batches rather than once per batch."""
 
     def resolve(new: pl.DataFrame) -> pl.DataFrame:
-        joined = _join_special(new.rename({"program": "preference_program"}), refs)
+        joined = _join_special(new.rename({"program": "preference_program"}), state.refs)
         return joined.rename({"preference_program": "program"})
 
-    if cache is None:
-        return resolve(pairs)
-    if cache.special is None:
-        cache.special = resolve(pairs)
+    if state.special is None:
+        state.special = resolve(pairs)
     else:
         new = pairs.join(
-            cache.special.select("hts", "program"), on=["hts", "program"], how="anti", nulls_equal=True
+            state.special.select("hts", "program"), on=["hts", "program"], how="anti", nulls_equal=True
         )
         if not new.is_empty():
-            cache.special = pl.concat([cache.special, resolve(new)], how="vertical_relaxed")
+            state.special = pl.concat([state.special, resolve(new)], how="vertical_relaxed")
     return pairs.join(
-        cache.special, on=["hts", "program"], how="left", nulls_equal=True, maintain_order="left"
+        state.special, on=["hts", "program"], how="left", nulls_equal=True, maintain_order="left"
     )
 
 
-def _cached_dimension(
-    dim: pl.DataFrame,
-    plan: Plan,
-    refs: References,
-    prices: ContentPrices,
-    cache: DimensionCache | None,
-    key: tuple[int, int],
-) -> pl.DataFrame:
-    if cache is None:
-        return hts_dimension(dim, plan, refs, prices)
-    if cache.key != key or cache.frame is None:
-        cache.frame = hts_dimension(dim, plan, refs, prices)
-        cache.key = key
-        cache.special = None
-        return cache.frame
-    new = dim.join(cache.frame.select("hts"), on="hts", how="anti")
+def _cached_dimension(dim: pl.DataFrame, state: _SetState) -> pl.DataFrame:
+    """The batch's codes with their per-code columns, computing only codes no earlier batch had."""
+    if state.frame is None:
+        state.frame = hts_dimension(dim, state.plan, state.refs, state.prices)
+        return state.frame
+    new = dim.join(state.frame.select("hts"), on="hts", how="anti")
     if not new.is_empty():
-        added = hts_dimension(new, plan, refs, prices).select(cache.frame.columns)
-        cache.frame = pl.concat([cache.frame, added], how="vertical_relaxed")
-    return dim.join(cache.frame, on="hts", how="left").sort("hts")
+        added = hts_dimension(new, state.plan, state.refs, state.prices).select(state.frame.columns)
+        state.frame = pl.concat([state.frame, added], how="vertical_relaxed")
+    return dim.join(state.frame, on="hts", how="left").sort("hts")
 
 
 def _join_special(lines: pl.DataFrame, refs: References) -> pl.DataFrame:
@@ -572,22 +609,14 @@ def _evaluate(
         raise InputError(f"content must be one of {', '.join(CASES)}, not {content!r}.")
     measure_set = as_measure_set(measures)
     refs = refs or shipped_references()
-    plan = make_plan(measure_set)
-    prices = (
-        content_prices(refs)
-        if plan.content_keys
-        else ContentPrices(
-            pl.DataFrame(
-                schema={"mineral_id": pl.String, "price_usd_per_kg": pl.Float64, "price_note": pl.String}
-            )
-        )
-    )
+    state = cache.state(measure_set, refs) if cache is not None else _SetState.build(measure_set, refs)
+    plan, prices = state.plan, state.prices
     base = prepare(ledger, as_of)
     extra = [expr.alias(name) for name, expr in country_columns(plan.measures).items()]
     base = base.with_columns(extra)
     dim, hts_key = hts_keys(base)
-    dim = _cached_dimension(dim, plan, refs, prices, cache, (id(measure_set), id(refs)))
-    ctx = LineContext(base.height, hts_key, eval_days(base), {}, refs, as_of)
+    dim = _cached_dimension(dim, state)
+    ctx = LineContext(base.height, hts_key, eval_days(base), {}, refs, as_of, grids=state.grids)
     n = base.height
 
     emitter = _Emitter(content, [], [], _Totals(base.height))
@@ -600,8 +629,9 @@ def _evaluate(
     applied: dict[str, np.ndarray] = {}
     claims: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
 
+    products = _product_masks(dim, len(plan.measures))
     for i, m in enumerate(plan.measures):
-        rows = ctx.rows_for_codes(dim_mask(dim.get_column(product_column(i))))
+        rows = ctx.rows_for_codes(products[i])
         rows = ctx.keep(rows, window_mask(m, ctx, rows))
         if rows.size:
             rows = ctx.keep(rows, origin_mask(m.origin, base, ctx, rows))
@@ -610,7 +640,7 @@ def _evaluate(
         special: _Special | None = None
         if rows.size and isinstance(m.rate, ScheduleRate) and m.rate.column == "special":
             # A preference exists only where the schedule lists the claimed programme for the code.
-            special = _special_rates(dim, ctx, base, rows, refs, cache)
+            special = _special_rates(dim, ctx, base, rows, state)
             rows = ctx.keep(rows, special.available(rows))
         for excluder in exclude_map[m.id]:
             if excluder in applied and rows.size:
@@ -711,16 +741,29 @@ def _evaluate(
             "The PCMDP scope map (critmin.refdata.scope) is not available: measures selecting products by "
             "mineral or stage matched no line."
         )
-    datasets = _datasets_used(plan, refs)
-    tables = {
-        m.id: [p.model_dump(mode="json") for p in floor_table(m.rate, refs)]
-        for m in plan.measures
-        if isinstance(m.rate, PriceFloor)
-    }
-    schema = _component_schema(plan.measures)
     return DutyResult(
-        measure_set, as_of, content, emitter.emissions, schema, lines, issues, fill, notes, datasets, tables
+        measure_set,
+        as_of,
+        content,
+        emitter.emissions,
+        state.schema,
+        lines,
+        issues,
+        fill,
+        notes,
+        dict(state.datasets),
+        dict(state.floor_tables),
     )
+
+
+def _product_masks(dim: pl.DataFrame, count: int) -> np.ndarray:
+    """Each measure's product scope as a lookup table over the batch's codes (last slot: no code), read
+    from the dimension in one conversion."""
+    out = np.zeros((count, dim.height + 1), dtype=bool)
+    if count and dim.height:
+        scopes = dim.select([pl.col(product_column(i)).fill_null(False) for i in range(count)])
+        out[:, :-1] = scopes.to_numpy().T
+    return out
 
 
 def _parts(
@@ -954,15 +997,21 @@ def quota_usage(
     outcome equals filling the partitions one after another.
     """
     measure_set = as_measure_set(measures)
-    involved = _quota_closure(measure_set.measures)
-    if not involved:
-        return empty_fill()
-    subset = MeasureSet(
-        f"{measure_set.id}:quotas",
-        measure_set.title,
-        "The quota measures of the set and the measures that can exclude them.",
-        tuple(m for m in measure_set.measures if m.id in involved),
-    )
+    refs = refs or shipped_references()
+    state = cache.state(measure_set, refs) if cache is not None else None
+    subset = state.quota_subset if state is not None else None
+    if subset is None:
+        involved = _quota_closure(measure_set.measures)
+        if not involved:
+            return empty_fill()
+        subset = MeasureSet(
+            f"{measure_set.id}:quotas",
+            measure_set.title,
+            "The quota measures of the set and the measures that can exclude them.",
+            tuple(m for m in measure_set.measures if m.id in involved),
+        )
+        if state is not None:  # the same subset object each time, so it keeps its own cached state
+            state.quota_subset = subset
     fill = _evaluate(ledger, subset, as_of, "central", refs, None, cache, fills_only=True)
     assert isinstance(fill, pl.DataFrame)
     return fill
