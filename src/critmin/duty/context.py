@@ -233,7 +233,8 @@ def dense_key(values: pl.Series) -> tuple[list[str], np.ndarray]:
     Arrow's dictionary encoding hashes each string once (about twice as fast as Polars' categorical cast
     on a string column); only the small dictionary is then sorted, and the row indices remapped with NumPy.
     """
-    encoded = pc.dictionary_encode(values.cast(pl.String).to_arrow())
+    # string views go to Arrow without a copy (the default export rewrites them as large strings)
+    encoded = pc.dictionary_encode(values.cast(pl.String).to_arrow(compat_level=pl.CompatLevel.newest()))
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
     dictionary = encoded.dictionary.to_pylist()

@@ -665,14 +665,20 @@ def _evaluate(
             if part_rows.size == 0:
                 continue
             tag = f"_m{i}p{part}"
-            sub = base.select(_line_columns(m, fast))
-            if part_rows is not ctx.all_rows:
-                sub = sub[part_rows]
+            # Series gathers: a frame-level gather costs more in per-call overhead than the copy itself
+            columns = _line_columns(m, fast)
+            if part_rows is ctx.all_rows:
+                series = [base.get_column(c) for c in columns]
+            else:
+                at = pl.Series(ROW, part_rows.astype(np.uint32))
+                series = [at, *(base.get_column(c).gather(at) for c in columns if c != ROW)]
             wanted = _dim_columns(m, i, plan, fast)
             if wanted:
-                sub = sub.hstack(dim.select(wanted)[ctx.take(ctx.hts_key, part_rows)])
+                codes = pl.Series(ctx.take(ctx.hts_key, part_rows).astype(np.uint32))
+                series += [dim.get_column(c).gather(codes) for c in wanted]
             if special is not None:
-                sub = sub.hstack(special.columns(part_rows))
+                series += special.columns(part_rows).get_columns()
+            sub = pl.DataFrame(series)
             if m.quota is not None:
                 name, _ = country_column(m.origin.country_field, m.origin.fallback_to_origin)
                 sub = sub.with_columns(
