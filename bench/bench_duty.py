@@ -40,7 +40,7 @@ from critmin.duty.engine import DimensionCache
 from critmin.duty.references import References
 from critmin.policy import loader
 from critmin.policy.loader import MeasureSet
-from critmin.runtime import reuse_freed_memory
+from critmin.runtime import keep_polars_memory, reuse_freed_memory
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = {"small": 200_000, "full": 10_000_000}
@@ -335,10 +335,11 @@ def main(argv: list[str] | None = None) -> int:
         reference = load_reference()
         oracle = reference.Oracle(References.shipped())
         rows: list[dict[str, object]] = []
-        # workers run Polars single-threaded: the processes are the parallelism
-        previous = os.environ.get("POLARS_MAX_THREADS")
+        # Workers run Polars single-threaded (the processes are the parallelism), and they and this process
+        # keep freed memory for the next partition (see critmin.runtime).
+        saved = dict(os.environ)
         os.environ["POLARS_MAX_THREADS"] = "1"
-        # workers (and this process) keep freed memory for the next partition: see critmin.runtime
+        keep_polars_memory(os.environ)
         reuse_freed_memory()
         pool = (
             ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=reuse_freed_memory)
@@ -347,10 +348,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if pool is not None:
             list(pool.map(_warm, range(2 * workers)))
-        if previous is None:
-            os.environ.pop("POLARS_MAX_THREADS")
-        else:
-            os.environ["POLARS_MAX_THREADS"] = previous
+        os.environ.clear()
+        os.environ.update(saved)
         parallel_peak = 0.0
         for scenario in SCENARIOS:
             mode = f"{workers} processes" if pool is not None else "sequential"

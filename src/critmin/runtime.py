@@ -1,21 +1,29 @@
-"""Process-wide settings for long runs over big ledgers.
+"""Process-wide memory settings for long runs over big ledgers.
 
-The duty engine allocates NumPy arrays of a few megabytes per batch (row numbers, masks, per-line totals).
-glibc serves allocations that large with a fresh ``mmap`` and hands the pages back to the kernel on free,
-so every batch faults its arrays in again, page by page. On the 2-core reference machine that was about
-150,000 page faults and a fifth of the CPU time per 2 million lines. Raising the mmap and trim thresholds
-keeps freed memory in the heap for the next batch to reuse.
+A batch of the duty engine allocates tens of megabytes and frees them before the next batch. Both
+allocators in play hand freed pages back to the kernel quickly, so every batch faults its memory in
+again, page by page, and on the 2-core reference machine a page fault costs about 3 microseconds:
 
-This changes the whole process's allocator, so the library never does it behind a caller's back: the
-``critmin`` command and the benchmarks call :func:`reuse_freed_memory` at start-up, and a program that
-embeds the engine (a Spark executor, a notebook evaluating a large ledger) can call it too.
+- NumPy's arrays come from glibc, which serves allocations of a few megabytes with a fresh ``mmap``.
+  :func:`reuse_freed_memory` raises the mmap and trim thresholds so that freed memory stays in the heap.
+- Polars' buffers come from its own jemalloc, which Polars configures to return freed pages after
+  0.5 s, about the time one 500,000-line batch takes. :func:`keep_polars_memory` makes that 10 s.
+
+Measured on one worker evaluating 5 million lines in 500,000-line partitions: page faults fell from
+173,000 to 38,000-83,000 and CPU time by 10-20% with both settings.
+
+Both change the whole process, so the library never applies them behind a caller's back: the ``critmin``
+command and the benchmarks do, and a program that embeds the engine (a Spark executor, a notebook
+evaluating a large ledger) can call them too.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import sys
+from collections.abc import MutableMapping
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
@@ -37,3 +45,27 @@ def reuse_freed_memory() -> bool:
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+
+
+JEMALLOC_CONF_VARIABLE = "_RJEM_MALLOC_CONF"
+JEMALLOC_DECAY = "dirty_decay_ms:10000,muzzy_decay_ms:10000"
+"""Milliseconds jemalloc keeps freed pages before returning them to the kernel (Polars sets 500/1000)."""
+
+
+def keep_polars_memory(environ: MutableMapping[str, str] | None = None) -> bool:
+    """Set Polars' jemalloc to keep freed pages for 10 s, in ``environ`` (default: this process's).
+
+    jemalloc reads the setting when Polars is first imported, so for this process it must run before
+    that; it returns False if Polars is already loaded. For worker processes, pass the environment they
+    will start with (``os.environ`` itself before starting them). A value the caller already put in
+    ``_RJEM_MALLOC_CONF`` comes later and wins.
+    """
+    target = os.environ if environ is None else environ
+    if environ is None and "polars" in sys.modules:
+        return False
+    current = target.get(JEMALLOC_CONF_VARIABLE)
+    if not current:
+        target[JEMALLOC_CONF_VARIABLE] = JEMALLOC_DECAY
+    elif JEMALLOC_DECAY not in current:
+        target[JEMALLOC_CONF_VARIABLE] = f"{JEMALLOC_DECAY},{current}"
+    return True
