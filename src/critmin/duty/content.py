@@ -157,6 +157,10 @@ def _sum_or_null(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr.is_not_null().any()).then(expr.sum()).otherwise(None)
 
 
+SOURCE_DTYPE = pl.Enum(["ledger", "factor", "fallback"])
+"""Where a line's content came from: stated on the line, the code's content factors, or the fallback share."""
+
+
 @dataclass(frozen=True)
 class ContentExprs:
     """Row expressions of one content spec, per case."""
@@ -167,15 +171,38 @@ class ContentExprs:
     source: pl.Expr
 
 
-def content_exprs(spec: ContentSpec, key_index: int, prices: ContentPrices) -> ContentExprs:
+def content_inputs(spec: ContentSpec, prices: ContentPrices, prefix: str) -> list[list[pl.Expr]]:
+    """What the ledger line itself says about its content: whether its ``content_mineral`` is one the spec
+    covers, and the content value and kg it states (one derived from the other at the shipped price).
+
+    Two steps of columns named ``prefix`` + ``known`` / ``price``, then ``known_value`` / ``known_mass``.
+    The engine evaluates them once per measure: every case, the base, the amounts and the source read them,
+    and the mineral lookups are the costly part (string hashing per line).
+    """
     mineral = pl.col("content_mineral")
     if spec.minerals == "classified":
         known = mineral.is_not_null() & pl.col("_minerals").list.contains(mineral).fill_null(False)
     else:
         known = mineral.is_in(pl.Series(list(spec.minerals), dtype=pl.String).implode()).fill_null(False)
     price = mineral.replace_strict(prices.mapping(), default=None, return_dtype=pl.Float64)
-    known_value = pl.when(known).then(pl.coalesce(pl.col("content_value_usd"), pl.col("content_kg") * price))
-    known_mass = pl.when(known).then(pl.coalesce(pl.col("content_kg"), pl.col("content_value_usd") / price))
+    known_col, price_col = pl.col(f"{prefix}known"), pl.col(f"{prefix}price")
+    stated_value = pl.coalesce(pl.col("content_value_usd"), pl.col("content_kg") * price_col)
+    stated_mass = pl.coalesce(pl.col("content_kg"), pl.col("content_value_usd") / price_col)
+    return [
+        [known.alias(f"{prefix}known"), price.alias(f"{prefix}price")],
+        [
+            pl.when(known_col).then(stated_value).alias(f"{prefix}known_value"),
+            pl.when(known_col).then(stated_mass).alias(f"{prefix}known_mass"),
+        ],
+    ]
+
+
+def content_exprs(spec: ContentSpec, key_index: int, prefix: str) -> ContentExprs:
+    """Content value and mass per case: what the line states (the :func:`content_inputs` columns under
+    ``prefix``), else the HTS code's content factors, else the spec's fallback share of the value."""
+    known = pl.col(f"{prefix}known")
+    known_value = pl.col(f"{prefix}known_value")
+    known_mass = pl.col(f"{prefix}known_mass")
     value: dict[str, pl.Expr] = {}
     mass: dict[str, pl.Expr] = {}
     qkg = pl.col("quantity_kg")
@@ -192,12 +219,12 @@ def content_exprs(spec: ContentSpec, key_index: int, prices: ContentPrices) -> C
         mass[case] = pl.coalesce(known_mass, est_mass)
     source = (
         pl.when(known_value.is_not_null())
-        .then(pl.lit("ledger"))
+        .then(pl.lit("ledger", dtype=SOURCE_DTYPE))
         .when(estimated["central"].is_not_null())
-        .then(pl.lit("factor"))
+        .then(pl.lit("factor", dtype=SOURCE_DTYPE))
         .when(fallback.is_not_null())
-        .then(pl.lit("fallback"))
-        .otherwise(None)
+        .then(pl.lit("fallback", dtype=SOURCE_DTYPE))
+        .otherwise(pl.lit(None, dtype=SOURCE_DTYPE))
     )
     return ContentExprs(value, mass, known, source)
 

@@ -28,9 +28,11 @@ from critmin.duty import content as content_mod
 from critmin.duty.charge import Charge, PerCase, content_dependent
 from critmin.duty.content import (
     CASES,
+    SOURCE_DTYPE,
     ContentExprs,
     ContentPrices,
     content_exprs,
+    content_inputs,
     content_prices,
     factor_columns,
 )
@@ -385,7 +387,6 @@ BASIS_DTYPE = pl.Enum([b.value for b in Basis])
 STATUS_DTYPE = pl.Enum([s.value for s in LegalStatus])
 PAYER_DTYPE = pl.Enum(["customs", "exporter"])
 TRANCHE_DTYPE = pl.Enum(list(TRANCHES))
-SOURCE_DTYPE = pl.Enum(["ledger", "factor", "fallback"])
 
 
 def _component_schema(measures: tuple[Measure, ...]) -> dict[str, pl.DataType]:
@@ -502,7 +503,7 @@ def _emit(
     }
     columns += [expr.cast(pl.Float64).alias(name) for name, expr in optional.items() if expr is not None]
     if content is not None:
-        columns.append(content.source.cast(SOURCE_DTYPE).alias("content_source"))
+        columns.append(content.source.alias("content_source"))
     comp = _select(source, columns)
     constants = {
         "measure_id": measure.id,
@@ -696,11 +697,12 @@ def _evaluate(
                         t_rows, t_vals = claims[t]
                         dense[t_rows] += t_vals[c]
                     sub = sub.with_columns(pl.Series(f"_claimed_{c}", ctx.take(dense, part_rows)))
-            content_x = (
-                content_exprs(m.content, plan.content_keys[m.content.key()], prices)
-                if m.content is not None
-                else None
-            )
+            content_x = None
+            if m.content is not None:
+                prefix = f"{tag}_content_"
+                for step in content_inputs(m.content, prices, prefix):
+                    sub = sub.with_columns(step)
+                content_x = content_exprs(m.content, plan.content_keys[m.content.key()], prefix)
             value, why = _value_base(m, content_x, bool(targets))
             bases = Bases(value=value, content=content_x, value_missing=why)
             applies = pl.lit(True)
