@@ -9,7 +9,14 @@ from typing import Any
 import polars as pl
 import pytest
 
-from critmin.duty import evaluate, evaluate_batches, quota_openings, quota_usage
+from critmin.duty import (
+    USAGE_COLUMNS,
+    evaluate,
+    evaluate_batches,
+    next_opening,
+    quota_openings,
+    quota_usage,
+)
 from critmin.policy import loader
 
 
@@ -61,3 +68,23 @@ def test_parallel_partitions_equal_sequential_filling(partitions: list[pl.DataFr
 
 def test_no_quota_means_no_usage(partitions: list[pl.DataFrame]) -> None:
     assert quota_usage(partitions[0], loader.load_scenario("status_quo")).is_empty()
+
+
+def test_usage_reads_only_usage_columns(partitions: list[pl.DataFrame]) -> None:
+    # a quota pass may read just USAGE_COLUMNS (no line ids): the draws are the same
+    scenario = loader.load_scenario("trq", ["quota_kg=3000"])
+    narrow = [p.select([c for c in USAGE_COLUMNS if c in p.columns]) for p in partitions]
+    assert "line_id" not in narrow[0].columns
+    for full, part in zip(partitions, narrow, strict=True):
+        assert quota_usage(part, scenario).equals(quota_usage(full, scenario))
+
+
+def test_next_opening_chains_to_the_same_openings(partitions: list[pl.DataFrame]) -> None:
+    # a scheduler can start partition k+1 as soon as usage k is in: the chained openings are the prefix sums
+    scenario = loader.load_scenario("trq", ["quota_kg=3000"])
+    usages = [quota_usage(p, scenario) for p in partitions]
+    chained = [quota_openings(usages)[0]]
+    for usage in usages[:-1]:
+        chained.append(next_opening(chained[-1], usage))
+    assert all(a.equals(b) for a, b in zip(chained, quota_openings(usages), strict=True))
+    assert chained[1].sort("allocation").get_column("used").to_list() == [1000.0, 1000.0]

@@ -41,6 +41,7 @@ from critmin.duty.floors import floor_charge, floor_table, reference_price_colum
 from critmin.duty.lines import (
     DATE,
     PROGRAM,
+    REQUIRED,
     ROW,
     country_column,
     flag_column,
@@ -620,7 +621,9 @@ def _evaluate(
     refs = refs or shipped_references()
     state = cache.state(measure_set, refs) if cache is not None else _SetState.build(measure_set, refs)
     plan, prices = state.plan, state.prices
-    base = prepare(ledger, as_of)
+    # a quota pass reads no line ids (USAGE_COLUMNS)
+    required = tuple(c for c in REQUIRED if c != "line_id") if fills_only else REQUIRED
+    base = prepare(ledger, as_of, required)
     extra = [expr.alias(name) for name, expr in country_columns(plan.measures).items()]
     base = base.with_columns(extra)
     dim, hts_key = hts_keys(base)
@@ -1010,7 +1013,8 @@ def quota_usage(
     over the partitions, give :func:`quota_openings` the results in entry-date order, then map
     :func:`evaluate` with each partition's opening. Only the quota measures and the measures that can
     exclude them (transitively) are evaluated here, so the step costs a fraction of a full evaluation; the
-    outcome equals filling the partitions one after another.
+    outcome equals filling the partitions one after another. It reads only the ledger columns in
+    ``critmin.duty.USAGE_COLUMNS`` (no line ids), so a partition may be read with just those.
     """
     measure_set = as_measure_set(measures)
     refs = refs or shipped_references()
@@ -1049,19 +1053,25 @@ def _quota_closure(measures: Sequence[Measure]) -> set[str]:
 
 def quota_openings(usages: Sequence[pl.DataFrame]) -> list[pl.DataFrame]:
     """The opening fill of each partition: everything the partitions before it (in entry-date order) drew."""
-    keys = ["measure_id", "allocation", "period"]
     openings: list[pl.DataFrame] = []
     drawn = empty_fill()
     for usage in usages:
         openings.append(drawn)
-        drawn = (
-            pl.concat([drawn, usage.select(list(QUOTA_FILL_SCHEMA))], how="vertical")
-            .group_by(keys, maintain_order=True)
-            .agg(pl.col("volume").first(), pl.col("used").sum(), pl.col("unit").first())
-            .select(list(QUOTA_FILL_SCHEMA))
-            .sort(keys)
-        )
+        drawn = next_opening(drawn, usage)
     return openings
+
+
+def next_opening(opening: pl.DataFrame, usage: pl.DataFrame) -> pl.DataFrame:
+    """The opening fill of the partition after one that opened at ``opening`` and drew ``usage`` (its
+    :func:`quota_usage`): lets a scheduler start each partition as soon as the usages before it are in."""
+    keys = ["measure_id", "allocation", "period"]
+    return (
+        pl.concat([opening, usage.select(list(QUOTA_FILL_SCHEMA))], how="vertical")
+        .group_by(keys, maintain_order=True)
+        .agg(pl.col("volume").first(), pl.col("used").sum(), pl.col("unit").first())
+        .select(list(QUOTA_FILL_SCHEMA))
+        .sort(keys)
+    )
 
 
 __all__ = [
@@ -1070,6 +1080,7 @@ __all__ = [
     "DutyResult",
     "evaluate",
     "evaluate_batches",
+    "next_opening",
     "quota_openings",
     "quota_usage",
 ]

@@ -55,10 +55,17 @@ def as_polars(ledger: pl.DataFrame | pa.Table | pa.RecordBatch) -> pl.DataFrame:
     raise InputError(f"evaluate() takes a Polars DataFrame or an Arrow table, not {type(ledger).__name__}.")
 
 
-def prepare(ledger: pl.DataFrame | pa.Table | pa.RecordBatch, as_of: date | None) -> pl.DataFrame:
+USAGE_COLUMNS = tuple(c for c in LINE_COLUMNS if c not in {"line_id", "supplier", "quantity", "unit"})
+"""The ledger columns a quota pass reads (``critmin.duty.quota_usage``): a line's identity, supplier and
+quantity in its own unit never change what it draws on a quota (volumes are kg, USD or content)."""
+
+
+def prepare(
+    ledger: pl.DataFrame | pa.Table | pa.RecordBatch, as_of: date | None, required: tuple[str, ...] = REQUIRED
+) -> pl.DataFrame:
     """The columns the engine uses, typed, plus a row index and the evaluation date of each line."""
     frame = as_polars(ledger)
-    missing = [c for c in REQUIRED if c not in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
     if missing:
         raise InputError(
             f"The ledger lacks required column(s) {', '.join(missing)}. Import the file with `critmin ledger "
