@@ -88,3 +88,35 @@ def test_next_opening_chains_to_the_same_openings(partitions: list[pl.DataFrame]
         chained.append(next_opening(chained[-1], usage))
     assert all(a.equals(b) for a, b in zip(chained, quota_openings(usages), strict=True))
     assert chained[1].sort("allocation").get_column("used").to_list() == [1000.0, 1000.0]
+
+
+def test_lines_out_of_every_quota_scope_draw_nothing(partitions: list[pl.DataFrame], helpers: Any) -> None:
+    # copper wire interleaved with the rare-earth lines: the quota pass skips it, the draws are unchanged,
+    # and the parallel result still equals sequential filling
+    scenario = loader.load_scenario("trq", ["quota_kg=3000"])
+    wire = helpers.ledger(
+        [
+            {
+                "line_id": f"W{i:02d}",
+                "entry_date": date(2026, 7, 20) + timedelta(days=3 * i),
+                "hts": "7408116000",
+                "country_origin": "CHN",
+                "customs_value_usd": 5_000.0,
+                "quantity_kg": 100.0,
+            }
+            for i in range(60)
+        ]
+    )
+    mixed = [
+        pl.concat([p, wire.slice(20 * k, 20)]).sort("entry_date", "line_id") for k, p in enumerate(partitions)
+    ]
+    usages = [quota_usage(p, scenario) for p in mixed]
+    for usage, alone in zip(usages, [quota_usage(p, scenario) for p in partitions], strict=True):
+        assert usage.equals(alone)
+    parallel = [
+        evaluate(p, scenario, quota_opening=o) for p, o in zip(mixed, quota_openings(usages), strict=True)
+    ]
+    sequential = list(evaluate_batches(mixed, scenario))
+    seq = pl.concat([r.lines for r in sequential]).select("line_id", "duty")
+    par = pl.concat([r.lines for r in parallel]).select("line_id", "duty")
+    assert seq.equals(par)

@@ -162,9 +162,14 @@ class LineContext:
             if grid is None or not grid.covers(key.names, first, last):
                 grid = MembershipGrid.build(self.refs, group, key.names, first, last, grid)
                 self.grids[group] = grid
-            rows = np.flatnonzero(valid)
-            country_row = grid.positions(key.names)[key.key[rows]]
-            result[rows] = grid.table[country_row, self.days[rows] - grid.first]
+            positions = grid.positions(key.names)
+            span = grid.table.shape[1]
+            cells = grid.table.ravel()
+            if valid.all():  # the common case: one flat lookup per line, no row selection
+                result = cells[positions[key.key] * span + (self.days - grid.first)]
+            else:
+                rows = np.flatnonzero(valid)
+                result[rows] = cells[positions[key.key[rows]] * span + (self.days[rows] - grid.first)]
         self._flags[(column, group)] = result
         return result
 

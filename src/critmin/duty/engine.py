@@ -628,6 +628,12 @@ def _evaluate(
     base = base.with_columns(extra)
     dim, hts_key = hts_keys(base)
     dim = _cached_dimension(dim, state)
+    products = _product_masks(dim, len(plan.measures))
+    if fills_only:  # a quota pass needs only the lines that a quota (or a measure excluding one) can reach
+        reach = np.logical_or.reduce(products, axis=0)[hts_key]
+        if not reach.all():
+            base = base.filter(pl.Series(reach)).drop(ROW).with_row_index(ROW)
+            hts_key = hts_key[reach]
     ctx = LineContext(base.height, hts_key, eval_days(base), {}, refs, as_of, grids=state.grids)
     n = base.height
 
@@ -641,7 +647,6 @@ def _evaluate(
     applied: dict[str, np.ndarray] = {}
     claims: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
 
-    products = _product_masks(dim, len(plan.measures))
     for i, m in enumerate(plan.measures):
         rows = ctx.rows_for_codes(products[i])
         rows = ctx.keep(rows, window_mask(m, ctx, rows))
