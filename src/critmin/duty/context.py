@@ -80,6 +80,7 @@ class LineContext:
     _flags: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
     _order: tuple[np.ndarray, np.ndarray] | None = None
     _counts: np.ndarray | None = None
+    _span: tuple[int, int, bool] | None = None
     _all: np.ndarray | None = None
 
     @property
@@ -92,6 +93,17 @@ class LineContext:
 
     def take(self, array: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return array if rows is self.all_rows else array[rows]
+
+    @property
+    def day_span(self) -> tuple[int, int, bool]:
+        """First and last evaluation day of the batch, and whether every line has one."""
+        if self._span is None:
+            dated = self.days[self.days != NO_DAY]
+            if dated.size == 0:
+                self._span = (0, -1, False)
+            else:
+                self._span = (int(dated.min()), int(dated.max()), dated.size == self.n)
+        return self._span
 
     def keep(self, rows: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """``rows[mask]``, keeping the shared all-rows object when nothing is dropped."""

@@ -522,9 +522,9 @@ def _emit(
     _accumulate(emitter.totals, comp, measure, tranche, dependent, head, full and present is None)
     if tranche == "unavailable":
         return
-    missing = comp.get_column("amount").is_null()
-    if missing.any():
-        bad = source.filter(missing)
+    amount = comp.get_column("amount")
+    if amount.null_count():
+        bad = source.filter(amount.is_null())
         emitter.issues.append(
             bad.select(
                 pl.col(ROW),
@@ -542,8 +542,7 @@ def _emit(
         and measure.content is not None
         and measure.content.fallback_share is not None
     ):
-        assumed = comp.get_column("content_source") == "fallback"
-        assumed = assumed & comp.get_column("amount").is_not_null()
+        assumed = (comp.get_column("content_source") == "fallback") & amount.is_not_null()
         if assumed.any():
             share = measure.content.fallback_share
             emitter.issues.append(

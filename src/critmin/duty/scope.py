@@ -108,12 +108,17 @@ def programme_origin_mask(
 
 
 def window_mask(measure: Measure, ctx: LineContext, rows: np.ndarray) -> np.ndarray:
+    first, last, all_dated = ctx.day_span
+    start = day_number(measure.effective_from) if measure.effective_from is not None else None
+    end = day_number(measure.effective_until) if measure.effective_until is not None else None
+    if all_dated and (start is None or first >= start) and (end is None or last <= end):
+        return np.ones(rows.size, dtype=bool)  # the window holds the whole batch: no per-line test
     days = ctx.take(ctx.days, rows)
     ok = days != NO_DAY
-    if measure.effective_from is not None:
-        ok &= days >= day_number(measure.effective_from)
-    if measure.effective_until is not None:
-        ok &= days <= day_number(measure.effective_until)
+    if start is not None:
+        ok &= days >= start
+    if end is not None:
+        ok &= days <= end
     return ok
 
 
