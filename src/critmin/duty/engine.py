@@ -482,9 +482,6 @@ def _emit(
         return
     dependent = content_dependent(charge.amount)
 
-    def opt(expr: pl.Expr | None, name: str, dtype: pl.DataType) -> pl.Expr:
-        return (expr if expr is not None else pl.lit(None)).cast(dtype).alias(name)
-
     columns = [
         pl.col(ROW),
         charge.base[head].cast(pl.Float64).alias("base_amount"),

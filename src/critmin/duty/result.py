@@ -42,20 +42,6 @@ COMPONENT_COLUMNS: tuple[str, ...] = (
     "precedence",
 )
 
-CONSTANT_COLUMNS: tuple[str, ...] = (
-    "measure_id",
-    "authority",
-    "basis",
-    "rate_unit",
-    "payer",
-    "citation",
-    "status",
-    "refund_eligible",
-    "tranche",
-    "precedence",
-)
-"""Component fields that are the same on every row of one emission (a measure's charge or quota tranche)."""
-
 
 @dataclass(frozen=True)
 class Emission:
@@ -64,8 +50,10 @@ class Emission:
     ``rows`` has the batch row number ``_row`` and the values that vary by line (``base_amount``, ``rate``,
     ``amount``, and only those of ``amount_low``/``amount_high``, ``specific_rate``, ``quantity``,
     ``reference_price``, ``unit_price`` and ``content_source`` the charge has). ``constants`` holds the
-    :data:`CONSTANT_COLUMNS`. Spelling these out on millions of rows would cost more than computing the
-    amounts, and totals, breakdowns by measure and the list of applied measures do not need it.
+    fields that are the same on every row of the charge (``measure_id``, ``authority``, ``basis``,
+    ``rate_unit``, ``payer``, ``citation``, ``status``, ``refund_eligible``, ``tranche``, ``precedence``).
+    Spelling these out on millions of rows would cost more than computing the amounts, and totals,
+    breakdowns by measure and the list of applied measures do not need it.
     """
 
     constants: dict[str, Any]
