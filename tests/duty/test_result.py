@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -89,3 +90,14 @@ def test_amounts_equal_across_cases_where_content_does_not_enter(result: DutyRes
     # 50% of the stated 6,000 of copper content, whatever the factor case
     assert copper.row(0, named=True)["amount"] == pytest.approx(3_000.0)
     assert copper.row(0, named=True)["content_source"] == "ledger"
+
+
+def test_json_text_is_the_payload(result: DutyResult) -> None:
+    # the CLI writes payload_json(); it must say exactly what payload() says
+    expected = json.loads(json.dumps(result.payload(), default=str))
+    assert json.loads(result.payload_json()) == expected
+    magnet = next(line for line in expected["lines"] if line["line_id"] == "magnet")
+    assert magnet["components"][0]["measure_id"] == "mfn_general"  # stacking order: MFN first
+    assert magnet["duty"] == pytest.approx(
+        sum(c["amount"] or 0.0 for c in magnet["components"] if c["status"] != "invalidated")
+    )

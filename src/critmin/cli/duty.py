@@ -216,7 +216,7 @@ def run(
         console.print(f"Wrote {out}")
         return
     if fmt is OutFormat.json:
-        _emit_text(_json(result.payload()), out)
+        _emit_text(result.payload_json(), out)
     elif fmt is OutFormat.csv:
         frame = (
             result.components.with_columns(pl.col(pl.Enum).cast(pl.String)) if components else result.lines
@@ -224,12 +224,6 @@ def run(
         _emit_text(frame.write_csv(), out)
     else:
         _print_tables(result)
-
-
-def _json(payload: Any) -> str:
-    import json
-
-    return json.dumps(payload, indent=2, default=str) + "\n"
 
 
 def _emit_text(text: str, out: Path | None) -> None:
