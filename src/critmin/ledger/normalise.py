@@ -20,6 +20,7 @@ from critmin.ledger.fields import FIELDS_BY_NAME, INPUT_FIELDS
 from critmin.ledger.headers import ColumnMapping, DateOrder
 from critmin.ledger.numbers import normalise_currency_code, parse_money, parse_number, split_quantity
 from critmin.ledger.readers import ROW
+from critmin.ledger.spellings import by_spelling
 from critmin.ledger.units import to_kg_factor, unit_table
 
 NORMALISED_COLUMNS: tuple[str, ...] = (
@@ -138,16 +139,10 @@ def _has_column(ctx: NormaliseContext, name: str) -> pl.Expr:
 
 def _dates(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
     label = ctx.column_label("entry_date")
-    # a ledger repeats a few hundred dates across many lines: parse each spelling once
-    spellings = frame.get_column("entry_date").drop_nulls().unique()
-    table = pl.DataFrame({"raw": spellings}).with_columns(
-        parse_dates(pl.col("raw"), ctx.date_order).alias("date")
-    )
+    raw_dates = frame.get_column("entry_date")
     frame = frame.with_columns(
-        pl.col("entry_date").alias("entry_date_raw"),
-        pl.col("entry_date")
-        .replace_strict(table.get_column("raw"), table.get_column("date"), default=None, return_dtype=pl.Date)
-        .alias("entry_date"),
+        raw_dates.alias("entry_date_raw"),
+        by_spelling(raw_dates, lambda d: parse_dates(d, ctx.date_order), pl.Date()).alias("entry_date"),
     )
     raw, parsed = pl.col("entry_date_raw"), pl.col("entry_date")
     order_text = {"mdy": "month/day/year", "dmy": "day/month/year", "ymd": "year/month/day"}[ctx.date_order]

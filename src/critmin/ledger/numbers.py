@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from critmin.ledger.spellings import by_spelling
+
 _SPACES = "[ \t\u00a0\u202f']"
 _CURRENCY_TOKEN = r"(?i)(US\$|USD|EUR|GBP|JPY|CNY|RMB|CAD|MXN|KRW|AUD|CHF|INR|TWD|BRL|[$€£¥])"
 _GROUPED = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$"
@@ -129,10 +131,9 @@ def _nulls(name: str, length: int, dtype: type[pl.DataType]) -> pl.Series:
 
 def normalise_currency_code(values: pl.Series) -> pl.Series:
     """A currency column (``usd``, ``$``, ``RMB``) as ISO codes."""
-    values = values.cast(pl.String)
-    spellings = values.drop_nulls().unique()  # one or two spellings per file: map each once
-    codes = pl.select(_normalise_currency(pl.lit(spellings).str.strip_chars())).to_series()
-    return values.replace_strict(spellings, codes, default=None, return_dtype=pl.String)
+    return by_spelling(
+        values.cast(pl.String), lambda code: _normalise_currency(code.str.strip_chars()), pl.String()
+    )
 
 
 _QUANTITY = (

@@ -209,8 +209,10 @@ def _prepass(path: Path) -> _Prepass:
 
 def _scan_encoding(path: Path) -> tuple[str, int, int]:
     """Encoding, size in bytes and line count. UTF-8 is checked over the whole file (a file may only
-    prove itself non-UTF-8 at its last byte); blocks of plain ASCII need no check."""
+    prove itself non-UTF-8 at its last byte), and so are the bytes CP1252 leaves undefined; blocks of
+    plain ASCII need neither check."""
     utf8 = True
+    undefined_cp1252 = False
     pending = b""  # the start of a UTF-8 sequence cut by the block boundary
     lines = 0
     size = 0
@@ -221,7 +223,11 @@ def _scan_encoding(path: Path) -> tuple[str, int, int]:
                 first = block[:4]
             size += len(block)
             lines += block.count(b"\n")
-            if not utf8 or (not pending and block.isascii()):
+            if not pending and block.isascii():
+                continue
+            if not undefined_cp1252:
+                undefined_cp1252 = any(byte in block for byte in _CP1252_UNDEFINED)
+            if not utf8:
                 continue
             data = pending + block if pending else block
             cut = len(data) - _incomplete_utf8_tail(data)
@@ -233,7 +239,7 @@ def _scan_encoding(path: Path) -> tuple[str, int, int]:
         encoding = "utf-16"
     elif utf8 and not pending:
         encoding = "utf-8"
-    elif _contains_any(path, _CP1252_UNDEFINED):
+    elif undefined_cp1252:
         encoding = "latin-1"
     else:
         encoding = "cp1252"
@@ -263,13 +269,6 @@ def _is_utf8(data: bytes) -> bool:
     except pa.ArrowInvalid:
         return False
     return True
-
-
-def _contains_any(path: Path, needles: Sequence[bytes]) -> bool:
-    with path.open("rb") as handle:
-        return any(
-            any(needle in block for needle in needles) for block in iter(lambda: handle.read(_BLOCK), b"")
-        )
 
 
 def _sniff_text(path: Path, encoding: str) -> str:
