@@ -43,6 +43,8 @@ class Charge:
     reference_price: pl.Expr | None = None
     unit_price: pl.Expr | None = None
     missing: pl.Expr = field(default_factory=lambda: pl.lit(None, dtype=pl.String))
+    notice: pl.Expr | None = None
+    """Where the amount is computed but rests on an assumption the user should see (null elsewhere)."""
 
     def scaled(self, factor: PerCase) -> Charge:
         """The same charge on a share of the line (a quota tranche): base, quantity and amount scale."""
@@ -57,6 +59,7 @@ class Charge:
             reference_price=self.reference_price,
             unit_price=self.unit_price,
             missing=self.missing,
+            notice=self.notice,
         )
 
 

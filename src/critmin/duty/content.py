@@ -213,8 +213,12 @@ def content_exprs(spec: ContentSpec, key_index: int, prefix: str) -> ContentExpr
     estimated: dict[str, pl.Expr] = {}
     for case in CASES:
         m, vps, share, kpu = (pl.col(column(key_index, w, case)) for w in ("mass", "vps", "share", "kpu"))
-        estimated[case] = _add_defined(share * v, vps * qkg, share, vps)
-        est_mass = _add_defined(m * qkg, kpu * v, m, kpu)
+        if spec.estimate:
+            estimated[case] = _add_defined(share * v, vps * qkg, share, vps)
+            est_mass = _add_defined(m * qkg, kpu * v, m, kpu)
+        else:  # unstated content is not estimated: the fallback share stands (CBP: the whole value)
+            estimated[case] = pl.lit(None, dtype=pl.Float64)
+            est_mass = pl.lit(None, dtype=pl.Float64)
         value[case] = pl.coalesce(known_value, estimated[case], fallback)
         mass[case] = pl.coalesce(known_mass, est_mass)
     source = (

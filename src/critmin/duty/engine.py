@@ -25,6 +25,7 @@ import polars as pl
 import pyarrow as pa
 
 from critmin.duty import content as content_mod
+from critmin.duty import mechanisms
 from critmin.duty.charge import Charge, PerCase, content_dependent
 from critmin.duty.content import (
     CASES,
@@ -37,7 +38,7 @@ from critmin.duty.content import (
     factor_columns,
 )
 from critmin.duty.context import LineContext, MembershipGrid, dim_mask, eval_days, hts_keys
-from critmin.duty.floors import floor_charge, floor_table, reference_price_column, reference_price_expr
+from critmin.duty.floors import floor_table, reference_price_column, reference_price_expr
 from critmin.duty.lines import (
     DATE,
     PROGRAM,
@@ -49,27 +50,30 @@ from critmin.duty.lines import (
     longest_prefix_join,
     prepare,
 )
+from critmin.duty.mechanisms import mechanism_of
 from critmin.duty.quotas import QUOTA_FILL_SCHEMA, QuotaFill, empty_fill, fill_quota, quota_volume
-from critmin.duty.rates import Bases, schedule_ad_valorem_charge, schedule_charge, simple_charge
+from critmin.duty.rates import Bases, schedule_ad_valorem_charge
 from critmin.duty.references import References
 from critmin.duty.result import ISSUE_SCHEMA, DutyResult, Emission
 from critmin.duty.scope import (
     claim_mask,
     country_columns,
+    exemption_mask,
+    metal_weight_share,
     needs_classification,
     origin_mask,
     product_column,
     product_mask,
+    us_content_mask,
+    weight_mask,
     window_mask,
 )
 from critmin.duty.stacking import claims_value, excluders, not_on_targets
 from critmin.errors import InputError
 from critmin.policy.loader import MeasureSet
 from critmin.policy.models import (
-    AdValorem,
     Authority,
     Basis,
-    Compound,
     LegalStatus,
     Measure,
     PriceFloor,
@@ -167,7 +171,7 @@ def make_plan(measure_set: MeasureSet) -> Plan:
     for m in active:
         if m.content is not None and m.content.key() not in keys:
             keys[m.content.key()] = len(keys)
-    schedule = any(isinstance(m.rate, ScheduleRate) and m.rate.column != "special" for m in active)
+    schedule = any(m.rate is not None and mechanism_of(m.rate).needs_schedule(m.rate) for m in active)
     special = any(isinstance(m.rate, ScheduleRate) and m.rate.column == "special" for m in active)
     return Plan(active, keys, schedule, special, needs_classification(active))
 
@@ -444,13 +448,7 @@ def _value_base(measure: Measure, content: ContentExprs | None, claimed: bool) -
 
 
 def _charge(measure: Measure, index: int, bases: Bases, rate: object) -> Charge:
-    if isinstance(rate, AdValorem | Specific | Compound):
-        return simple_charge(measure, rate, bases)
-    if isinstance(rate, ScheduleRate):
-        return schedule_charge(measure, rate, bases)
-    if isinstance(rate, PriceFloor):
-        return floor_charge(measure, rate, index, bases.content)
-    raise TypeError(f"unsupported rate {rate!r}")
+    return mechanisms.charge(measure, index, bases, rate)
 
 
 def _select(frame: pl.DataFrame, columns: list[pl.Expr]) -> pl.DataFrame:
@@ -532,10 +530,22 @@ def _emit(
                 ).alias("message"),
             )
         )
-    charges = not (isinstance(measure.rate, AdValorem) and measure.rate.rate == 0.0)
+    if charge.notice is not None:
+        noted = source.select(pl.col(ROW), charge.notice.alias("_notice")).filter(
+            pl.col("_notice").is_not_null()
+        )
+        if noted.height:
+            emitter.issues.append(
+                noted.select(
+                    pl.col(ROW),
+                    pl.lit(measure.id).alias("measure_id"),
+                    pl.lit("assumption").alias("code"),
+                    pl.format("{}: {}", pl.lit(measure.id), pl.col("_notice")).alias("message"),
+                )
+            )
     if (
         content is not None
-        and charges
+        and measure.charges
         and measure.content is not None
         and measure.content.fallback_share is not None
     ):
@@ -556,6 +566,32 @@ def _emit(
             )
 
 
+def _flag_untested_weight(
+    emitter: _Emitter, measure: Measure, base: pl.DataFrame, ctx: LineContext, rows: np.ndarray
+) -> None:
+    """Lines a weight gate keeps only because they do not state the metal's share of their weight."""
+    gate = measure.metal_weight
+    if gate is None or rows.size == 0 or not measure.charges:
+        return
+    tested, share = metal_weight_share(gate, base, ctx, rows)
+    unknown = tested & np.isnan(share)
+    if not unknown.any():
+        return
+    minerals = "/".join(gate.minerals)
+    emitter.issues.append(
+        pl.DataFrame({ROW: ctx.take(rows, np.flatnonzero(unknown)).astype(np.uint32)}).select(
+            pl.col(ROW),
+            pl.lit(measure.id).alias("measure_id"),
+            pl.lit("weight_share_unknown").alias("code"),
+            pl.lit(
+                f"{measure.id}: outside chapters {', '.join(gate.except_chapters)} the measure covers only "
+                f"goods with at least {gate.min_share:.0%} {minerals} by weight; the line does not state it "
+                "(content_mineral with content_kg, and quantity_kg), so it is counted as covered"
+            ).alias("message"),
+        )
+    )
+
+
 def _dim_columns(measure: Measure, index: int, plan: Plan, fast: bool = False) -> list[str]:
     """Columns of the HTS dimension a measure's mechanism reads."""
     cols: list[str] = []
@@ -563,11 +599,8 @@ def _dim_columns(measure: Measure, index: int, plan: Plan, fast: bool = False) -
     if fast:
         assert isinstance(rate, ScheduleRate)
         return ["g_av" if rate.column == "general" else "c2_av"]
-    if isinstance(rate, ScheduleRate) and rate.column != "special":
-        p = "g" if rate.column == "general" else "c2"
-        cols += [f"{p}_{x}" for x in ("kind", "av", "sp", "sp_unit", "sp_qual", "sp2", "sp2_unit")]
-    if isinstance(rate, PriceFloor):
-        cols.append(reference_price_column(index))
+    if rate is not None:
+        cols += mechanism_of(rate).dim_columns(rate, index)
     if measure.content is not None:
         k = plan.content_keys[measure.content.key()]
         cols += [content_mod.column(k, w, c) for w in ("mass", "vps", "share", "kpu") for c in CASES]
@@ -650,6 +683,14 @@ def _evaluate(
             rows = ctx.keep(rows, origin_mask(m.origin, base, ctx, rows))
         if rows.size and m.claim is not None:
             rows = ctx.keep(rows, claim_mask(m, base, ctx, rows))
+        if rows.size and m.exempt_if_claimed is not None:
+            rows = ctx.keep(rows, exemption_mask(m, base, ctx, rows))
+        if rows.size and m.us_content is not None:
+            rows = ctx.keep(rows, us_content_mask(m.us_content, base, ctx, rows))
+        if rows.size and m.metal_weight is not None:
+            rows = ctx.keep(rows, weight_mask(m, base, ctx, rows))
+            if not fills_only:
+                _flag_untested_weight(emitter, m, base, ctx, rows)
         special: _Special | None = None
         if rows.size and isinstance(m.rate, ScheduleRate) and m.rate.column == "special":
             # A preference exists only where the schedule lists the claimed programme for the code.
@@ -805,7 +846,9 @@ def _line_columns(m: Measure, fast: bool) -> list[str]:
     cols = [ROW, "customs_value_usd"]
     if fast:
         return cols
-    if not isinstance(m.rate, AdValorem) or m.quota is not None:  # quantities, units, volumes
+    if m.rate is not None:
+        cols += mechanism_of(m.rate).line_columns
+    if m.quota is not None:  # quantities, units, volumes
         cols += ["quantity_kg", "quantity", "unit"]
     if m.content is not None:
         cols += ["quantity_kg", "content_mineral", "content_kg", "content_value_usd"]
@@ -945,11 +988,11 @@ def _datasets_used(plan: Plan, refs: References) -> dict[str, dict[str, str]]:
     for m in plan.measures:
         for ref in [*m.products.hts_lists, *m.products.exclude_hts_lists]:
             used.add(ref.dataset)
-        if isinstance(m.rate, ScheduleRate):
-            used.add("hts_special_programs" if m.rate.column == "special" else "hts_schedule")
+        if m.rate is not None:
+            used |= mechanism_of(m.rate).datasets(m.rate)
         if m.origin.group_ids() or (m.claim and any(p.groups for p in m.claim.programmes.values())):
             used.add("country_groups")
-        if m.content is not None or (isinstance(m.rate, PriceFloor) and m.rate.shipped_prices is not None):
+        if m.content is not None:
             used.add("mineral_prices")
     if plan.needs_classification:
         used.add("pcmdp_scope")

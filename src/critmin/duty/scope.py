@@ -15,7 +15,7 @@ import polars as pl
 from critmin.duty.context import NO_DAY, LineContext, day_number
 from critmin.duty.lines import PROGRAM, country_column, prefix_match
 from critmin.duty.references import References
-from critmin.policy.models import Measure, OriginScope, ProgrammeOrigin
+from critmin.policy.models import Claim, Measure, MetalWeightGate, OriginScope, ProgrammeOrigin, UsContentGate
 
 
 def product_column(index: int) -> str:
@@ -126,8 +126,20 @@ def claim_mask(measure: Measure, frame: pl.DataFrame, ctx: LineContext, rows: np
     """True where no claim is needed, or the line claims a listed programme from an eligible origin."""
     if measure.claim is None:
         return np.ones(rows.size, dtype=bool)
+    return claimed_mask(measure.claim, frame, ctx, rows)
+
+
+def exemption_mask(measure: Measure, frame: pl.DataFrame, ctx: LineContext, rows: np.ndarray) -> np.ndarray:
+    """True where the line is not exempted by a claimed programme (``exempt_if_claimed``)."""
+    if measure.exempt_if_claimed is None:
+        return np.ones(rows.size, dtype=bool)
+    return ~claimed_mask(measure.exempt_if_claimed, frame, ctx, rows)
+
+
+def claimed_mask(claim: Claim, frame: pl.DataFrame, ctx: LineContext, rows: np.ndarray) -> np.ndarray:
+    """True where the line claims one of ``claim``'s programmes from an origin eligible for it."""
     program = ctx.country(PROGRAM, frame)
-    codes = {code.upper(): i for i, code in enumerate(measure.claim.programmes)}
+    codes = {code.upper(): i for i, code in enumerate(claim.programmes)}
     table = np.full(len(program.names) + 1, -1, dtype=np.int16)  # last slot: no claim
     for k, name in enumerate(program.names):
         table[k] = codes.get(name, -1)
@@ -136,7 +148,7 @@ def claim_mask(measure: Measure, frame: pl.DataFrame, ctx: LineContext, rows: np
     claimed = np.flatnonzero(which >= 0)  # most lines claim nothing: test eligibility on the rest only
     if claimed.size == 0:
         return out
-    programmes = list(measure.claim.programmes.values())
+    programmes = list(claim.programmes.values())
     origin = ctx.country("country_origin", frame)
     # eligibility by listed country: one (programme x country) table, one lookup for every claimed row
     listed = np.zeros((len(programmes), len(origin.names) + 1), dtype=bool)
@@ -160,6 +172,56 @@ def claim_mask(measure: Measure, frame: pl.DataFrame, ctx: LineContext, rows: np
                 ok[mine] |= member
     out[claimed] = ok
     return out
+
+
+def _gather(frame: pl.DataFrame, column: str, rows: np.ndarray, ctx: LineContext) -> pl.Series:
+    series = frame.get_column(column)
+    return series if rows is ctx.all_rows else series.gather(pl.Series(rows.astype(np.uint32)))
+
+
+def metal_weight_share(
+    gate: MetalWeightGate, frame: pl.DataFrame, ctx: LineContext, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: is the gate tested at all (the code is outside ``except_chapters``), and the metal's share
+    of the line's weight where the line states it (NaN where it does not)."""
+    lines = pl.DataFrame(
+        [_gather(frame, c, rows, ctx) for c in ("hts", "content_mineral", "content_kg", "quantity_kg")]
+    )
+    chapters = pl.Series(gate.except_chapters, dtype=pl.String).implode()
+    minerals = pl.Series(gate.minerals, dtype=pl.String).implode()
+    out = lines.select(
+        (~pl.col("hts").str.slice(0, 2).is_in(chapters)).fill_null(True).alias("tested"),
+        pl.when(pl.col("content_mineral").is_in(minerals) & (pl.col("quantity_kg") > 0))
+        .then(pl.col("content_kg") / pl.col("quantity_kg"))
+        .fill_null(float("nan"))
+        .alias("share"),
+    )
+    return out.get_column("tested").to_numpy(), out.get_column("share").to_numpy()
+
+
+def weight_mask(measure: Measure, frame: pl.DataFrame, ctx: LineContext, rows: np.ndarray) -> np.ndarray:
+    """False where the line states a metal share of weight below the gate's minimum (outside the listed
+    chapters); a line that does not state it stays covered (see :class:`MetalWeightGate`)."""
+    gate = measure.metal_weight
+    if gate is None:
+        return np.ones(rows.size, dtype=bool)
+    tested, share = metal_weight_share(gate, frame, ctx, rows)
+    below = tested & ~np.isnan(share) & (share < gate.min_share - 1e-12)
+    return ~below
+
+
+def us_content_mask(
+    gate: UsContentGate | None, frame: pl.DataFrame, ctx: LineContext, rows: np.ndarray
+) -> np.ndarray:
+    """The tier by U.S. metal content: ``at_least`` needs a stated share at or above it; ``below`` takes
+    lines under it and lines that state none (the standard tier is the default)."""
+    if gate is None:
+        return np.ones(rows.size, dtype=bool)
+    share = _gather(frame, "us_metal_content_share", rows, ctx).fill_null(float("nan")).to_numpy()
+    if gate.at_least is not None:
+        return ~np.isnan(share) & (share >= gate.at_least - 1e-12)
+    assert gate.below is not None
+    return np.isnan(share) | (share < gate.below - 1e-12)
 
 
 def country_columns(measures: tuple[Measure, ...]) -> dict[str, pl.Expr]:

@@ -111,11 +111,20 @@ class MeasureSet:
 
 
 def resolve_refs(ref: str, measures: Sequence[m.Measure], *, self_id: str) -> list[str]:
-    """Measure ids a stacking reference points at within a set (``authority:x`` may match none)."""
+    """Measure ids a stacking reference points at within a set (``authority:x`` and ``family:x`` may match
+    none)."""
     if ref.startswith("authority:"):
         authority = ref.removeprefix("authority:")
         return [x.id for x in measures if x.authority.value == authority and x.id != self_id]
+    if ref.startswith("family:"):
+        family = ref.removeprefix("family:")
+        return [x.id for x in measures if x.family == family and x.id != self_id]
     return [x.id for x in measures if x.id == ref and x.id != self_id]
+
+
+def is_selector(ref: str) -> bool:
+    """``authority:x`` and ``family:x`` select measures by a property and may match none in a set."""
+    return ref.startswith(("authority:", "family:"))
 
 
 def not_on_targets(measure: m.Measure, measures: Sequence[m.Measure]) -> list[str]:
@@ -128,7 +137,7 @@ def not_on_targets(measure: m.Measure, measures: Sequence[m.Measure]) -> list[st
     out: list[str] = []
     for ref in measure.stacking.not_on:
         for target in resolve_refs(ref, measures, self_id=measure.id):
-            if ref.startswith("authority:"):
+            if is_selector(ref):
                 other = next(x for x in measures if x.id == target)
                 if other.stacking.precedence >= measure.stacking.precedence:
                     continue
@@ -156,14 +165,14 @@ def order_measures(
     for x in measures:
         excluded = {t for ref in x.stacking.excludes for t in resolve_refs(ref, measures, self_id=x.id)}
         for ref in x.stacking.not_on:
-            if not ref.startswith("authority:") and ref not in by_id and ref not in known_library:
+            if not is_selector(ref) and ref not in by_id and ref not in known_library:
                 problems.append(_unknown_ref(x, ref, "not_on", measures, located))
         # A target this measure excludes never applies where it does, so it claims nothing here.
         targets = not_on_targets(x, measures)
         before[x.id].update(t for t in targets if by_id[t].claims_value and t not in excluded)
         for ref in x.stacking.excludes:
             targets = resolve_refs(ref, measures, self_id=x.id)
-            if not targets and not ref.startswith("authority:") and ref not in known_library:
+            if not targets and not is_selector(ref) and ref not in known_library:
                 problems.append(_unknown_ref(x, ref, "excludes", measures, located))
             for target in targets:
                 before[target].add(x.id)

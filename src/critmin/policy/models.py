@@ -128,7 +128,20 @@ def _iso3(value: Any) -> Any:
     return value
 
 
+def _heading(value: Any) -> Any:
+    """Chapter 99 headings are written 9903.82.02; digits alone (99038202) are accepted and dotted."""
+    if isinstance(value, int):
+        value = str(value)
+    if isinstance(value, str):
+        digits = re.sub(r"[.\s]", "", value)
+        if not re.fullmatch(r"99\d{6}", digits):
+            raise ValueError(f"Chapter 99 heading {value!r} must be 8 digits starting 99, e.g. '9903.82.02'")
+        return f"{digits[:4]}.{digits[4:6]}.{digits[6:]}"
+    return value
+
+
 Fraction = Annotated[float, BeforeValidator(_fraction), Field(ge=0.0)]
+Heading = Annotated[str, BeforeValidator(_heading)]
 HtsPrefix = Annotated[str, BeforeValidator(_hts_prefix)]
 Iso3 = Annotated[str, BeforeValidator(_iso3)]
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
@@ -144,11 +157,17 @@ class _Model(BaseModel):
 
 
 class Citation(_Model):
-    """Where a measure's facts come from: every shipped measure has at least one."""
+    """Where a measure's facts come from: every shipped measure has at least one.
+
+    ``document`` names the primary document (FR citation and document number, proclamation, CSMS message,
+    court docket) and ``url`` points at it; ``read_at`` keeps the copy that was actually read when it is not
+    the primary document itself, so a reader can tell the source from the place it was found.
+    """
 
     document: str = Field(min_length=3)
     date: date
     url: str = Field(pattern=r"^https?://\S+$")
+    read_at: str | None = Field(default=None, pattern=r"^https?://\S+$")
     note: str | None = None
 
 
@@ -248,6 +267,9 @@ class ContentSpec(_Model):
 
     minerals: list[MineralId] | Literal["classified"]
     fallback_share: Fraction | None = Field(default=None, le=1.0)
+    estimate: bool = True
+    """False: content the line does not state is not estimated from content factors but taken as
+    ``fallback_share`` of the value (CBP: unknown steel, aluminium or copper content = the whole value)."""
 
     def key(self) -> str:
         return "classified" if self.minerals == "classified" else ",".join(sorted(self.minerals))
@@ -325,7 +347,39 @@ class PriceFloor(_Model):
         return self
 
 
-Rate = Annotated[AdValorem | Specific | Compound | ScheduleRate | PriceFloor, Field(discriminator="kind")]
+class TopUpToCap(_Model):
+    """An additional duty that brings the line's column-1 rate up to a cap, and no more.
+
+    rate = max(0, cap - column-1 rate of the line's HTS code): where the printed general rate already
+    reaches the cap the measure charges nothing (the "no additional duty" heading), otherwise the difference
+    (the "combined to cap" heading). Section 301 forced-labor caps for the EU, Japan, Korea, Switzerland and
+    Taiwan, and the Section 232 polysilicon all-in rate for allies, work this way.
+    """
+
+    kind: Literal["top_up_to_cap"]
+    cap: Fraction
+
+
+class MinimumPriceBackstop(_Model):
+    """A minimum import price kept as a backstop behind an ad valorem duty.
+
+    amount = max(ad valorem part, minimum_price x quantity - customs value): the line pays the ad valorem
+    duty (``rate``: an ad valorem rate or a top-up to a cap; none = 0), or, where the declared unit price is
+    below the minimum, the specific duty that lifts the landed price to the minimum, whichever is higher.
+    ``unit`` is kg (``quantity_kg``) or a ledger unit such as ``W``. A line without a quantity in that unit
+    pays the ad valorem part and is flagged: that amount is a lower bound.
+    """
+
+    kind: Literal["minimum_price_backstop"]
+    minimum_price: float = Field(gt=0)
+    unit: str = "kg"
+    rate: AdValorem | TopUpToCap | None = None
+
+
+Rate = Annotated[
+    AdValorem | Specific | Compound | ScheduleRate | PriceFloor | TopUpToCap | MinimumPriceBackstop,
+    Field(discriminator="kind"),
+]
 QuotaRate = Annotated[AdValorem | Specific | Compound, Field(discriminator="kind")]
 
 
@@ -378,6 +432,37 @@ class Quota(_Model):
         return self
 
 
+class MetalWeightGate(_Model):
+    """Outside the listed chapters, a good is covered only if the metal is at least ``min_share`` of its
+    weight (Section 232 metals from 2026-04-06: 15%, outside chapters 72, 73, 74 and 76).
+
+    The share is read from the line (``content_kg`` of a listed ``content_mineral`` over ``quantity_kg``).
+    A line that does not state it stays covered and is flagged: coverage cannot be ruled out.
+    """
+
+    min_share: Fraction = Field(le=1.0)
+    minerals: list[MineralId] = Field(min_length=1)
+    except_chapters: list[Annotated[str, Field(pattern=r"^\d{2}$")]] = Field(default_factory=list)
+
+
+class UsContentGate(_Model):
+    """A tier that depends on the share of the metal melted/poured or smelted/cast in the United States
+    (ledger column ``us_metal_content_share``). ``at_least``: the reduced tier, only for lines stating a
+    share at or above it; ``below``: the standard tier, for lines below it or not stating it."""
+
+    at_least: Fraction | None = Field(default=None, le=1.0)
+    below: Fraction | None = Field(default=None, le=1.0)
+
+    @model_validator(mode="after")
+    def _one(self) -> UsContentGate:
+        if (self.at_least is None) == (self.below is None):
+            raise ValueError("us_content needs exactly one of `at_least` or `below`")
+        return self
+
+
+Verification = Literal["verified", "reported"]
+
+
 class Stacking(_Model):
     """How a measure sits next to others. References are measure ids or ``authority:<name>``."""
 
@@ -394,8 +479,11 @@ class Stacking(_Model):
                 if name not in Authority.__members__:
                     known = ", ".join(Authority.__members__)
                     raise ValueError(f"{ref!r}: unknown authority {name!r}; known: {known}")
+            elif ref.startswith("family:"):
+                if not re.fullmatch(r"family:[a-z][a-z0-9_]*", ref):
+                    raise ValueError(f"{ref!r}: a family name is lower_snake_case, e.g. family:s301_fl")
             elif not re.fullmatch(r"[a-z][a-z0-9_]*", ref):
-                raise ValueError(f"{ref!r} is neither a measure id nor `authority:<name>`")
+                raise ValueError(f"{ref!r} is neither a measure id, `authority:<name>` nor `family:<name>`")
         return value
 
 
@@ -411,12 +499,26 @@ class Measure(_Model):
     authority: Authority
     status: LegalStatus
     refund_eligible: bool = False
+    headings: list[Heading] = Field(default_factory=list)
+    """The Chapter 99 heading(s) an entry line reports for this measure (empty for column-1 duties)."""
+    verification: Verification = "reported"
+    """``verified``: checked against the HTS revision text or the Federal Register document named in
+    ``verified_against``; ``reported``: from secondary sources only."""
+    verified_against: str | None = None
+    family: Identifier | None = None
+    """A named group of measures (``family:<name>`` in stacking references), e.g. every Section 301
+    forced-labor rate."""
     citations: list[Citation] = Field(min_length=1)
     effective_from: date | None = None
     effective_until: date | None = None  # inclusive: the last day an entry pays
     products: ProductScope
     origin: OriginScope = Field(default_factory=OriginScope)
     claim: Claim | None = None
+    exempt_if_claimed: Claim | None = None
+    """Lines that claim one of these programmes from an eligible origin are outside the measure (USMCA
+    goods of Canada and Mexico under Section 122 and the Section 301 forced-labor action)."""
+    metal_weight: MetalWeightGate | None = None
+    us_content: UsContentGate | None = None
     basis: Basis = Basis.customs_value
     content: ContentSpec | None = None
     rate: Rate | None = None
@@ -434,6 +536,8 @@ class Measure(_Model):
             )
         if self.refund_eligible and self.status is not LegalStatus.invalidated:
             raise ValueError("refund_eligible applies only to status `invalidated`")
+        if self.verification == "verified" and not self.verified_against:
+            raise ValueError("a `verified` measure names what it was checked against in `verified_against`")
         rate = self.rate
         if isinstance(rate, AdValorem | Compound) and self.basis not in VALUE_BASES:
             raise ValueError(
@@ -446,7 +550,10 @@ class Measure(_Model):
             )
         if isinstance(rate, Specific) and self.basis is Basis.content_mass and rate.unit != "kg":
             raise ValueError("a specific rate on content_mass is per kg: set `unit: kg`")
-        if isinstance(rate, ScheduleRate | PriceFloor) and self.basis is not Basis.customs_value:
+        if (
+            isinstance(rate, ScheduleRate | PriceFloor | TopUpToCap | MinimumPriceBackstop)
+            and self.basis is not Basis.customs_value
+        ):
             raise ValueError(f"a {rate.kind} rate uses basis customs_value")
         if isinstance(rate, ScheduleRate) and rate.column == "special" and self.claim is None:
             raise ValueError("the special (preference) column needs a `claim` block listing programme codes")
@@ -482,6 +589,11 @@ class Measure(_Model):
         """
         if self.basis not in VALUE_BASES:
             return False
+        return not (isinstance(self.rate, AdValorem) and self.rate.rate == 0.0)
+
+    @property
+    def charges(self) -> bool:
+        """False for a measure that can only ever charge 0 (it is shown for the record)."""
         return not (isinstance(self.rate, AdValorem) and self.rate.rate == 0.0)
 
     @property
