@@ -24,6 +24,7 @@ from critmin.cli.workspace import WorkspaceOption
 from critmin.duty import api
 from critmin.duty.result import DutyResult
 from critmin.errors import CritminError, InputError, WorkspaceError
+from critmin.policy.currency import law_currency
 from critmin.workspace import Workspace
 
 
@@ -119,6 +120,7 @@ def _record(result: DutyResult, ledger: api.LoadedLedger, workspace: Path | None
 
 
 def _notes(result: DutyResult) -> None:
+    err_console.print(law_currency().line(), highlight=False)
     for note in result.notes:
         err_console.print(f"note: {note}", highlight=False)
     if result.issues.height:

@@ -11,8 +11,10 @@ import typer
 import yaml
 
 from critmin.cli.output import Format, console, err_console, print_frame, print_json
+from critmin.duty.mechanisms import MECHANISMS
 from critmin.errors import CritminError
 from critmin.policy import loader
+from critmin.policy.currency import law_currency
 from critmin.policy.errors import PolicyError
 
 app = typer.Typer(
@@ -58,6 +60,8 @@ def list_measures(
             "authority": m.authority.value,
             "status": m.status.value,
             "window": m.window_text(),
+            "headings": ", ".join(m.headings),
+            "verification": m.verification,
             "title": m.title,
             "source": m.citations[0].url,
         }
@@ -194,6 +198,55 @@ def scenarios(fmt: FormatOption = Format.table) -> None:
         for s in items
     ]
     print_frame(pl.DataFrame(rows), fmt, title="PCMDP scenarios (* = example value)")
+
+
+@app.command("currency")
+def currency(fmt: FormatOption = Format.table) -> None:
+    """How current the law in the library is: the day it was reviewed, the HTS revision its headings were
+    verified against, the measures that are only reported, and what is unknown.
+
+    Example: critmin policy currency --format json
+    """
+    law = law_currency()
+    if fmt is Format.json:
+        print_json(law.as_dict())
+        return
+    console.print(law.line(), highlight=False)
+    rows = [
+        {
+            "id": m.id,
+            "from": m.effective_from.isoformat() if m.effective_from else "",
+            "headings": ", ".join(m.headings),
+            "citation": m.citations[0].document,
+        }
+        for m in sorted(law.reported, key=lambda m: (m.effective_from or date.min, m.id), reverse=True)
+    ]
+    print_frame(
+        pl.DataFrame(rows), fmt, title="In force, reported only (not yet checked against the legal text)"
+    )
+    print_frame(pl.DataFrame({"unknown": list(law.unknown)}), fmt, title="Unknown")
+
+
+@app.command("mechanisms")
+def mechanisms(fmt: FormatOption = Format.table) -> None:
+    """The rate mechanisms a measure or scenario file can use, with their parameters and an example.
+
+    Example: critmin policy mechanisms --format json
+    """
+    items = [m.describe() for m in MECHANISMS.values()]
+    if fmt is Format.json:
+        print_json(items)
+        return
+    rows = [
+        {
+            "kind": i["kind"],
+            "summary": i["summary"],
+            "parameters": "; ".join(f"{k}: {v}" for k, v in i["parameters"].items()),
+            "example": i["example"],
+        }
+        for i in items
+    ]
+    print_frame(pl.DataFrame(rows), fmt, title="Rate mechanisms (rate.kind)")
 
 
 def register(root: typer.Typer) -> None:

@@ -4,7 +4,7 @@ ledger ingester, resolve the scenario (with ``--set`` overrides), evaluate, and 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -26,6 +26,16 @@ class LoadedLedger:
     source: LedgerSource
     rows_in: int
     rows_quarantined: int
+    quarantined_by_code: dict[str, int] = field(default_factory=dict)
+    """quarantined rows per quarantine code (``critmin.ledger.ingest.ImportResult.quarantined_by_code``)"""
+
+    def line_counts(self) -> dict[str, object]:
+        """Rows of the file and the ones left out, for the ``input_lines`` of an exposure's JSON."""
+        return {
+            "in_file": self.rows_in,
+            "quarantined": self.rows_quarantined,
+            "quarantined_by_code": dict(self.quarantined_by_code),
+        }
 
 
 def load_ledger(path: Path, *, mapping: Path | None = None, sheet: str | int | None = None) -> LoadedLedger:
@@ -34,7 +44,11 @@ def load_ledger(path: Path, *, mapping: Path | None = None, sheet: str | int | N
 
     result = ingest(path, mapping=mapping, sheet=sheet)
     return LoadedLedger(
-        result.lines, LedgerSource(str(path), result.source.sha256), result.rows_in, result.rows_quarantined
+        result.lines,
+        LedgerSource(str(path), result.source.sha256),
+        result.rows_in,
+        result.rows_quarantined,
+        dict(result.quarantined_by_code),
     )
 
 
@@ -56,7 +70,9 @@ def exposure(
     content: ContentCase = "central",
 ) -> DutyResult:
     measure_set = scenario if isinstance(scenario, MeasureSet) else load_scenario(scenario, list(sets))
-    return evaluate(ledger.lines, measure_set, as_of=as_of, content=content)
+    result = evaluate(ledger.lines, measure_set, as_of=as_of, content=content)
+    result.input_lines = ledger.line_counts()
+    return result
 
 
 def exposure_compare(

@@ -71,8 +71,8 @@ def backstop_charge(measure: Measure, rate: MinimumPriceBackstop, bases: Bases) 
         pl.when(~has_quantity).then(
             pl.lit(
                 f"no quantity in {rate.unit}: the minimum import price "
-                f"(USD {rate.minimum_price:g}/{rate.unit}) was not tested and only the ad valorem part was charged, a lower bound; give the quantity "
-                f"in {rate.unit}"
+                f"(USD {rate.minimum_price:g}/{rate.unit}) was not tested and only the ad valorem part "
+                f"was charged, a lower bound; give the quantity in {rate.unit}"
             )
         )
     )

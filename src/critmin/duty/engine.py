@@ -67,9 +67,11 @@ from critmin.duty.scope import (
     us_content_mask,
     weight_mask,
     window_mask,
+    window_misses_batch,
 )
 from critmin.duty.stacking import claims_value, excluders, not_on_targets
 from critmin.errors import InputError
+from critmin.policy.currency import law_currency
 from critmin.policy.loader import MeasureSet
 from critmin.policy.models import (
     Authority,
@@ -677,8 +679,11 @@ def _evaluate(
     claims: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
 
     for i, m in enumerate(plan.measures):
-        rows = ctx.rows_for_codes(products[i])
-        rows = ctx.keep(rows, window_mask(m, ctx, rows))
+        if window_misses_batch(m, ctx):
+            rows = np.empty(0, dtype=np.int64)
+        else:
+            rows = ctx.rows_for_codes(products[i])
+            rows = ctx.keep(rows, window_mask(m, ctx, rows))
         if rows.size:
             rows = ctx.keep(rows, origin_mask(m.origin, base, ctx, rows))
         if rows.size and m.claim is not None:
@@ -968,6 +973,13 @@ def _notes(measure_set: MeasureSet, frame: pl.DataFrame) -> list[str]:
     first, last = frame.select(pl.col(DATE).min().alias("a"), pl.col(DATE).max().alias("b")).row(0)
     if first is None:
         return notes
+    law = law_currency()
+    if law.after_as_of(last):
+        notes.append(
+            f"lines are evaluated up to {last}, after {law.as_of}, the day the library's law was last "
+            "reviewed: "
+            "measures taken since then are not in it (critmin policy currency)."
+        )
     for m in measure_set.measures:
         if m.status is LegalStatus.suspended:
             continue

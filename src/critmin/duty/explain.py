@@ -38,6 +38,7 @@ from critmin.duty.scope import (
 )
 from critmin.duty.stacking import excluders
 from critmin.errors import InputError
+from critmin.policy.currency import law_currency
 from critmin.policy.loader import MeasureSet
 from critmin.policy.models import LegalStatus, Measure
 
@@ -88,6 +89,7 @@ class Explanation:
             "totals": self.totals,
             "issues": self.issues,
             "parameters": self.parameters,
+            "law": law_currency().as_dict(),
         }
 
     def text(self) -> str:
@@ -137,6 +139,7 @@ def render(exp: Explanation) -> str:
         + (f"; {line['quantity_kg']:,.4g} kg" if line.get("quantity_kg") is not None else "")
     )
     out.append(f"Scenario: {exp.scenario} - {exp.scenario_title}")
+    out.append(f"  {law_currency().line()}")
     for p in exp.parameters:
         flag = " (example value)" if p["example"] else (" (set with --set)" if p["overridden"] else "")
         out.append(f"  parameter {p['name']} = {p['value']}{flag}")

@@ -35,6 +35,8 @@ LINE_COLUMNS: dict[str, pl.DataType] = {
     "content_mineral": pl.String(),
     "content_kg": pl.Float64(),
     "content_value_usd": pl.Float64(),
+    "liquidation_date": pl.Date(),
+    "us_metal_content_share": pl.Float64(),
 }
 
 ROW = "_row"

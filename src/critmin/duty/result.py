@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from critmin.policy.currency import law_currency
 from critmin.policy.loader import MeasureSet
 
 COMPONENT_COLUMNS: tuple[str, ...] = (
@@ -100,6 +101,10 @@ class DutyResult:
     datasets: dict[str, dict[str, str]] = field(default_factory=dict)
     reference_prices: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """Each price floor's reference-price table as used (own entries and shipped prices), with sources."""
+    input_lines: dict[str, Any] | None = None
+    """How the ledger file's rows came to the evaluated lines (``in_file``, ``quarantined``,
+    ``quarantined_by_code``), set by :func:`critmin.duty.api.exposure`; None when the engine was given a
+    frame, not a file."""
 
     # ------------------------------------------------------------------------------------------ components
 
@@ -202,6 +207,7 @@ class DutyResult:
             "datasets": self.datasets,
             "sources": [{"path": s.path, "sha256": s.sha256} for s in self.measure_set.sources],
             "notes": self.notes,
+            "law": law_currency().as_dict(),
         }
 
     # ---------------------------------------------------------------------------------------------- JSON
@@ -253,11 +259,26 @@ class DutyResult:
         rows = self._line_frame().write_ndjson().rstrip("\n")
         return "[\n" + rows.replace("\n", ",\n") + "\n]" if rows else "[]"
 
+    def line_counts(self) -> dict[str, Any]:
+        """The ``input_lines`` object of the JSON output: rows of the ledger file, lines evaluated (what every
+        total is over), rows quarantined and left out, and quarantined rows per quarantine code (a row with
+        two problems counts under both). Without a file (a frame given to the engine) only ``evaluated`` is
+        known; the other counts are null."""
+        given = self.input_lines or {}
+        by_code = given.get("quarantined_by_code")
+        return {
+            "in_file": given.get("in_file"),
+            "evaluated": self.lines.height,
+            "quarantined": given.get("quarantined"),
+            "quarantined_by_code": dict(sorted(by_code.items())) if by_code is not None else None,
+        }
+
     def payload(self, *, include_lines: bool = True) -> dict[str, Any]:
         """The JSON document of ``critmin exposure --format json``."""
         out: dict[str, Any] = {
             "scenario": self.measure_set.id,
             "as_of": self.as_of.isoformat() if self.as_of else None,
+            "input_lines": self.line_counts(),
             "totals": self.totals(),
             "lines": self.line_payload() if include_lines else [],
             "provenance": self.provenance(),

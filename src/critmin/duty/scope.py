@@ -107,6 +107,17 @@ def programme_origin_mask(
     return membership(eligible.countries, eligible.groups, "country_origin", frame, ctx, rows)
 
 
+def window_misses_batch(measure: Measure, ctx: LineContext) -> bool:
+    """True when no line of the batch is dated inside the measure's window (the measure can be skipped
+    before any per-line work: a library of many dated measures costs only the ones in reach)."""
+    first, last, _ = ctx.day_span
+    if last < first:
+        return True  # no line has a date
+    start = day_number(measure.effective_from) if measure.effective_from is not None else None
+    end = day_number(measure.effective_until) if measure.effective_until is not None else None
+    return (start is not None and last < start) or (end is not None and first > end)
+
+
 def window_mask(measure: Measure, ctx: LineContext, rows: np.ndarray) -> np.ndarray:
     first, last, all_dated = ctx.day_span
     start = day_number(measure.effective_from) if measure.effective_from is not None else None
