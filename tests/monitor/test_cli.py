@@ -150,7 +150,7 @@ def test_timeline_countdowns() -> None:
     rows = {row["id"]: row for row in json.loads(result.stdout)}
     assert rows["pcmdp-window-end"]["countdown"] == "in 42 days"  # 2026-06-01 -> 2026-07-13
     assert rows["pcmdp-negotiation-window"]["countdown"] == "ongoing, 42 days left"
-    assert rows["section-122-window"]["countdown"] == "ongoing, 53 days left"  # to 2026-07-24
+    assert rows["section-122-window"]["countdown"] == "ongoing, 52 days left"  # to 2026-07-23
     assert rows["dfars-7052-widening"]["days"] == 214  # 2026-06-01 -> 2027-01-01
     assert "proclamation-11001" not in rows  # past
 

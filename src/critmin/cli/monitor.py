@@ -324,7 +324,7 @@ def timeline_command(
     if topic:
         frame = frame.filter(pl.col("topic") == topic)
     if fmt is Format.table:
-        frame = frame.select("date", "end_date", "countdown", "title", "reliability")
+        frame = frame.select("date", "end_date", "countdown", "title", "reliability", "verification")
     print_frame(frame, fmt, title=f"timeline as of {day.isoformat()}")
 
 

@@ -1,9 +1,11 @@
 """The legal calendar: dated events and deadlines of PCMDP policy, with countdowns.
 
 critmin ships ``events.yaml`` (every date from the policy reference that matters to an importer, each with
-its source URL and a reliability tag); users add their own events, or correct a shipped one by reusing its
-id, in a YAML file of the same shape. Countdowns are relative to a given day (default: today), so a report
-dated in the past shows what was then ahead.
+its sources: a URL and/or a primary citation such as ``91 FR 47318`` or ``CSMS #69326983``, and a reliability
+tag); users add their own events, or correct a shipped one by reusing its id, in a YAML file of the same
+shape. Each event also says whether its fact was checked against the text it cites (``verification:
+verified``) or is only reported by a secondary source or a repository (``reported``, the default). Countdowns
+are relative to a given day (default: today), so a report dated in the past shows what was then ahead.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ EventKind = Literal[
     "report",
     "other",
 ]
+Verification = Literal["verified", "reported"]
 RELIABILITY_RANK: dict[str, int] = {"P": 0, "P-copy": 1, "L": 2, "N": 3, "A": 4, "R": 5, "user": 6}
 
 TIMELINE_SCHEMA: dict[str, pl.DataType] = {
@@ -47,25 +50,44 @@ TIMELINE_SCHEMA: dict[str, pl.DataType] = {
     "days": pl.Int64(),  # to the date (upcoming), since it (past), or left in the window (ongoing)
     "countdown": pl.String(),
     "reliability": pl.String(),  # best tag among the sources
-    "source_url": pl.String(),  # the most reliable source
+    "verification": pl.String(),  # verified (checked against the cited text) | reported
+    "citation": pl.String(),  # the sources' citations (FR, CSMS, proclamation, docket), most reliable first
+    "source_url": pl.String(),  # URL of the most reliable source that has one
     "date_basis": pl.String(),
     "origin": pl.String(),  # shipped | user
 }
 
 
 class Source(BaseModel):
+    """Where an event was read or what it rests on: a URL, a citation (``91 FR 18201``, ``CSMS #67844987``,
+    ``Proclamation 11052``), or both. ``note`` says e.g. that a primary text was not opened."""
+
     model_config = ConfigDict(extra="forbid")
 
-    url: str
+    url: str | None = None
+    citation: str | None = None
     reliability: Reliability
     note: str | None = None
 
     @field_validator("url")
     @classmethod
-    def _url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError(f"source url must start with http:// or https://, got {value!r}")
         return value
+
+    @field_validator("citation")
+    @classmethod
+    def _citation(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("source citation must not be empty")
+        return value.strip() if value is not None else None
+
+    @model_validator(mode="after")
+    def _url_or_citation(self) -> Source:
+        if self.url is None and self.citation is None:
+            raise ValueError("a source needs a url or a citation")
+        return self
 
 
 class Event(BaseModel):
@@ -81,6 +103,7 @@ class Event(BaseModel):
     title: str
     measures: list[str] = Field(default_factory=list)
     date_basis: Literal["stated", "computed"] = "stated"
+    verification: Verification = "reported"
     note: str | None = None
     sources: list[Source] = Field(default_factory=list)
     origin: Literal["shipped", "user"] = "user"
@@ -92,10 +115,25 @@ class Event(BaseModel):
         return self
 
     @property
+    def ranked_sources(self) -> list[Source]:
+        """Sources, most reliable first (file order among equals)."""
+        return sorted(self.sources, key=lambda s: RELIABILITY_RANK[s.reliability])
+
+    @property
     def best_source(self) -> Source | None:
-        if not self.sources:
-            return None
-        return min(self.sources, key=lambda s: RELIABILITY_RANK[s.reliability])
+        ranked = self.ranked_sources
+        return ranked[0] if ranked else None
+
+    @property
+    def best_url(self) -> str | None:
+        """The URL of the most reliable source that has one."""
+        return next((s.url for s in self.ranked_sources if s.url is not None), None)
+
+    @property
+    def citation(self) -> str | None:
+        """Every source's citation, most reliable first, joined with ``; `` (None if no source has one)."""
+        cited = [s.citation for s in self.ranked_sources if s.citation is not None]
+        return "; ".join(dict.fromkeys(cited)) or None
 
 
 class _EventsFile(BaseModel):
@@ -160,7 +198,8 @@ def all_events(user_files: list[Path] | None = None) -> list[Event]:
 def timeline(events: list[Event], *, today: dt.date, upcoming: bool = False) -> pl.DataFrame:
     """Events with status and countdown relative to ``today`` (``TIMELINE_SCHEMA``), in date order.
 
-    ``upcoming`` keeps what is still ahead: future dates, today's, and windows still open.
+    ``upcoming`` keeps what is still ahead: future dates, today's, and windows still open, ordered by the
+    date that matters next (a window's end, otherwise the event's date), then by date and id.
     """
     rows = []
     for event in events:
@@ -174,7 +213,9 @@ def timeline(events: list[Event], *, today: dt.date, upcoming: bool = False) -> 
                 "topic": event.topic,
                 "title": event.title,
                 "reliability": best.reliability if best else "user",
-                "source_url": best.url if best else None,
+                "verification": event.verification,
+                "citation": event.citation,
+                "source_url": event.best_url,
                 "date_basis": event.date_basis,
                 "origin": event.origin,
             }
@@ -214,9 +255,8 @@ def timeline(events: list[Event], *, today: dt.date, upcoming: bool = False) -> 
     frame = frame.with_columns(countdown.alias("countdown"))
     if upcoming:
         frame = frame.filter(pl.col("status") != "past")
-        frame = frame.sort(
-            pl.when(pl.col("status") == "ongoing").then(pl.col("end_date")).otherwise(pl.col("date"))
-        )
+        next_date = pl.when(pl.col("status") == "ongoing").then(pl.col("end_date")).otherwise(pl.col("date"))
+        frame = frame.sort([next_date, pl.col("date"), pl.col("id")])
     else:
         frame = frame.sort(["date", "id"])
     return frame.select(list(TIMELINE_SCHEMA))
