@@ -30,7 +30,20 @@ MODELS = [
     models.Parameter,
     models.MeasureFile,
     models.HtsListRef,
+    models.TopUpToCap,
+    models.MinimumPriceBackstop,
+    models.MetalWeightGate,
+    models.UsContentGate,
 ]
+
+
+def test_measures_table_is_current() -> None:
+    from critmin.policy.catalogue import markdown_table
+
+    assert markdown_table() in DOC.read_text(encoding="utf-8"), (
+        "docs/measures.md's table of measures is stale: replace the block between the measures-table markers "
+        "with critmin.policy.catalogue.markdown_table()"
+    )
 
 
 def test_every_field_is_documented() -> None:

@@ -3,6 +3,7 @@ loadable with their parameters marked as examples."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import polars as pl
@@ -38,8 +39,15 @@ def _rate(m: Measure) -> float:
         ("s301_2025_tungsten", 0.25, date(2025, 1, 1), "in_force"),
         ("s301_2025_polysilicon_wafers_semiconductors", 0.50, date(2025, 1, 1), "in_force"),
         ("s301_2026_graphite_magnets_batteries", 0.25, date(2026, 1, 1), "in_force"),
-        ("s232_copper_content", 0.50, date(2025, 8, 1), "in_force"),
-        ("s232_steel_50pct", 0.50, date(2025, 6, 4), "in_force"),
+        ("s232_copper_content", 0.50, date(2025, 8, 1), "expired"),  # replaced by full value on 2026-04-06
+        ("s232_steel_50pct", 0.50, date(2025, 6, 4), "expired"),
+        ("s232_metals_annex_1a", 0.50, date(2026, 4, 6), "in_force"),  # Proc. 11021, 9903.82.02
+        ("s232_metals_annex_1a_uk", 0.25, date(2026, 4, 6), "in_force"),
+        ("s232_metals_annex_1b", 0.25, date(2026, 4, 6), "in_force"),
+        ("s232_metals_annex_1b_uk", 0.15, date(2026, 4, 6), "in_force"),
+        ("s301_brazil", 0.25, date(2026, 7, 22), "in_force"),
+        ("s301_fl_12_5pct", 0.125, date(2026, 7, 24), "in_force"),
+        ("s301_fl_canada_mexico", 0.10, date(2026, 7, 24), "in_force"),
         ("s122_surcharge", 0.10, date(2026, 2, 24), "expired"),
         ("s232_pcmdp_proclamation_11001", 0.0, date(2026, 1, 14), "in_force"),
     ],
@@ -140,3 +148,115 @@ def test_scenario_measures_come_after_the_232_measures_they_do_not_stack_on() ->
     assert order.index("s232_copper_content") < order.index("pcmdp_s232_derivatives_non_partners")
     assert order.index("pcmdp_s232_processed_non_partners") < order.index("s232_pcmdp_proclamation_11001")
     assert order.index("preference_fta") < order.index("mfn_general")  # excluder first
+
+
+# Hosts of forums, bulletin boards, student papers, newsletters and aggregators: never a source of law.
+DENIED_HOSTS = (
+    "wenxuecity.com",
+    "technews.iit.edu",
+    "charm-retirement.com",
+    "pubt.io",
+    "legalclarity.org",
+    "tradefacts.io",
+    "janelgroup.com",
+    "reddit.com",
+    "quora.com",
+    "medium.com",
+    "substack.com",
+    "info.expeditors.com",
+    "creamermedia.co.za",
+)
+PRIMARY = re.compile(
+    r"\d+ FR \d+|FR Doc|Federal Register|Proclamation|Executive Order|Executive order|CSMS|"
+    r"Supreme Court|Nos?\. \d|Harmonized Tariff Schedule|HTSUS|U\.S\. note|General Note|USTR|BIS ",
+)
+
+
+def _host(url: str) -> str:
+    return url.split("//", 1)[1].split("/", 1)[0].lower()
+
+
+def citation_problems(measure: Measure) -> list[str]:
+    """Why a measure's citations would not be accepted (empty: fine)."""
+    problems: list[str] = []
+    for c in measure.citations:
+        for url in (c.url, c.read_at):
+            if url and any(_host(url) == h or _host(url).endswith("." + h) for h in DENIED_HOSTS):
+                problems.append(
+                    f"{measure.id}: {url} is a forum, newsletter or aggregator, not a source of law"
+                )
+    if not any(PRIMARY.search(c.document) for c in measure.citations):
+        problems.append(
+            f"{measure.id}: no citation names a primary document (FR, proclamation, CSMS, docket)"
+        )
+    return problems
+
+
+def test_every_in_force_citation_names_a_primary_document(lib: dict[str, Measure]) -> None:
+    problems = [p for m in lib.values() for p in citation_problems(m)]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_citation_check_refuses_a_forum_and_a_nameless_document() -> None:
+    forum = Measure.model_validate(
+        {
+            "id": "x",
+            "title": "Forum-cited",
+            "authority": "section_301",
+            "status": "in_force",
+            "citations": [
+                {
+                    "document": "USTR notice (83 FR 28710)",
+                    "date": "2018-06-20",
+                    "url": "https://zh.wenxuecity.com/bbs/1",
+                }
+            ],
+            "products": {"all": True},
+            "rate": {"kind": "ad_valorem", "rate": 0.25},
+        }
+    )
+    nameless = forum.model_copy(
+        update={
+            "citations": [
+                forum.citations[0].model_copy(update={"document": "a blog post", "url": "https://a.org/"})
+            ]
+        }
+    )
+    assert any("forum" in p for p in citation_problems(forum))
+    assert any("primary document" in p for p in citation_problems(nameless))
+
+
+def test_every_measure_after_2025_has_a_chapter_99_heading(lib: dict[str, Measure]) -> None:
+    missing = [
+        m.id
+        for m in lib.values()
+        if m.authority.value not in {"mfn", "preference"}
+        and m.rate is not None
+        and m.charges
+        and (m.effective_from or date.min) >= date(2025, 1, 1)
+        and not m.headings
+    ]
+    assert not missing, f"measures without a Chapter 99 heading: {missing}"
+
+
+def test_headings_cited_before_rev6_exist_in_rev6_with_the_same_rate(lib: dict[str, Measure]) -> None:
+    """Every heading cited by a measure that began before HTS 2026 Rev. 6 (2026-04-23) is in the Rev. 6
+    Chapter 99 text; a `verified` ad valorem measure charges the rate printed there."""
+    ch99 = refdata.load("hts_ch99_2026_rev6")
+    printed = dict(
+        zip(ch99.get_column("heading").to_list(), ch99.get_column("rate_pct").to_list(), strict=True)
+    )
+    absent: list[str] = []
+    wrong: list[str] = []
+    for m in lib.values():
+        if m.effective_from is None or m.effective_from > date(2026, 4, 23):
+            continue
+        for h in m.headings:
+            if h not in printed:
+                absent.append(f"{m.id}: {h}")
+        if m.verification == "verified" and isinstance(m.rate, AdValorem) and m.headings:
+            pct = printed.get(m.headings[0])
+            if pct is None or abs(pct / 100 - m.rate.rate) > 1e-9:
+                wrong.append(f"{m.id}: {m.headings[0]} prints {pct}%, the measure charges {m.rate.rate:.4%}")
+    assert not absent, f"headings not in HTS 2026 Rev. 6: {absent}"
+    assert not wrong, wrong

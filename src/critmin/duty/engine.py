@@ -797,7 +797,7 @@ def _evaluate(
             "line_id", "entry_date", pl.col(DATE).alias("eval_date"), "hts", "country_origin", "supplier"
         )
         .hstack(per_line.select(pl.col("_mineral").alias("mineral_id"), pl.col("_stage").alias("stage")))
-        .hstack(base.select("customs_value_usd"))
+        .hstack(base.select("customs_value_usd", "liquidation_date"))
         .hstack(totals.frame(content))
     )
     fill = pl.concat(fills, how="vertical") if fills else empty_fill()

@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from critmin.duty.refunds import refund_totals
 from critmin.policy.currency import law_currency
 from critmin.policy.loader import MeasureSet
 
@@ -101,6 +102,8 @@ class DutyResult:
     datasets: dict[str, dict[str, str]] = field(default_factory=dict)
     reference_prices: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """Each price floor's reference-price table as used (own entries and shipped prices), with sources."""
+    refund_today: date | None = None
+    """The day refund statuses are judged on (protest windows); None: today."""
     input_lines: dict[str, Any] | None = None
     """How the ledger file's rows came to the evaluated lines (``in_file``, ``quarantined``,
     ``quarantined_by_code``), set by :func:`critmin.duty.api.exposure`; None when the engine was given a
@@ -163,6 +166,7 @@ class DutyResult:
             "duty_high": float(sums["duty_high"] or 0.0),
             "paid_to_exporter": float(sums["paid_to_exporter"] or 0.0),
             "refund_eligible": float(sums["refund_eligible"] or 0.0),
+            "refund_by_status": refund_totals(self.lines, self.refund_today or date.today()),
             "unavailable_value": float(sums["unavailable_value"] or 0.0),
             "lines": self.lines.height,
             "issues": self.issues.height,
@@ -180,6 +184,8 @@ class DutyResult:
                 "authority": m.authority.value,
                 "status": m.status.value,
                 "window": m.window_text(),
+                "headings": list(m.headings),
+                "verification": m.verification,
                 "applied": m.id in applied,
                 "citations": [
                     {"document": c.document, "date": c.date.isoformat(), "url": c.url} for c in m.citations
