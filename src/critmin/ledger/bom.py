@@ -373,7 +373,7 @@ def _edges(raw: pl.DataFrame, mapping: ColumnMapping) -> tuple[pl.DataFrame, pl.
     )
 
     is_content = pl.col("mineral").is_not_null()
-    unit_factor = pl.col("to_base").fill_null(1.0)
+    unit_factor = (pl.col("to_base") * pl.col("unit_scale")).fill_null(1.0)  # kW: 1000 W
     base_unit = (
         pl.when(pl.col("dimension") == "mass")
         .then(pl.lit("kg"))

@@ -226,8 +226,8 @@ INPUT_FIELDS: tuple[InputField, ...] = (
     ),
     InputField(
         "unit",
-        "Unit of the quantity: kg, g, t, lb, troy oz, No. (number), doz, l, m, m2, m3 ... in any common "
-        "spelling (KGS, MT, LBS, PCS, EA ...).",
+        "Unit of the quantity: kg, g, t, lb, troy oz, No. (number), doz, l, m, m2, m3, W (watts; kW and MW "
+        "are converted) ... in any common spelling (KGS, MT, LBS, PCS, EA, Wp ...).",
         (
             "unit",
             "uom",
@@ -315,6 +315,51 @@ INPUT_FIELDS: tuple[InputField, ...] = (
         ("content value", "content value usd", "metal content value", "value of metal content"),
     ),
     InputField(
+        "liquidation_date",
+        "Date the entry was liquidated, for the refund status of duties later invalidated (IEEPA): empty, "
+        "`unliquidated` or `pending` while it is not. Read like the entry date.",
+        (
+            "liquidation date",
+            "liq date",
+            "liq dt",
+            "liquidation dt",
+            "date of liquidation",
+            "liquidated date",
+            "date liquidated",
+            "liquidated on",
+            "entry liquidation date",
+            "entry summary liquidation date",
+            "liquidation",
+        ),
+    ),
+    InputField(
+        "us_metal_content_share",
+        "Share of the Section 232 metal in the article that was melted and poured or smelted and cast in "
+        "the United States: a fraction (`0.9`) or a percentage with its sign (`90%`).",
+        (
+            "us metal content",
+            "u s metal content",
+            "us metal content share",
+            "u s metal content share",
+            "us metal content percent",
+            "us metal share",
+            "us content",
+            "u s content",
+            "us content share",
+            "us content percent",
+            "us content pct",
+            "percent us content",
+            "us melted and poured",
+            "us melt and pour",
+            "us melt and pour share",
+            "us smelted and cast",
+            "us smelt and cast",
+            "us smelt and cast share",
+            "domestic metal content",
+            "domestic metal share",
+        ),
+    ),
+    InputField(
         "source_file",
         "Original file name, present in a quarantine export so a fixed row keeps its identity.",
         ("source file",),
@@ -375,6 +420,14 @@ LEDGER_FIELDS = FieldSet(
             "country_export",
             re.compile(r"\bexport(ation)?\b.*\b(country|ctry)\b|\b(country|ctry)\b.*\bexport"),
         ),
+        (
+            "us_metal_content_share",
+            re.compile(
+                r"^(?!.*\b(value|usd|kg|weight|country)\b)(?=.*\b(us|u s|usa|united states|domestic)\b)"
+                r".*\b(content|share|percent|pct|melted|poured|smelted|cast)\b"
+            ),
+        ),
         ("country_smelt_cast", re.compile(r"\bsmelt|\bmelt and pour\b")),
+        ("liquidation_date", re.compile(r"\bliq\w*\b.*\b(date|dt)\b|\b(date|dt)\b.*\bliq")),
     ),
 )

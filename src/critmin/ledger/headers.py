@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from critmin.errors import InputError
 from critmin.ledger.fields import FIELDS_BY_NAME, LEDGER_FIELDS, FieldSet
 from critmin.ledger.minerals import mineral_from_text
-from critmin.ledger.units import canonical_unit
+from critmin.ledger.units import canonical_unit, unit_scale
 
 DateOrder = Literal["mdy", "dmy", "ymd"]
 
@@ -62,6 +62,7 @@ class HeaderHint:
 
     base: str
     unit: str | None = None
+    """canonical unit code; for a multiple of one (``kW``) the spelling, so the quantity is scaled"""
     currency: str | None = None
     mineral: str | None = None
 
@@ -80,7 +81,7 @@ def parse_header(text: str) -> HeaderHint:
         if token.lower() in _CURRENCIES:
             currency = token.upper()
         elif (code := canonical_unit(token)) is not None:
-            unit = code
+            unit = code if unit_scale(token) == 1.0 else token  # "(kW)": the spelling keeps its scale
     raw = re.sub(r"[(\[][^)\]]*[)\]]", " ", raw)
     tokens = normalise_header(raw).split()
     while tokens and (tokens[-1] in _CURRENCIES or tokens[-1] in _BARE_UNIT_TOKENS or tokens[-1] in _FILLER):
@@ -201,13 +202,13 @@ class MappingSpec(BaseModel):
     @field_validator("units")
     @classmethod
     def _known_units(cls, value: dict[str, str]) -> dict[str, str]:
-        from critmin.ledger.units import UNITS_BY_CODE
+        from critmin.ledger.units import UNITS_BY_CODE, is_unit
 
         for spelling, code in value.items():
-            if code not in UNITS_BY_CODE:
+            if not is_unit(code):
                 raise ValueError(
                     f"unit alias {spelling!r} -> {code!r}: {code!r} is not a canonical unit; use one of "
-                    f"{', '.join(UNITS_BY_CODE)}"
+                    f"{', '.join(UNITS_BY_CODE)} (or a spelling critmin knows, such as kW)"
                 )
         return value
 

@@ -29,7 +29,7 @@ from critmin.ledger.normalise import NormaliseContext, normalise_chunk
 from critmin.ledger.prefetch import Prefetched
 from critmin.ledger.readers import ROW, RawChunk, Reader, SourceInfo, open_source
 from critmin.ledger.schema import LEDGER_SCHEMA, QUARANTINE_SCHEMA, conform
-from critmin.ledger.units import unit_table
+from critmin.ledger.units import scale_table, unit_table
 
 DEFAULT_CHUNK_ROWS = 100_000
 
@@ -156,6 +156,9 @@ class ImportResult:
     quarantine: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINE_SCHEMA))
     warnings: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=WARNING_SCHEMA))
     issue_counts: dict[str, int] = field(default_factory=dict)
+    """issues per code (errors and warnings; a row can have several)"""
+    quarantined_by_code: dict[str, int] = field(default_factory=dict)
+    """quarantined rows per error code: why rows were left out (a row with two errors counts under both)"""
 
     def issues(self) -> pl.DataFrame:
         """Every issue (quarantine reasons and warnings), by row: ``row, column, code, severity, message``."""
@@ -195,6 +198,7 @@ class ImportResult:
             "rows_blank": self.rows_blank,
             "duplicates": self.duplicates,
             "issue_counts": dict(sorted(self.issue_counts.items())),
+            "quarantined_by_code": dict(sorted(self.quarantined_by_code.items())),
             "elapsed_s": round(self.elapsed_s, 3),
         }
 
@@ -264,6 +268,7 @@ def run(
             )
             tracker = v.DuplicateTracker()
             unit_table()  # built here once (pint), not raced by the two checker threads
+            scale_table()
 
             def settle(future: Future[_Checked]) -> None:
                 checked = future.result()
@@ -366,6 +371,9 @@ def _settle(
     result.rows_blank += chunk.blank
     for code, count in issues.group_by("code").len().iter_rows():
         result.issue_counts[code] = result.issue_counts.get(code, 0) + int(count)
+    errors = issues.filter(pl.col("severity") == "error")  # only quarantined rows have errors
+    for code, count in errors.group_by("code").agg(pl.col("source_row").n_unique()).iter_rows():
+        result.quarantined_by_code[code] = result.quarantined_by_code.get(code, 0) + int(count)
     return lines, quarantine, warnings
 
 

@@ -18,7 +18,13 @@ from critmin.ledger.codes import LookupCache
 from critmin.ledger.dates import in_window, parse_dates
 from critmin.ledger.fields import FIELDS_BY_NAME, INPUT_FIELDS
 from critmin.ledger.headers import ColumnMapping, DateOrder
-from critmin.ledger.numbers import normalise_currency_code, parse_money, parse_number, split_quantity
+from critmin.ledger.numbers import (
+    normalise_currency_code,
+    parse_money,
+    parse_number,
+    parse_share,
+    split_quantity,
+)
 from critmin.ledger.readers import ROW
 from critmin.ledger.spellings import by_spelling
 from critmin.ledger.units import to_kg_factor, unit_table
@@ -45,6 +51,8 @@ NORMALISED_COLUMNS: tuple[str, ...] = (
     "content_mineral",
     "content_kg",
     "content_value_usd",
+    "liquidation_date",
+    "us_metal_content_share",
     "__user_id",
 )
 
@@ -92,6 +100,8 @@ def normalise_chunk(raw: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFr
     issues: list[pl.DataFrame] = [_missing_columns(frame, ctx)]
     frame, found = _dates(frame, ctx)
     issues.append(found)
+    frame, found = _liquidation(frame, ctx)
+    issues.append(found)
     frame, found = _hts(frame, ctx)
     issues.append(found)
     frame, found = _countries(frame, ctx)
@@ -103,6 +113,8 @@ def normalise_chunk(raw: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFr
     frame, found = _programs(frame, ctx)
     issues.append(found)
     frame, found = _content(frame, ctx)
+    issues.append(found)
+    frame, found = _us_share(frame, ctx)
     issues.append(found)
     frame, found = _identity(frame, ctx)
     issues.append(found)
@@ -178,6 +190,62 @@ def _dates(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl
         ]
     )
     return frame.drop("entry_date_raw"), issues
+
+
+NOT_LIQUIDATED = {"", "-", "--", "n/a", "na", "none", "unliquidated", "not liquidated", "pending", "open"}
+"""Liquidation-date cells that say the entry has not liquidated (read as empty)."""
+
+
+def _liquidation(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The liquidation date, read like the entry date (same forms, same day/month order)."""
+    label = ctx.column_label("liquidation_date")
+    given = pl.col("liquidation_date")
+    pending = given.str.strip_chars().str.to_lowercase().is_in(sorted(NOT_LIQUIDATED))
+    frame = frame.with_columns(pl.when(pending).then(None).otherwise(given).alias("liquidation_raw"))
+    raw_dates = frame.get_column("liquidation_raw")
+    frame = frame.with_columns(
+        by_spelling(raw_dates, lambda d: parse_dates(d, ctx.date_order), pl.Date()).alias("liquidation_date"),
+    )
+    raw, parsed, entered = pl.col("liquidation_raw"), pl.col("liquidation_date"), pl.col("entry_date")
+    order_text = {"mdy": "month/day/year", "dmy": "day/month/year", "ymd": "year/month/day"}[ctx.date_order]
+    issues = pl.concat(
+        [
+            v.issues_where(
+                frame,
+                raw.is_not_null() & parsed.is_null(),
+                column=label,
+                code="liquidation_date_invalid",
+                message=pl.lit("Liquidation date ")
+                + v.quoted(raw)
+                + v.text(f" is not a date (slash dates are read as {order_text})."),
+            ),
+            v.issues_where(
+                frame,
+                parsed.is_not_null() & ~in_window(parsed),
+                column=label,
+                code="liquidation_date_invalid",
+                message=pl.lit("Liquidation date ")
+                + v.quoted(raw)
+                + pl.lit(" was read as ")
+                + parsed.cast(pl.String)
+                + pl.lit(", outside 1980-2099."),
+            ),
+            v.issues_where(
+                frame,
+                in_window(parsed) & (parsed < entered),
+                column=label,
+                code="liquidation_before_entry",
+                message=pl.lit("Liquidation date ")
+                + v.quoted(raw)
+                + pl.lit(" (read as ")
+                + parsed.cast(pl.String)
+                + pl.lit(") is before the entry date ")
+                + entered.cast(pl.String)
+                + pl.lit("."),
+            ),
+        ]
+    )
+    return frame.drop("liquidation_raw"), issues
 
 
 def _hts(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -386,7 +454,9 @@ def _quantity(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame,
             "weight_kg"
         ),
     )
-    frame = frame.with_columns(
+    frame = frame.with_columns(  # a multiple of the canonical unit (kW -> W) scales the quantity
+        (pl.col("quantity") * pl.col("unit_scale").fill_null(1.0)).alias("quantity")
+    ).with_columns(
         pl.when(pl.col("dimension") == "mass")
         .then(pl.col("quantity") * pl.col("to_base"))
         .otherwise(pl.col("weight_kg"))
@@ -439,7 +509,9 @@ def _quantity(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame,
             ),
         ]
     )
-    frame = frame.drop("quantity_raw", "unit_raw", "unit_sugg", "dimension", "to_base", "weight_kg")
+    frame = frame.drop(
+        "quantity_raw", "unit_raw", "unit_sugg", "unit_scale", "dimension", "to_base", "weight_kg"
+    )
     return frame, issues
 
 
@@ -538,6 +610,40 @@ def _content(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, 
         ]
     )
     return frame.drop("mineral_raw", "content_kg_raw", "content_value_raw"), issues
+
+
+def _us_share(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The U.S. metal content share as a fraction 0..1 (``0.9``, ``90%`` and ``90 %`` are all 0.9)."""
+    label = ctx.column_label("us_metal_content_share")
+    raw_values = frame.get_column("us_metal_content_share")
+    frame = frame.with_columns(
+        raw_values.alias("share_raw"),
+        parse_share(raw_values, decimal_comma=ctx.decimal_comma).alias("us_metal_content_share"),
+    )
+    raw, share = pl.col("share_raw"), pl.col("us_metal_content_share")
+    issues = pl.concat(
+        [
+            v.issues_where(
+                frame,
+                raw.is_not_null() & share.is_null(),
+                column=label,
+                code="us_content_share_invalid",
+                message=pl.lit("U.S. metal content share ") + v.quoted(raw) + pl.lit(" is not a number."),
+            ),
+            v.issues_where(
+                frame,
+                (share < 0) | (share > 1),
+                column=label,
+                code="us_content_share_out_of_range",
+                message=pl.lit("U.S. metal content share ")
+                + v.quoted(raw)
+                + pl.lit(" was read as ")
+                + share.round(6).cast(pl.String)
+                + pl.lit(", outside 0 to 1."),
+            ),
+        ]
+    )
+    return frame.drop("share_raw"), issues
 
 
 def _identity(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -136,6 +136,15 @@ def normalise_currency_code(values: pl.Series) -> pl.Series:
     )
 
 
+def parse_share(values: pl.Series, *, decimal_comma: bool = False) -> pl.Series:
+    """Shares as fractions: ``0.9`` stays 0.9, ``90%`` and ``90 %`` become 0.9. Nothing is range-checked
+    here (``90`` stays 90, for the validator to report); unreadable cells become null."""
+    text = values.cast(pl.String).str.strip_chars()
+    percent = text.str.contains(r"%$").fill_null(False)
+    number = parse_number(text.str.replace(r"\s*%$", ""), decimal_comma=decimal_comma)
+    return number.zip_with(~percent, number / 100.0).alias(values.name)
+
+
 _QUANTITY = (
     r"^[ \t]*([-+(]?[0-9.,  \u00a0']*[0-9][0-9.,  \u00a0']*\)?)[ \t]*([A-Za-z#][A-Za-z#. ²³0-9]*)?[ \t]*$"
 )

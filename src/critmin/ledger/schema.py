@@ -25,7 +25,7 @@ LEDGER_SCHEMA: dict[str, pl.DataType] = {
     "supplier": pl.String(),
     # how much and what it is worth
     "quantity": pl.Float64(),  # in `unit`
-    "unit": pl.String(),  # canonical unit code: kg, g, t, lb, troy_oz, no (number), l, m, m2, m3, ...
+    "unit": pl.String(),  # canonical unit code: kg, g, t, lb, troy_oz, no (number), l, m, m2, m3, W, ...
     "quantity_kg": pl.Float64(),  # mass in kg when `unit` is a mass, else null
     "customs_value_usd": pl.Float64(),
     # preferences and content
@@ -33,6 +33,9 @@ LEDGER_SCHEMA: dict[str, pl.DataType] = {
     "content_mineral": pl.String(),  # mineral id of known content, e.g. "copper", "neodymium"
     "content_kg": pl.Float64(),  # mass of that mineral in the line, when known
     "content_value_usd": pl.Float64(),  # value of that metal/mineral content (Section 232 content basis)
+    # refund status and the reduced Section 232 tier
+    "liquidation_date": pl.Date(),  # when the entry liquidated; null while unliquidated (or not given)
+    "us_metal_content_share": pl.Float64(),  # 0..1 of the 232 metal melted/poured or smelted/cast in the US
     # links
     "part_number": pl.String(),  # the user's part/item number; links a line to a bill of materials
 }

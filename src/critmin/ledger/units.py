@@ -4,6 +4,11 @@ Ledgers spell units every way there is (``KG``, ``KGS``, ``Kilograms``, ``MT``, 
 ``EA``, UN/ECE codes such as ``KGM``). Each spelling maps to one canonical code (the ``unit`` column of the
 canonical ledger); pint supplies the conversion factor of each canonical unit once, and quantities are
 converted by a join on the distinct units of a chunk — never per row.
+
+A few spellings are multiples of their canonical unit: power is kept in watts (``W``, the unit of the
+per-watt price floor on solar cells and modules), so ``kW``, ``kWp`` and ``MW`` are read as ``W`` and the
+quantity is scaled by the factor pint gives (``2.5 kW`` -> ``2500 W``). Every other spelling has scale 1:
+``t`` stays a quantity in tonnes, with its mass in ``quantity_kg``.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ CANONICAL_UNITS: tuple[UnitDef, ...] = (
     UnitDef("m", "meter", "meter"),
     UnitDef("m2", "meter ** 2", "square meter"),
     UnitDef("m3", "meter ** 3", "cubic meter"),
+    UnitDef("W", "watt", "watt (solar cells and modules: watts peak)"),
 )
 
 UNITS_BY_CODE: dict[str, UnitDef] = {unit.code: unit for unit in CANONICAL_UNITS}
@@ -89,7 +95,19 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "m": ("m", "mtr", "mtrs", "meter", "meters", "metre", "metres", "linm", "lm"),
     "m2": ("m2", "sqm", "sqmeter", "sqmeters", "squaremeter", "squaremeters", "mtk", "m²"),
     "m3": ("m3", "cbm", "cum", "cubicmeter", "cubicmeters", "mtq", "m³"),
+    "W": ("w", "watt", "watts", "wp", "wattpeak", "wattspeak", "peakwatt", "peakwatts", "wtt"),
 }
+
+_SCALED_ALIASES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "W": (
+        ("kilowatt", ("kw", "kwp", "kilowatt", "kilowatts", "kilowattpeak", "kilowattspeak", "kwt")),
+        ("megawatt", ("mw", "mwp", "megawatt", "megawatts", "megawattpeak", "megawattspeak", "maw")),
+        ("gigawatt", ("gw", "gwp", "gigawatt", "gigawatts")),
+    ),
+}
+"""Spellings that are a multiple of their canonical unit: code -> ((pint unit of the spelling, spellings),
+...). The quantity is multiplied by pint's factor from that unit to the canonical one. Spellings are
+compared in lower case, so ``MW`` is megawatts: customs quantities never come in milliwatts."""
 
 _PINT_DEFINITIONS = (
     "dozen = 12 * count",
@@ -116,7 +134,33 @@ def alias_table() -> dict[str, str]:
     for code, spellings in _ALIASES.items():
         for spelling in spellings:
             table[unit_key(spelling)] = code
+    for code, groups in _SCALED_ALIASES.items():
+        for _, spellings in groups:
+            for spelling in spellings:
+                table[unit_key(spelling)] = code
     return table
+
+
+@cache
+def scale_table() -> dict[str, float]:
+    """Spelling key -> factor to its canonical unit, for the spellings that are multiples (``kw`` -> 1000).
+
+    Spellings not listed here have scale 1.
+    """
+    registry = _registry()
+    table: dict[str, float] = {}
+    for code, groups in _SCALED_ALIASES.items():
+        target = UNITS_BY_CODE[code].pint_expr
+        for pint_expr, spellings in groups:
+            factor = float(f"{registry.Quantity(1.0, pint_expr).to(target).magnitude:.12g}")
+            for spelling in spellings:
+                table[unit_key(spelling)] = factor
+    return table
+
+
+def unit_scale(text: str) -> float:
+    """How many canonical units one ``text`` is: 1000 for ``kW`` (in ``W``), 1 for every plain spelling."""
+    return scale_table().get(unit_key(text), 1.0)
 
 
 def canonical_unit(text: str, extra: dict[str, str] | None = None) -> str | None:
@@ -125,8 +169,15 @@ def canonical_unit(text: str, extra: dict[str, str] | None = None) -> str | None
     if extra:
         extra_keys = {unit_key(k): v for k, v in extra.items()}
         if key in extra_keys:
-            return extra_keys[key]
+            target = extra_keys[key]
+            return target if target in UNITS_BY_CODE else alias_table().get(unit_key(target))
     return alias_table().get(key)
+
+
+def is_unit(text: str) -> bool:
+    """True when ``text`` is a canonical code or a recognised spelling (what a mapping file's ``units:``
+    may point an alias at: ``CTN: no``, ``KWT: kW``)."""
+    return text in UNITS_BY_CODE or unit_key(text) in alias_table()
 
 
 @cache
@@ -144,8 +195,8 @@ def _registry() -> Any:
 
 @cache
 def unit_table() -> pl.DataFrame:
-    """One row per canonical unit: ``unit``, ``dimension`` (mass, count, volume, length, area) and
-    ``to_base`` (factor to kg, pieces, m3, m or m2), computed by pint.
+    """One row per canonical unit: ``unit``, ``dimension`` (mass, count, volume, length, area, power) and
+    ``to_base`` (factor to kg, pieces, m3, m, m2 or W), computed by pint.
 
     Factors are rounded to 12 significant digits so that a pound is 0.45359237 kg, not 0.4535923700000001.
     """
@@ -162,6 +213,8 @@ def unit_table() -> pl.DataFrame:
             dimension, target = "length", "meter"
         elif dimensionality == (registry.meter**2).dimensionality:
             dimension, target = "area", "meter ** 2"
+        elif dimensionality == registry.watt.dimensionality:
+            dimension, target = "power", "watt"
         else:
             dimension, target = "volume", "meter ** 3"
         factor = float(f"{quantity.to(target).magnitude:.12g}")
@@ -181,20 +234,36 @@ def to_kg_factor(code: str) -> float | None:
 
 
 def resolve_units(values: pl.Series, extra: dict[str, str] | None = None) -> pl.DataFrame:
-    """Distinct raw unit texts -> canonical code (null when unknown) and, for unknown ones, suggestions."""
+    """Distinct raw unit texts -> canonical code (null when unknown), ``unit_scale`` (canonical units in
+    one raw unit: 1000 for ``kW``, 1 for most; null when unknown) and, for unknown ones, suggestions.
+
+    ``extra`` (a mapping file's ``units:``) maps spellings to a canonical code or to a known spelling
+    (``KWT: kW`` reads KWT as kilowatts)."""
     distinct = values.drop_nulls().unique()
     table = alias_table()
+    scales = scale_table()
     if extra:
-        table = {**table, **{unit_key(k): v for k, v in extra.items()}}
+        table = dict(table)
+        scales = dict(scales)
+        for spelling, target in extra.items():
+            key = unit_key(spelling)
+            code = canonical_unit(target)
+            if target in UNITS_BY_CODE:
+                table[key], scales[key] = target, 1.0
+            elif code is not None:
+                table[key], scales[key] = code, unit_scale(target)
     lookup = pl.DataFrame(
-        {"key": list(table), "unit": list(table.values())}, schema={"key": pl.String, "unit": pl.String}
+        {"key": list(table), "unit": list(table.values()), "unit_scale": [scales.get(k, 1.0) for k in table]},
+        schema={"key": pl.String, "unit": pl.String, "unit_scale": pl.Float64},
     )
     frame = pl.DataFrame({"raw": distinct}, schema={"raw": pl.String}).with_columns(
         unit_key_expr(pl.col("raw")).alias("key")
     )
-    resolved = frame.join(lookup, on="key", how="left", maintain_order="left").select("raw", "unit")
+    resolved = frame.join(lookup, on="key", how="left", maintain_order="left").select(
+        "raw", "unit", "unit_scale"
+    )
     suggestions = [
-        ", ".join(suggest_units(raw)) if unit is None else None for raw, unit in resolved.iter_rows()
+        ", ".join(suggest_units(raw)) if unit is None else None for raw, unit, _ in resolved.iter_rows()
     ]
     return resolved.with_columns(pl.Series("suggestions", suggestions, dtype=pl.String))
 
@@ -236,5 +305,6 @@ SCHEDULE_UNIT_DIMENSIONS: dict[str, str] = {
     "bbl": "volume",
     "m3": "volume",
     "thousand_m3": "volume",
+    "w": "power",
 }
 """Dimension of the unit codes of the shipped HTS schedule (``hts_schedule.unit`` / ``unit2``)."""

@@ -130,6 +130,32 @@ ISSUE_CODES: tuple[IssueCode, ...] = (
     ),
     IssueCode("quantity_negative", Severity.error, "The quantity is negative.", "Fix the sign."),
     IssueCode(
+        "liquidation_date_invalid",
+        Severity.error,
+        "The liquidation date cannot be read, or is before 1980 or after 2099.",
+        "Write the date the entry liquidated as YYYY-MM-DD (read in the same order as the entry date); "
+        "leave it empty while the entry is unliquidated.",
+    ),
+    IssueCode(
+        "liquidation_before_entry",
+        Severity.error,
+        "The liquidation date is before the entry date.",
+        "Check both dates: an entry liquidates after it is entered (typically about 314 days later).",
+    ),
+    IssueCode(
+        "us_content_share_invalid",
+        Severity.error,
+        "The U.S. metal content share is not a number.",
+        "Write the share as a fraction between 0 and 1 (0.9) or as a percentage with its sign (90%).",
+    ),
+    IssueCode(
+        "us_content_share_out_of_range",
+        Severity.error,
+        "The U.S. metal content share is not between 0 and 1 (0% and 100%).",
+        "Write the share as a fraction between 0 and 1 (0.9) or as a percentage with its sign (90%); "
+        "a plain 90 is not read as 90%.",
+    ),
+    IssueCode(
         "unit_missing",
         Severity.error,
         "A quantity is given without a unit.",
@@ -139,8 +165,8 @@ ISSUE_CODES: tuple[IssueCode, ...] = (
         "unit_unknown",
         Severity.error,
         "The unit is not recognised.",
-        "Use kg, g, t, lb, troy oz, No., doz, l, m, m2 or m3, or add the spelling under `units:` "
-        "in a mapping file.",
+        "Use kg, g, t, lb, troy oz, No., doz, l, m, m2, m3 or W (kW, MW), or add the spelling under "
+        "`units:` in a mapping file.",
     ),
     IssueCode(
         "unit_mismatch",
@@ -165,8 +191,8 @@ ISSUE_CODES: tuple[IssueCode, ...] = (
     IssueCode(
         "mineral_unknown",
         Severity.error,
-        "The content mineral is not a critmin mineral id.",
-        "Use a mineral name or element symbol (copper, Cu, neodymium, Nd).",
+        "The content mineral is not a critmin mineral id (nor steel).",
+        "Use a mineral name or element symbol (copper, Cu, neodymium, Nd), or steel.",
     ),
     IssueCode(
         "content_invalid",

@@ -7,6 +7,7 @@ from typing import Any
 
 import polars as pl
 
+from critmin.policy.currency import law_currency
 from critmin.views.analysis import Analysis
 from critmin.views.breakdown import exposure
 from critmin.views.formatting import pct, signed_pct, usd
@@ -116,6 +117,7 @@ def executive_summary(a: Analysis) -> dict[str, Any]:
         "origin_shares": _origin_shares(a),
         "dfars": dfars_summary(a),
         "next_deadline": upcoming[0] if upcoming else None,
+        "law": law_currency().as_dict(),
     }
     return {"numbers": numbers, "sentences": _sentences(a, numbers)}
 
@@ -185,7 +187,11 @@ def _risk_sentences(n: dict[str, Any]) -> list[str]:
 
 
 def _sentences(a: Analysis, n: dict[str, Any]) -> list[str]:
-    out = [_ledger_sentence(n["ledger"]), _today_sentence(n["as_of"], n["today"])]
+    out = [
+        _ledger_sentence(n["ledger"]),
+        _today_sentence(n["as_of"], n["today"]),
+        f"How current the law is: {n['law']['line']}.",
+    ]
     out += [_scenario_sentence(s) for s in n["scenarios"]]
     if n["simulation"] is not None:
         out.append(_simulation_sentence(n["simulation"]))

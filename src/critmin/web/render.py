@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from critmin import __version__
+from critmin.policy.currency import law_currency
 from critmin.views.formatting import FILTERS
 from critmin.web.security import csrf_token
 
@@ -30,6 +31,7 @@ PAGES = (
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals["csrf_token"] = csrf_token
 templates.env.globals["version"] = __version__
+templates.env.globals["law_line"] = lambda: law_currency().line()
 templates.env.globals["pages"] = PAGES
 templates.env.filters.update(FILTERS)
 
