@@ -42,6 +42,7 @@ ENGINE_COLUMNS = (
     "content_mineral",
     "content_kg",
     "content_value_usd",
+    "us_metal_content_share",
 )
 
 
@@ -194,7 +195,7 @@ def place(ledger: pl.DataFrame, horizon: Horizon, annualise: Annualise = "averag
 def _dtype(column: str) -> pl.DataType:
     if column == "entry_date":
         return pl.Date()
-    if column in SCALED:
+    if column in SCALED or column == "us_metal_content_share":
         return pl.Float64()
     return pl.String()
 
