@@ -139,7 +139,8 @@ def test_copper_wire_in_september_2026_pays_on_its_full_value(law: MeasureSet) -
          "customs_value_usd": 80_000.0, "quantity_kg": 8_000.0, "content_mineral": "copper",
          "content_kg": 7_900.0, "content_value_usd": 60_000.0},
         # the same line entered 2025-12-01 paid 50% on the copper content only
-        {"line_id": "wire_2025", "entry_date": date(2025, 12, 1), "hts": "7408113000", "country_origin": "CHL",
+        {"line_id": "wire_2025", "entry_date": date(2025, 12, 1), "hts": "7408113000",
+         "country_origin": "CHL",
          "customs_value_usd": 80_000.0, "quantity_kg": 8_000.0, "content_mineral": "copper",
          "content_kg": 7_900.0, "content_value_usd": 60_000.0},
     )  # fmt: skip
@@ -249,7 +250,8 @@ def test_wafer_under_its_minimum_import_price(law: MeasureSet) -> None:
     cheap = amounts(result, "wafer")
     # max(15% x 50,000 = 7,500; 100 x 1,000 - 50,000 = 50,000) = 50,000
     assert cheap["s232_polysilicon_wafers"] == pytest.approx(50_000.0)
-    assert cheap["s301_2025_polysilicon_wafers_semiconductors"] == pytest.approx(25_000.0)  # 301: 50% x 50,000
+    # Section 301 wafers: 50% x 50,000
+    assert cheap["s301_2025_polysilicon_wafers_semiconductors"] == pytest.approx(25_000.0)
     assert "s301_fl_12_5pct" not in cheap  # 3818.00 is on the note 52(b) list
     # max(15% x 150,000 = 22,500; 100 x 1,000 - 150,000 < 0) = 22,500
     assert amounts(result, "dear")["s232_polysilicon_wafers"] == pytest.approx(22_500.0)
@@ -272,7 +274,8 @@ def test_solar_modules_need_watts_for_the_minimum_price(law: MeasureSet) -> None
     assert amounts(result, "watts")["s232_polysilicon_modules"] == pytest.approx(18_000.0)
     assert amounts(result, "no_watts")["s232_polysilicon_modules"] == pytest.approx(3_000.0)  # 15% x 20,000
     assert ("s232_polysilicon_modules", "assumption") in issues(result, "no_watts")
-    assert amounts(result, "japan")["s232_polysilicon_allies"] == pytest.approx(3_000.0)  # (15% - 0%) x 20,000
+    # (15% cap - 0% general) x 20,000
+    assert amounts(result, "japan")["s232_polysilicon_allies"] == pytest.approx(3_000.0)
 
 
 # ---------------------------------------------------------------------------------------------------------
