@@ -18,6 +18,7 @@ BUILDER_MODULES = (
     "content",
     "supply",
     "tariff_lists",
+    "tariff_2026",
     "eu_crm",
 )
 
