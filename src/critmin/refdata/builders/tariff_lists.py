@@ -43,7 +43,8 @@ def _s301_rates(raw_dir: Path) -> pl.DataFrame:
 
 
 ORIGINAL_LISTS = ("1", "2", "3", "3_addl", "4A", "4B")
-"""The original Section 301 (China) lists, oldest first; a code on several is governed by the latest in force."""
+"""The original Section 301 (China) lists, oldest first; a code on several is governed by the latest one
+in force."""
 
 NEVER_IN_FORCE = ("4B",)
 """List 4B was suspended before it took effect: it never displaces a list that is in force."""
@@ -57,8 +58,9 @@ def build_s301(raw_dir: Path) -> pl.DataFrame:
     1 and 3. Only one of those rows may set the duty, or a measure selecting every list would charge the code
     twice: ``governs`` is "yes" on the row of the latest original list in force (1 < 2 < 3 < 3_addl < 4A)
     and "no" on the others; list 4B, suspended before it took effect, governs only codes on no other list
-    (2931.90.90, on lists 3, 3_addl and 4B, is governed by 3_addl). Rows of the review lists (``biden_*``, ``cranes_301``) are separate actions that
-    measures stack or substitute explicitly, so they always govern. ``also_listed`` names the other original
+    (2931.90.90, on lists 3, 3_addl and 4B, is governed by 3_addl). Rows of the review lists (``biden_*``,
+    ``cranes_301``) are separate actions that measures stack or substitute explicitly, so they always
+    govern. ``also_listed`` names the other original
     lists the code is on (";"-joined, oldest first), null if none.
     """
     frame = _read(raw_dir, "s301_product_lists.csv")
@@ -188,9 +190,9 @@ SPECS: list[DatasetSpec] = [
         "Section 301 (China) product lists with chapter 99 headings and rates",
         "HTS 8-digit prefixes on Section 301 lists 1, 2, 3, 3_addl, 4A, 4B and the 2024 four-year-review "
         "increases (biden_* lists, cranes_301), with the chapter 99 heading and its rate. governs "
-        "('yes'/'no'): of the original lists a code is on, only the latest in force (1 < 2 < 3 < 3_addl < 4A) "
-        "governs (4B, never in force, only where no other list has the code); review-list rows always "
-        "govern. also_listed: the code's other original lists, ';'-joined. "
+        "('yes'/'no'): of the original lists a code is on, only the latest in force "
+        "(1 < 2 < 3 < 3_addl < 4A) governs (4B, never in force, only where no other list has the code); "
+        "review-list rows always govern. also_listed: the code's other original lists, ';'-joined. "
         "Adapted from the Yale Budget Lab tariff-rate-tracker (MIT).",
         build_s301,
         ("s301_product_lists.csv", "policy_params.json"),
