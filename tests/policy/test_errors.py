@@ -182,3 +182,18 @@ def test_model_rules() -> None:
         )
     ok = Measure.model_validate({**base, "rate": {"kind": "ad_valorem", "rate": "7.5%"}})
     assert ok.rate is not None and ok.rate.kind == "ad_valorem" and ok.rate.rate == pytest.approx(0.075)
+
+
+def test_a_key_written_twice_is_refused_with_both_lines(tmp_path: Path) -> None:
+    text = GOOD.replace("    title: My tariff\n", "    title: My tariff\n    id: other_tariff\n")
+    with pytest.raises(PolicyError) as info:
+        loader.load_measure_file(write(tmp_path, text))
+    message = str(info.value)
+    assert "m.yaml:4" in message and "lines 2 and 4" in message and "`id`" in message
+
+
+def test_a_new_rate_kind_field_error_names_the_line(tmp_path: Path) -> None:
+    text = GOOD.replace("rate: {kind: ad_valorem, rate: 25%}", "rate: {kind: top_up_to_cap, cap: 10%, rate: 5%}")
+    with pytest.raises(PolicyError) as info:
+        loader.load_measure_file(write(tmp_path, text))
+    assert "m.yaml:9" in str(info.value)

@@ -69,7 +69,38 @@ def parse_yaml(text: str, path: str | Path) -> YamlDocument:
         ) from exc
     finally:
         loader.dispose()
+    if root is not None:
+        _refuse_duplicate_keys(root, path)
     return YamlDocument(str(path), data, root)
+
+
+def _refuse_duplicate_keys(root: yaml.Node, path: str | Path) -> None:
+    """A key written twice in one mapping is an error naming both lines: PyYAML silently keeps the last,
+    so a measure with ``id:`` twice would quietly become another measure. Merge keys (``<<``) are exempt."""
+    pending = [root]
+    seen_nodes: set[int] = set()
+    while pending:
+        node = pending.pop()
+        if id(node) in seen_nodes:  # anchors make the tree a graph; visit each node once
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value != "<<":
+                    line = key.start_mark.line + 1
+                    if key.value in first:
+                        raise PolicyError.single(
+                            path,
+                            key.value,
+                            f"is written twice in the same mapping (lines {first[key.value]} and {line}).",
+                            "keep one of them: YAML would silently use the last.",
+                            line=line,
+                        )
+                    first[key.value] = line
+                pending.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
 
 
 def read_yaml(path: Path) -> YamlDocument:
