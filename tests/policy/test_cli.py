@@ -67,3 +67,36 @@ def test_scenarios_json() -> None:
     assert result.exit_code == 0
     ids = [s["id"] for s in json.loads(result.stdout)]
     assert "price_floor_partners_tariff_others" in ids and "status_quo" in ids
+
+
+def test_currency_names_the_review_day_the_revision_and_what_is_only_reported() -> None:
+    result = runner.invoke(app, ["policy", "currency", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    law = json.loads(result.stdout)
+    assert law["as_of"] == "2026-12-05"
+    assert law["verified_through"] == {"revision": "HTS 2026 Rev. 6", "date": "2026-04-23"}
+    assert law["reported_to"] == "2026-12-04"  # the polysilicon proclamation, in force the day before
+    assert {"s301_fl_12_5pct", "s301_brazil", "s232_polysilicon_modules"} <= set(law["reported_measures"])
+    assert "s301_list3" not in law["reported_measures"]  # verified against Rev. 6 heading 9903.88.03
+    assert any("Proclamation 11001" in u for u in law["unknown"])
+    assert law["line"].startswith("law as of 2026-12-05; verified through HTS 2026 Rev. 6 (2026-04-23); ")
+    table = runner.invoke(app, ["policy", "currency"])
+    assert table.exit_code == 0 and "Section 301 forced labor (2026-07-24)" in " ".join(table.output.split())
+
+
+def test_mechanisms_lists_every_rate_kind_with_an_example() -> None:
+    result = runner.invoke(app, ["policy", "mechanisms", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    kinds = {m["kind"]: m for m in json.loads(result.stdout)}
+    assert set(kinds) >= {"ad_valorem", "specific", "compound", "schedule", "price_floor", "top_up_to_cap",
+                          "minimum_price_backstop"}  # fmt: skip
+    assert "minimum_price" in kinds["minimum_price_backstop"]["parameters"]
+    assert kinds["top_up_to_cap"]["example"] == "rate: {kind: top_up_to_cap, cap: 10%}"
+
+
+def test_list_shows_headings_and_verification() -> None:
+    result = runner.invoke(app, ["policy", "list", "--as-of", "2026-09-01", "--format", "json"])
+    rows = {r["id"]: r for r in json.loads(result.stdout)}
+    assert rows["s232_metals_annex_1a"]["headings"] == "9903.82.02"
+    assert rows["s232_metals_annex_1a"]["verification"] == "verified"
+    assert rows["s301_fl_eu_cap"]["verification"] == "reported"

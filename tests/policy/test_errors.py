@@ -193,7 +193,9 @@ def test_a_key_written_twice_is_refused_with_both_lines(tmp_path: Path) -> None:
 
 
 def test_a_new_rate_kind_field_error_names_the_line(tmp_path: Path) -> None:
-    text = GOOD.replace("rate: {kind: ad_valorem, rate: 25%}", "rate: {kind: top_up_to_cap, cap: 10%, rate: 5%}")
+    text = GOOD.replace(
+        "rate: {kind: ad_valorem, rate: 25%}", "rate: {kind: top_up_to_cap, cap: 10%, rate: 5%}"
+    )
     with pytest.raises(PolicyError) as info:
         loader.load_measure_file(write(tmp_path, text))
     assert "m.yaml:9" in str(info.value)

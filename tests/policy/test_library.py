@@ -124,6 +124,7 @@ def test_shipped_scenarios_load_with_example_parameters() -> None:
         "minimum_import_price",
         "trq",
         "combined",
+        "polysilicon_template_pcmdp",
     }
     for sid, summary in summaries.items():
         if sid != "status_quo":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,43 @@ def test_shipped_tree_paths_and_probabilities() -> None:
     ]
     # a branch's date becomes its scenario's start_date
     assert then_quota.segments[1].params["start_date"].isoformat() == "2026-09-01"
+
+
+def test_after_window_tree_is_dated_from_today() -> None:
+    assert {"pcmdp_after_window", "pcmdp_window_2026"} <= set(shipped_trees())  # the old tree stays (history)
+    tree = load_tree("pcmdp_after_window")
+    assert "not a forecast" in tree.note and "illustrative" in tree.note.lower()
+    assert tree.start == date(2027, 1, 1) and tree.months == 12
+    by_name = {p.name: p for p in paths(tree)}
+    assert sum(p.probability for p in by_name.values()) == pytest.approx(1.0)
+    # "no action": the law in force today for the whole simulated year
+    no_action = by_name["no_action"]
+    assert [(s.scenario, s.start, s.end) for s in no_action.segments] == [
+        ("status_quo", date(2027, 1, 1), None)
+    ]
+    # the polysilicon template from 2027-04-01, its start_date set to the branch's date
+    poly = by_name["polysilicon_template"]
+    assert poly.probability == pytest.approx(0.2)
+    assert [(s.scenario, s.start) for s in poly.segments] == [
+        ("status_quo", date(2027, 1, 1)),
+        ("polysilicon_template_pcmdp", date(2027, 4, 1)),
+    ]
+    assert poly.segments[1].params["start_date"] == date(2027, 4, 1)
+    # every branch date lies in the future, in 2027; tariff 0.15 x "then quota" 0.3 = 0.045
+    later = [s.start for p in by_name.values() for s in p.segments[1:]]
+    assert later and all(d.year == 2027 and d > date(2026, 12, 5) for d in later)
+    assert by_name["tariff_non_partners/tariff_then_quota"].probability == pytest.approx(0.045)
+    scenarios = {s.scenario for p in by_name.values() for s in p.segments}
+    assert {"status_quo", "polysilicon_template_pcmdp", "s232_tariff_non_partners", "trq"} <= scenarios
+
+
+def test_a_scenario_on_an_undated_node_starts_with_the_tree(tmp_path: Path) -> None:
+    # the root names a scenario but no date: it is in force from the tree's start, so its start_date must be
+    # the tree's start, not the scenario's own default (2027-01-01), or the segment would pay nothing
+    path = write(tmp_path, HEAD.replace("scenario: status_quo", "scenario: s232_tariff_non_partners"))
+    (only,) = paths(load_tree(path))
+    assert only.segments[0].start == date(2026, 7, 1)
+    assert only.segments[0].params["start_date"] == date(2026, 7, 1)
 
 
 def write(tmp_path: Path, body: str) -> Path:

@@ -65,6 +65,8 @@ def test_every_page_with_a_ledger(loaded_client: TestClient) -> None:
         assert re.search(r"<title>[^<]+</title>", page.text), href  # nothing leaked into the head
         # navigation keeps the selection
         assert f'href="/risk?ledger=1&amp;as_of={AS_OF}"' in page.text, href
+        # every page says how current the law is, the same line as `critmin policy currency`
+        assert "law as of 2026-12-05; verified through HTS 2026 Rev. 6 (2026-04-23)" in page.text, href
 
 
 def test_overview_numbers_are_the_apis(loaded_client: TestClient) -> None:
