@@ -19,7 +19,7 @@ from critmin.ledger.ingest import ingest
 from critmin.policy import load_scenario
 from critmin.views.formatting import usd
 
-AS_OF = "2026-11-28"
+AS_OF = "2026-12-05"  # the day the law in the library was last reviewed
 LEDGER = (
     Path(__file__).resolve().parents[1]
     / "src"
@@ -75,6 +75,24 @@ def test_annual_duty_is_the_duty_engines_total(demo: dict[str, Any]) -> None:
         assert usd(scenario["annual_duty"]) in html
     assert numbers["simulation"] is not None
     assert usd(numbers["simulation"]["mean"]) in html and usd(numbers["simulation"]["p95"]) in html
+
+
+def test_demo_shows_todays_law_and_the_scenarios_after_the_window(demo: dict[str, Any]) -> None:
+    numbers = demo["summary"]["numbers"]
+    assert numbers["as_of"] == AS_OF
+    assert numbers["simulation"]["tree"] == "pcmdp_after_window"
+    assert numbers["simulation"]["start"] == "2027-01-01"
+    scenarios = {s["scenario"]: s for s in numbers["scenarios"]}
+    assert "polysilicon_template_pcmdp" in scenarios and "status_quo" not in scenarios
+    for scenario in scenarios.values():
+        # every scenario starts on 2027-01-01 (its start_date), later than the report date: evaluated then
+        assert scenario["eval_date"] == "2027-01-01", scenario["scenario"]
+        assert scenario["lines_reached"] > 0, scenario["scenario"]
+    html = " ".join((demo["out"] / "report.html").read_text(encoding="utf-8").split())
+    assert "Scenario polysilicon_template_pcmdp reaches" in html
+    assert "pcmdp_after_window" in html and "pcmdp_window_2026" not in html
+    stdout = " ".join(demo["stdout"].split())
+    assert "scenario tree: pcmdp_after_window" in stdout and "lines_reached" in stdout
 
 
 def test_import_counts_add_up(demo: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ with the vectorised engine on random ledgers and measures, and the benchmark ext
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -23,12 +24,15 @@ from critmin.duty.references import References
 from critmin.policy.loader import MeasureSet, not_on_targets, resolve_refs
 from critmin.policy.models import (
     AdValorem,
+    Claim,
     Compound,
     LegalStatus,
     Measure,
+    MinimumPriceBackstop,
     PriceFloor,
     ScheduleRate,
     Specific,
+    TopUpToCap,
 )
 from critmin.refdata import groups
 
@@ -66,6 +70,7 @@ def ledger(rows: Sequence[dict[str, Any]]) -> pl.DataFrame:
         "content_mineral": pl.String,
         "content_kg": pl.Float64,
         "content_value_usd": pl.Float64,
+        "us_metal_content_share": pl.Float64,
     }
     return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
 
@@ -165,6 +170,15 @@ class Oracle:
         if row is None or row[key] is None:
             row = self.schedule.get(hts[:8])
         return row
+
+    def general_ad_valorem(self, hts: str) -> float | None:
+        """The printed column-1 (general) rate's ad valorem part as a fraction (0 where it has none, e.g. a
+        purely specific rate); None where the schedule gives the code no general rate at all."""
+        row = self.schedule_row(hts, "general", None)
+        if row is None or row["rate_kind"] is None:
+            return None
+        pct = row["ad_valorem_pct"]
+        return 0.0 if pct is None else pct / 100.0
 
     def factor_sum(
         self, hts: str, minerals: Sequence[str], case: str, qkg: float | None, value: float | None
@@ -315,16 +329,14 @@ def rowwise(
             if _member(country, m.origin.exclude_countries, m.origin.exclude_groups, day):
                 continue
             program = (line["preference_program"] or "").strip().upper() or None
-            if m.claim is not None:
-                ok = False
-                for code, eligible in m.claim.programmes.items():
-                    if program == code.upper() and (
-                        (not eligible.countries and not eligible.groups)
-                        or _member(line["country_origin"], eligible.countries, eligible.groups, day)
-                    ):
-                        ok = True
-                if not ok:
-                    continue
+            if m.claim is not None and not _claims(line, m.claim, program, day):
+                continue
+            if m.exempt_if_claimed is not None and _claims(line, m.exempt_if_claimed, program, day):
+                continue
+            if m.us_content is not None and not _us_content_tier(line, m):
+                continue
+            if m.metal_weight is not None and _below_metal_weight(line, m):
+                continue
             if (
                 isinstance(m.rate, ScheduleRate)
                 and m.rate.column == "special"
@@ -340,6 +352,48 @@ def rowwise(
                 )
             )
     return out
+
+
+def _claims(line: dict[str, Any], claim: Claim, program: str | None, day: date) -> bool:
+    """Does the line claim one of the programmes (codes compared upper-cased) from an origin eligible for
+    it (no countries and no groups listed = any origin)?"""
+    for code, eligible in claim.programmes.items():
+        if program != code.upper():
+            continue
+        if not eligible.countries and not eligible.groups:
+            return True
+        if _member(line["country_origin"], eligible.countries, eligible.groups, day):
+            return True
+    return False
+
+
+def _us_content_tier(line: dict[str, Any], m: Measure) -> bool:
+    """Is the line in the measure's U.S.-content tier? ``at_least``: only a stated share at or above it;
+    ``below``: a share under it, or none stated."""
+    gate = m.us_content
+    assert gate is not None
+    share = line.get("us_metal_content_share")
+    if share is not None and math.isnan(share):
+        share = None
+    if gate.at_least is not None:
+        return share is not None and share >= gate.at_least
+    assert gate.below is not None
+    return share is None or share < gate.below
+
+
+def _below_metal_weight(line: dict[str, Any], m: Measure) -> bool:
+    """Does the line state a metal share of its weight under the gate's minimum (outside the excepted
+    chapters)? A line that does not state it stays in."""
+    gate = m.metal_weight
+    assert gate is not None
+    if line["hts"][:2] in gate.except_chapters:
+        return False
+    if line["content_mineral"] not in gate.minerals:
+        return False
+    content_kg, quantity_kg = line["content_kg"], line["quantity_kg"]
+    if content_kg is None or quantity_kg is None or not quantity_kg > 0:
+        return False
+    return content_kg / quantity_kg < gate.min_share
 
 
 def _content(
@@ -369,7 +423,10 @@ def _content(
         )
         if val is not None:
             source = "ledger"
-    est_kg, est_val = oracle.factor_sum(line["hts"], wanted, case, line["quantity_kg"], value)
+    if m.content.estimate:
+        est_kg, est_val = oracle.factor_sum(line["hts"], wanted, case, line["quantity_kg"], value)
+    else:  # content the line does not state is not estimated: straight to the fallback share
+        est_kg, est_val = None, None
     kg = kg if kg is not None else est_kg
     if val is None and est_val is not None:
         val, source = est_val, "factor"
@@ -425,6 +482,10 @@ def _line_measure(
             amount[case] = _simple_amount(rate, base, line, kg[case], m.basis.value)
         elif isinstance(rate, ScheduleRate):
             amount[case] = _schedule(line, rate.column, base, program, oracle)
+        elif isinstance(rate, TopUpToCap):
+            amount[case] = _top_up(line, rate, base, oracle)
+        elif isinstance(rate, MinimumPriceBackstop):
+            amount[case] = _backstop(line, rate, base, oracle)
         else:
             assert isinstance(rate, PriceFloor)
             amount[case] = _floor(line, m, rate, primary, stage, kg[case], oracle)
@@ -467,6 +528,41 @@ def _schedule(
             return None
         total += amount * q
     return total
+
+
+def _top_up(line: dict[str, Any], rate: TopUpToCap, base: float | None, oracle: Oracle) -> float | None:
+    """max(0, cap - the code's printed column-1 ad valorem rate) x the value basis."""
+    column1 = oracle.general_ad_valorem(line["hts"])
+    if column1 is None or base is None:
+        return None
+    additional = rate.cap - column1
+    if additional < 0:
+        additional = 0.0
+    return additional * base
+
+
+def _backstop(
+    line: dict[str, Any], rate: MinimumPriceBackstop, base: float | None, oracle: Oracle
+) -> float | None:
+    """max(ad valorem part, minimum price x quantity - customs value); the ad valorem part alone where the
+    line has no positive quantity in the rate's unit."""
+    if base is None:
+        return None
+    inner = rate.rate
+    if inner is None:
+        ad_valorem: float | None = 0.0
+    elif isinstance(inner, AdValorem):
+        ad_valorem = inner.rate * base
+    else:
+        ad_valorem = _top_up(line, inner, base, oracle)
+    if ad_valorem is None:
+        return None
+    quantity = _qty(line, rate.unit)
+    if quantity is None or quantity <= 0:
+        return ad_valorem
+    value = line["customs_value_usd"]
+    gap = rate.minimum_price * quantity - value
+    return ad_valorem if ad_valorem >= gap else gap
 
 
 def _floor(
@@ -552,7 +648,7 @@ def _quota(
     over = (
         "unavailable" if quota.hard_cap else "over_quota",
         quota.over_quota,
-        lambda c: None if shares[c] is None else 1.0 - shares[c],
+        lambda c: _rest(shares[c]),
     )
     for name, rate, share in (*tranches, over):
         present = (s is None or s > 0) if name == "in_quota" else (s is not None and s < 1)
@@ -568,6 +664,10 @@ def _quota(
             amount[case] = None if raw is None or sh is None else raw * sh
         out.append(RefComponent(line["line_id"], m.id, name, amount, None, m.payer, m.refund_eligible))
     return out
+
+
+def _rest(share: float | None) -> float | None:
+    return None if share is None else 1.0 - share
 
 
 @dataclass(frozen=True)

@@ -58,9 +58,9 @@ def test_ledger_period_counts_calendar_months() -> None:
 
 
 def test_scenario_is_evaluated_once_it_starts() -> None:
-    measure_set = load_scenario("s232_tariff_non_partners")  # start_date 2026-07-14 in the shipped file
-    assert scenario_eval_date(measure_set, date(2026, 3, 1)) == date(2026, 7, 14)
-    assert scenario_eval_date(measure_set, AS_OF) == AS_OF
+    measure_set = load_scenario("s232_tariff_non_partners")  # start_date 2027-01-01 in the shipped file
+    assert scenario_eval_date(measure_set, AS_OF) == date(2027, 1, 1)
+    assert scenario_eval_date(measure_set, date(2027, 3, 1)) == date(2027, 3, 1)
     assert scenario_eval_date(load_scenario("status_quo"), date(2026, 3, 1)) == date(2026, 3, 1)
 
 

@@ -148,6 +148,8 @@ def _print_tables(result: DutyResult) -> None:
     console.print(head)
     if examples:
         console.print("Example parameter values: " + ", ".join(f"{p.name}={p.value}" for p in examples))
+    if (reach := result.reach()) is not None:
+        console.print(reach.text(), highlight=False)
     summary = pl.DataFrame(
         {
             "item": [
@@ -271,6 +273,9 @@ def compare_cmd(
         return
     t = comparison.totals()
     console.print(f"B - A: [bold]{scenarios[1]}[/bold] minus [bold]{scenarios[0]}[/bold]")
+    for reach in (comparison.a.reach(), comparison.b.reach()):
+        if reach is not None:
+            console.print(reach.text(), highlight=False)
     print_frame(
         pl.DataFrame(
             {

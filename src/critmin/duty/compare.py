@@ -49,6 +49,9 @@ class Comparison:
         out: dict[str, Any] = {
             "scenarios": [self.a.measure_set.id, self.b.measure_set.id],
             "as_of": self.a.as_of.isoformat() if self.a.as_of else None,
+            "scenario_reach": [
+                r.as_dict() if (r := x.reach()) is not None else None for x in (self.a, self.b)
+            ],
             "totals": self.totals(),
         }
         for name, table in self.tables.items():

@@ -13,13 +13,16 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from critmin.duty.refunds import refund_totals
 from critmin.policy.currency import law_currency
 from critmin.policy.loader import MeasureSet
+
+if TYPE_CHECKING:
+    from critmin.duty.reach import ScenarioReach
 
 COMPONENT_COLUMNS: tuple[str, ...] = (
     "line_id",
@@ -279,12 +282,20 @@ class DutyResult:
             "quarantined_by_code": dict(sorted(by_code.items())) if by_code is not None else None,
         }
 
+    def reach(self) -> ScenarioReach | None:
+        """How many lines the scenario's own measures reach and why the others are not reached
+        (:func:`critmin.duty.reach.scenario_reach`; None for a run of the in-force library alone)."""
+        from critmin.duty.reach import scenario_reach
+
+        return scenario_reach(self)
+
     def payload(self, *, include_lines: bool = True) -> dict[str, Any]:
         """The JSON document of ``critmin exposure --format json``."""
         out: dict[str, Any] = {
             "scenario": self.measure_set.id,
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "input_lines": self.line_counts(),
+            "scenario_reach": reach.as_dict() if (reach := self.reach()) is not None else None,
             "totals": self.totals(),
             "lines": self.line_payload() if include_lines else [],
             "provenance": self.provenance(),

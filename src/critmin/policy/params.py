@@ -56,7 +56,7 @@ def parse_overrides(items: Iterable[str], source: str = "--set") -> list[Overrid
             continue
         try:
             value = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError:
+        except (yaml.YAMLError, ValueError):  # ValueError: a date-shaped value that is no date (2026-13-01)
             value = raw
         parsed.append(Override(key, value, item))
     if problems:

@@ -2,7 +2,8 @@
 may be fixed values or distributions (the user's judgement, not a forecast).
 
 A path from the root to a leaf is one possible future. Along a path, each node that names a scenario puts it
-in force from the node's date (its ``start_date`` parameter) until a later node on the same path replaces it.
+in force from the node's date (the tree's ``start`` for a node without a date), passed to the scenario as its
+``start_date`` parameter when it declares one, until a later node on the same path replaces it.
 The format is documented in docs/simulate.md.
 """
 
@@ -353,8 +354,10 @@ def _segments(trail: tuple[Node, ...], start: dt.date) -> tuple[Segment, ...]:
         begins = node.date or start
         ends = (named[i + 1].date or start) if i + 1 < len(named) else None
         params = dict(node.params)
-        if node.date is not None:
-            params.setdefault("start_date", node.date)
+        # the scenario's measures start with its segment: the node's date, or the tree's start for a node
+        # without one (a scenario's own default start_date would otherwise leave the segment's first days,
+        # or all of them, under the law in force)
+        params.setdefault("start_date", begins)
         segs.append(Segment(node.id, node.scenario, begins, ends, params))
     return tuple(segs)
 

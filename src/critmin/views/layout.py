@@ -126,7 +126,7 @@ def _scenarios(a: Analysis) -> Section:
     return Section(
         "scenarios",
         "Scenarios compared",
-        [text],
+        [text, *scenarios.reach_sentences(a)],
         [table],
         [FigureView("scenario_figure", scenarios.scenario_figure(a))],
     )

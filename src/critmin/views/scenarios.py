@@ -14,6 +14,7 @@ def _row(run: ScenarioRun, factor: float, baseline_duty: float) -> dict[str, obj
     duty = float(totals["duty"])
     value = float(totals["customs_value"])
     applied = [m["measure_id"] for m in run.result.measures_used() if m["applied"]]
+    reach = run.result.reach()
     return {
         "scenario": run.id,
         "title": run.title,
@@ -31,6 +32,8 @@ def _row(run: ScenarioRun, factor: float, baseline_duty: float) -> dict[str, obj
         "refund_eligible": float(totals["refund_eligible"]),
         "unavailable_value": float(totals["unavailable_value"]),
         "measures_applied": len(applied),
+        "lines_reached": reach.reached if reach is not None else None,
+        "lines_paying": reach.paying if reach is not None else None,
         "issues": int(totals["issues"]),
     }
 
@@ -40,7 +43,9 @@ def scenario_comparison(a: Analysis) -> pl.DataFrame:
 
     ``annual_paid_to_exporter`` is what price undertakings make the importer pay its suppliers (a cost,
     not a duty); ``unavailable_value`` is value a hard quota would shut out; ``refund_eligible`` is duty
-    already paid under invalidated measures.
+    already paid under invalidated measures. ``lines_reached`` / ``lines_paying``: ledger lines one of the
+    scenario's own measures applies to / charges a non-zero amount on (null for the law in force; see
+    :func:`reach_sentences` for why the others are not reached).
     """
     factor = a.period.annual_factor
     rows = [_row(run, factor, a.baseline.duty) for run in a.runs]
@@ -63,9 +68,21 @@ def scenario_comparison(a: Analysis) -> pl.DataFrame:
             "refund_eligible": pl.Float64,
             "unavailable_value": pl.Float64,
             "measures_applied": pl.Int64,
+            "lines_reached": pl.Int64,
+            "lines_paying": pl.Int64,
             "issues": pl.Int64,
         },
     )
+
+
+def reach_sentences(a: Analysis) -> list[str]:
+    """Per scenario, how many ledger lines its own measures reach and why the others are not reached."""
+    out = []
+    for run in a.scenarios:
+        reach = run.result.reach()
+        if reach is not None:
+            out.append(reach.text())
+    return out
 
 
 def scenario_figure(a: Analysis) -> go.Figure:

@@ -44,7 +44,8 @@ def executive_summary(a: Analysis) -> dict[str, Any]:
     """Headline numbers (``numbers``) and the sentences that say them (``sentences``).
 
     ``numbers`` keys: ledger, as_of, today (duty, annual_duty, effective_rate, annual_low, annual_high),
-    scenarios (one dict per scenario: id, title, eval_date, annual_duty, annual_change, change_pct),
+    scenarios (one dict per scenario: id, title, eval_date, annual_duty, annual_change, change_pct,
+    lines_reached),
     highest_scenario, simulation (mean, p95, cvar95, tree, draws; None without one), top_mineral,
     top_origin, top_supplier, origin_shares, dfars, next_deadline.
     """
@@ -104,6 +105,7 @@ def executive_summary(a: Analysis) -> dict[str, Any]:
                     "change_pct",
                     "annual_paid_to_exporter",
                     "unavailable_value",
+                    "lines_reached",
                 )
             }
             for r in scenario_rows
@@ -145,9 +147,11 @@ def _today_sentence(as_of: date, today: dict[str, Any]) -> str:
 
 def _scenario_sentence(s: dict[str, Any]) -> str:
     direction = "more" if s["annual_change"] >= 0 else "less"
+    reached = s.get("lines_reached")
+    reach = "" if reached is None else f"; its measures reach {reached:,} line{'' if reached == 1 else 's'}"
     return (
-        f"Under “{s['title']}” ({s['scenario']}, as if entered on {s['eval_date']:%d %b %Y}) they would pay "
-        f"{usd(s['annual_duty'])} a year, {usd(abs(s['annual_change']))} {direction} than today "
+        f"Under “{s['title']}” ({s['scenario']}, as if entered on {s['eval_date']:%d %b %Y}{reach}) they "
+        f"would pay {usd(s['annual_duty'])} a year, {usd(abs(s['annual_change']))} {direction} than today "
         f"({signed_pct(s['change_pct'])})."
     )
 
