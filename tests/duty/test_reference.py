@@ -224,10 +224,10 @@ EXEMPTIONS = [
 ]
 
 
-CAPS_STACK_ON_CENTRAL_BASE = True
+CAPS_STACK_ON_CENTRAL_BASE = False
 """The engine's top-up and backstop charges read the central case of the value basis, and the backstop takes
 its minimum-price gap from that basis (after ``not_on`` deductions) rather than from the customs value: see
-the xfail cases at the end. While that holds, generated top-up and backstop measures get no ``not_on``."""
+the worked cases at the end. Both bugs are fixed, so generated top-up and backstop measures may have ``not_on``."""
 
 
 @st.composite
@@ -802,11 +802,6 @@ def test_family_references(helpers: Any) -> None:
 # Engine deviations found by the reference (see CAPS_STACK_ON_CENTRAL_BASE): strict, so a fix shows up.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: top_up_to_cap (like schedule rates) charges the central value basis in all three "
-    "content cases, so a not_on deduction that depends on estimated content is lost from amount_low/high",
-)
 def test_top_up_on_a_content_dependent_basis_has_three_cases(helpers: Any) -> None:
     content = helpers.measure(
         id="nd",
@@ -827,11 +822,6 @@ def test_top_up_on_a_content_dependent_basis_has_three_cases(helpers: Any) -> No
     check_case(helpers, [content, cap], [line("D1", "8505110070", value=10000.0, quantity_kg=100.0)], {})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: minimum_price_backstop takes the minimum-price gap (and the unit price) from the value "
-    "basis after not_on deductions instead of the line's customs value",
-)
 def test_backstop_gap_is_against_the_customs_value(helpers: Any) -> None:
     steel = helpers.measure(
         id="steel",

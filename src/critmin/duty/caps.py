@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from critmin.duty.charge import Charge, first_reason, quantity_in, same
+from critmin.duty.charge import Charge, first_reason, per_case, quantity_in, same
 from critmin.duty.rates import Bases
 from critmin.policy.models import AdValorem, Measure, MinimumPriceBackstop, TopUpToCap
 
@@ -42,9 +42,9 @@ def top_up_charge(measure: Measure, rate: TopUpToCap, bases: Bases) -> Charge:
     missing = pl.coalesce(no_rate, first_reason([(value.is_null(), bases.value_missing)]))
     return Charge(
         basis=measure.basis.value,
-        base=same(value),
+        base=bases.value,
         rate=same(pl.when(no_rate.is_null()).then(additional)),
-        amount=same(pl.when(missing.is_null()).then(additional * value)),
+        amount=per_case(lambda c: pl.when(missing.is_null()).then(additional * bases.value[c])),
         missing=missing,
         notice=notice,
     )
@@ -65,7 +65,8 @@ def backstop_charge(measure: Measure, rate: MinimumPriceBackstop, bases: Bases) 
         ad_valorem = pl.lit(0.0)
     quantity = quantity_in(rate.unit)
     has_quantity = quantity.is_not_null() & (quantity > 0)
-    gap = (pl.lit(rate.minimum_price) * quantity - value).clip(lower_bound=0.0)
+    customs = pl.col("customs_value_usd")  # the price test is on the declared price, whatever the basis
+    gap = (pl.lit(rate.minimum_price) * quantity - customs).clip(lower_bound=0.0)
     amount = pl.when(has_quantity).then(pl.max_horizontal(ad_valorem, gap)).otherwise(ad_valorem)
     notices.append(
         pl.when(~has_quantity).then(
@@ -86,7 +87,7 @@ def backstop_charge(measure: Measure, rate: MinimumPriceBackstop, bases: Bases) 
         specific_rate=pl.lit(rate.minimum_price),
         quantity=quantity,
         reference_price=pl.lit(rate.minimum_price),
-        unit_price=pl.when(has_quantity).then(value / quantity),
+        unit_price=pl.when(has_quantity).then(customs / quantity),
         missing=missing,
         notice=pl.coalesce(*notices),
     )
