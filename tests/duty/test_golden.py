@@ -109,7 +109,7 @@ def test_ndfeb_magnet_under_pcmdp_tariff_uses_content_value_low_central_high(hel
             }
         ]
     )
-    result = evaluate(frame, loader.load_scenario("s232_tariff_non_partners"))
+    result = evaluate(frame, loader.load_scenario("s232_tariff_non_partners", ["start_date=2026-07-14"]))
     comp = result.components.filter(pl.col("measure_id") == "pcmdp_s232_derivatives_non_partners").row(
         0, named=True
     )
@@ -210,7 +210,8 @@ def test_copper_content_unknown_assumes_full_value_and_flags(helpers: Any, statu
 
 
 def test_steel_article_leaves_no_base_for_section_122(helpers: Any, status_quo: MeasureSet) -> None:
-    # 7318.15 steel screws (chapter 73, Section 232 steel at 50% on full value), Germany, 2026-03-10.
+    # 7318.15 steel screws (chapter 73, Section 232 steel at 50% on the steel content), Germany, 2026-03-10,
+    # content not stated: CBP takes the whole value as steel content.
     frame = helpers.ledger(
         [
             {
@@ -224,7 +225,7 @@ def test_steel_article_leaves_no_base_for_section_122(helpers: Any, status_quo: 
         ]
     )
     got = amounts(evaluate(frame, status_quo), "st")
-    assert got["s232_steel_50pct"] == pytest.approx(500.0)  # 50% x 1,000
+    assert got["s232_steel_ch73_content"] == pytest.approx(500.0)  # 50% x 1,000 (whole value as content)
     assert got["s122_surcharge"] == 0.0  # 10% x (1,000 - 1,000 under 232) = 0
 
 
@@ -267,7 +268,10 @@ def _oxide_lines(helpers: Any) -> pl.DataFrame:
 
 
 def test_partner_pays_variable_levy_non_partner_pays_tariff(helpers: Any) -> None:
-    result = evaluate(_oxide_lines(helpers), loader.load_scenario("price_floor_partners_tariff_others"))
+    result = evaluate(
+        _oxide_lines(helpers),
+        loader.load_scenario("price_floor_partners_tariff_others", ["start_date=2026-07-14"]),
+    )
     au = amounts(result, "au")
     # variable levy: max(0, 110 - 60) x 1,000 kg = 50,000 (reference price: NdPr US$110/kg)
     assert au["pcmdp_floor_partners"] == pytest.approx(50_000.0)
@@ -286,7 +290,9 @@ def test_partner_pays_variable_levy_non_partner_pays_tariff(helpers: Any) -> Non
 
 
 def test_minimum_import_price_is_an_adjustable_ad_valorem_rate(helpers: Any) -> None:
-    result = evaluate(_oxide_lines(helpers), loader.load_scenario("minimum_import_price"))
+    result = evaluate(
+        _oxide_lines(helpers), loader.load_scenario("minimum_import_price", ["start_date=2026-07-14"])
+    )
     comp = result.components.filter(
         (pl.col("line_id") == "au") & (pl.col("measure_id") == "pcmdp_minimum_import_price")
     ).row(0, named=True)
@@ -299,7 +305,7 @@ def test_minimum_import_price_is_an_adjustable_ad_valorem_rate(helpers: Any) -> 
 
 def test_price_undertaking_is_paid_to_the_exporter_not_customs(helpers: Any) -> None:
     measure_set = loader.load_scenario(
-        "price_floor_partners_tariff_others", ["floor_mechanism=price_undertaking"]
+        "price_floor_partners_tariff_others", ["floor_mechanism=price_undertaking", "start_date=2026-07-14"]
     )
     result = evaluate(_oxide_lines(helpers), measure_set)
     au = line(result, "au")
@@ -592,10 +598,14 @@ def test_scenario_before_its_start_date_adds_nothing_and_says_so(helpers: Any) -
             }
         ]
     )
-    result = evaluate(frame, loader.load_scenario("s232_tariff_non_partners"))
+    result = evaluate(frame, loader.load_scenario("s232_tariff_non_partners", ["start_date=2026-07-14"]))
     assert "pcmdp_s232_processed_non_partners" not in amounts(result, "ox")
     assert any("re-date them with --as-of" in note for note in result.notes)
-    redated = evaluate(frame, loader.load_scenario("s232_tariff_non_partners"), as_of=date(2026, 9, 1))
+    redated = evaluate(
+        frame,
+        loader.load_scenario("s232_tariff_non_partners", ["start_date=2026-07-14"]),
+        as_of=date(2026, 9, 1),
+    )
     assert amounts(redated, "ox")["pcmdp_s232_processed_non_partners"] == pytest.approx(
         17_500.0
     )  # 25% x 70,000
@@ -670,7 +680,7 @@ def test_minimum_import_price_from_shipped_usgs_prices(helpers: Any) -> None:
             }
         ]
     )
-    result = evaluate(frame, loader.load_scenario("minimum_import_price"))
+    result = evaluate(frame, loader.load_scenario("minimum_import_price", ["start_date=2026-07-14"]))
     comp = result.components.filter(pl.col("measure_id") == "pcmdp_minimum_import_price").row(0, named=True)
     assert comp["reference_price"] == pytest.approx(10.8)
     assert comp["rate"] == pytest.approx(0.35)  # 10.8 / 8 - 1

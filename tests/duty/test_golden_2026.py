@@ -210,7 +210,9 @@ def test_chapter_76_article_with_stated_content_in_december_2025(law: MeasureSet
     # the rest of the value (6,000) pays the invalidated IEEPA duties, reported as refundable:
     assert got["ieepa_reciprocal_baseline"] == pytest.approx(600.0)  # 10% x (10,000 - 4,000)
     assert got["ieepa_fentanyl_china_10pct_busan"] == pytest.approx(1_000.0)  # 10% x 10,000 (stacks on 232)
-    assert duty(result, "al") == pytest.approx(2_250.0)  # owed: 2,000 + 250; IEEPA is refundable, not owed
+    assert got["s301_list3"] == pytest.approx(2_500.0)  # China List 3: 25% x 10,000
+    # owed: 2,000 + 250 + 2,500; the IEEPA amounts are refundable, not owed
+    assert duty(result, "al") == pytest.approx(4_750.0)
 
 
 def test_steel_derivative_with_unknown_content_counts_the_whole_value(law: MeasureSet) -> None:

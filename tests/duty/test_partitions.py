@@ -41,7 +41,7 @@ def partitions(helpers: Any) -> list[pl.DataFrame]:
 
 def test_parallel_partitions_equal_sequential_filling(partitions: list[pl.DataFrame]) -> None:
     # quota 3,000 kg a year: partners 80% = 2,400 kg, others 20% = 600 kg
-    scenario = loader.load_scenario("trq", ["quota_kg=3000"])
+    scenario = loader.load_scenario("trq", ["quota_kg=3000", "start_date=2026-07-14"])
     sequential = list(evaluate_batches(partitions, scenario))
     usages = [quota_usage(p, scenario) for p in partitions]
     openings = quota_openings(usages)
@@ -72,7 +72,7 @@ def test_no_quota_means_no_usage(partitions: list[pl.DataFrame]) -> None:
 
 def test_usage_reads_only_usage_columns(partitions: list[pl.DataFrame]) -> None:
     # a quota pass may read just USAGE_COLUMNS (no line ids): the draws are the same
-    scenario = loader.load_scenario("trq", ["quota_kg=3000"])
+    scenario = loader.load_scenario("trq", ["quota_kg=3000", "start_date=2026-07-14"])
     narrow = [p.select([c for c in USAGE_COLUMNS if c in p.columns]) for p in partitions]
     assert "line_id" not in narrow[0].columns
     for full, part in zip(partitions, narrow, strict=True):
@@ -81,7 +81,7 @@ def test_usage_reads_only_usage_columns(partitions: list[pl.DataFrame]) -> None:
 
 def test_next_opening_chains_to_the_same_openings(partitions: list[pl.DataFrame]) -> None:
     # a scheduler can start partition k+1 as soon as usage k is in: the chained openings are the prefix sums
-    scenario = loader.load_scenario("trq", ["quota_kg=3000"])
+    scenario = loader.load_scenario("trq", ["quota_kg=3000", "start_date=2026-07-14"])
     usages = [quota_usage(p, scenario) for p in partitions]
     chained = [quota_openings(usages)[0]]
     for usage in usages[:-1]:
@@ -93,7 +93,7 @@ def test_next_opening_chains_to_the_same_openings(partitions: list[pl.DataFrame]
 def test_lines_out_of_every_quota_scope_draw_nothing(partitions: list[pl.DataFrame], helpers: Any) -> None:
     # copper wire interleaved with the rare-earth lines: the quota pass skips it, the draws are unchanged,
     # and the parallel result still equals sequential filling
-    scenario = loader.load_scenario("trq", ["quota_kg=3000"])
+    scenario = loader.load_scenario("trq", ["quota_kg=3000", "start_date=2026-07-14"])
     wire = helpers.ledger(
         [
             {

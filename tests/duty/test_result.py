@@ -22,7 +22,7 @@ def result(helpers: Any) -> DutyResult:
         ("magnet", date(2026, 3, 2), "8505111000", "CHN", None, None),
         ("wire", date(2026, 3, 2), "7408116000", "CHN", None, None),
         ("mx", date(2026, 9, 1), "2805300020", "MEX", "S", None),
-        ("cl", date(2026, 9, 1), "7408116000", "CHL", "CL", 6_000.0),
+        ("cl", date(2026, 3, 2), "7408116000", "CHL", "CL", 6_000.0),  # copper on content until 2026-04-05
         ("ieepa", date(2025, 6, 2), "8505111000", "CHN", None, None),
     ]
     frame = helpers.ledger(
