@@ -75,7 +75,7 @@ def test_scenario_dollar_change_in_an_alert(kit: Any) -> None:
         ("L1", 25_000.0),
         ("L3", 6_250.0),
     ]
-    assert impact["as_of"] == "2026-11-28"
+    assert impact["as_of"] == "2027-01-01"  # the scenario's start_date, after today
     assert impact["title"].startswith("Section 232 PCMDP tariff")
     # current duty on the lines the document's scope touches (L1, L2, L3): 27,100 + 840 + 7,000 = 34,940
     assert alert["exposure"]["annual_duty_usd"] == 34_940.0
@@ -83,7 +83,7 @@ def test_scenario_dollar_change_in_an_alert(kit: Any) -> None:
 
 def test_future_scenario_is_dated_to_its_start(kit: Any) -> None:
     change = EngineDutyModel(today=date(2026, 3, 1)).change(trailing_year(kit), "s232_tariff_non_partners")
-    assert change.as_of == date(2026, 7, 14)  # the scenario's start, the day after the 180-day window
+    assert change.as_of == date(2027, 1, 1)  # the scenario's start_date (default 2027-01-01)
 
 
 def test_unknown_measure_is_a_note_not_a_crash(kit: Any) -> None:

@@ -35,7 +35,7 @@ CHROMIUM_ARGS = [
 ]
 SAMPLE = "defense_prime_ledger.csv"
 # A report date after every shipped scenario's start (14 July 2026), so each scenario is evaluated on it.
-AS_OF = date(2026, 9, 1)
+AS_OF = date(2027, 1, 1)
 # Small but real: the Monte Carlo runs, with few draws, so tests stay quick on a shared machine.
 TEST_DRAWS = 200
 ARTIFACTS = Path(os.environ.get("CRITMIN_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))

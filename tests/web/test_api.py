@@ -21,7 +21,7 @@ from critmin.views import DEFAULT_SEED, DEFAULT_TREE
 from critmin.web.app import create_app
 from critmin.web.settings import WebSettings
 
-AS_OF = date(2026, 9, 1)  # after every shipped scenario's start date (conftest.AS_OF)
+AS_OF = date(2027, 1, 1)  # on or after every shipped scenario's start date (conftest.AS_OF)
 Q = {"ledger": 1, "as_of": AS_OF.isoformat()}
 MakeSettings = Callable[..., WebSettings]
 
