@@ -9,7 +9,6 @@ from typing import Any
 
 import hypothesis.strategies as st
 import polars as pl
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 from critmin.duty import DutyResult, evaluate
@@ -225,9 +224,8 @@ EXEMPTIONS = [
 
 
 CAPS_STACK_ON_CENTRAL_BASE = False
-"""The engine's top-up and backstop charges read the central case of the value basis, and the backstop takes
-its minimum-price gap from that basis (after ``not_on`` deductions) rather than from the customs value: see
-the worked cases at the end. Both bugs are fixed, so generated top-up and backstop measures may have ``not_on``."""
+"""Generated top-up and backstop measures may have ``not_on``: the engine keeps the content range of a top-up's
+basis and takes the backstop's minimum-price gap from the customs value (the worked cases at the end)."""
 
 
 @st.composite
