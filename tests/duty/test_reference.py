@@ -224,8 +224,8 @@ EXEMPTIONS = [
 
 
 CAPS_STACK_ON_CENTRAL_BASE = False
-"""Generated top-up and backstop measures may have ``not_on``: the engine keeps the content range of a top-up's
-basis and takes the backstop's minimum-price gap from the customs value (the worked cases at the end)."""
+"""Generated top-up and backstop measures may have ``not_on``: the engine keeps the content range of a
+top-up's basis and takes the backstop's minimum-price gap from the customs value (worked cases at the end)."""
 
 
 @st.composite
