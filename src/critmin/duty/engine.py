@@ -59,13 +59,12 @@ from critmin.duty.scope import (
     claim_mask,
     country_columns,
     exemption_mask,
-    metal_weight_share,
     needs_classification,
     origin_mask,
     product_column,
     product_mask,
     us_content_mask,
-    weight_mask,
+    weight_gate,
     window_mask,
     window_misses_batch,
 )
@@ -78,6 +77,7 @@ from critmin.policy.models import (
     Basis,
     LegalStatus,
     Measure,
+    MetalWeightGate,
     PriceFloor,
     ScheduleRate,
     Specific,
@@ -521,15 +521,13 @@ def _emit(
         return
     amount = comp.get_column("amount")
     if amount.null_count():
-        bad = source.filter(amount.is_null())
+        missing = charge.missing.fill_null("amount could not be computed")
         emitter.issues.append(
-            bad.select(
-                pl.col(ROW),
-                pl.lit(measure.id).alias("measure_id"),
-                pl.lit("input_missing").alias("code"),
-                pl.format(
-                    "{}: {}", pl.lit(measure.id), charge.missing.fill_null("amount could not be computed")
-                ).alias("message"),
+            _issue_rows(
+                source.filter(amount.is_null()),
+                measure.id,
+                "input_missing",
+                pl.format("{}: {}", pl.lit(measure.id), missing),
             )
         )
     if charge.notice is not None:
@@ -538,11 +536,11 @@ def _emit(
         )
         if noted.height:
             emitter.issues.append(
-                noted.select(
-                    pl.col(ROW),
-                    pl.lit(measure.id).alias("measure_id"),
-                    pl.lit("assumption").alias("code"),
-                    pl.format("{}: {}", pl.lit(measure.id), pl.col("_notice")).alias("message"),
+                _issue_rows(
+                    noted,
+                    measure.id,
+                    "assumption",
+                    pl.format("{}: {}", pl.lit(measure.id), pl.col("_notice")),
                 )
             )
     if (
@@ -554,44 +552,37 @@ def _emit(
         assumed = (comp.get_column("content_source") == "fallback") & amount.is_not_null()
         if assumed.any():
             share = measure.content.fallback_share
+            message = (
+                f"{measure.id}: content value unknown (no content_value_usd/content_kg and no "
+                f"content factor); {share:.0%} of the customs value was assumed. Give the content "
+                "to replace the assumption."
+            )
             emitter.issues.append(
-                comp.filter(assumed).select(
-                    pl.col(ROW),
-                    pl.lit(measure.id).alias("measure_id"),
-                    pl.lit("content_assumed").alias("code"),
-                    pl.lit(
-                        f"{measure.id}: content value unknown (no content_value_usd/content_kg and no "
-                        f"content factor); {share:.0%} of the customs value was assumed. Give the content "
-                        "to replace the assumption."
-                    ).alias("message"),
-                )
+                _issue_rows(comp.filter(assumed), measure.id, "content_assumed", pl.lit(message))
             )
 
 
-def _flag_untested_weight(
-    emitter: _Emitter, measure: Measure, base: pl.DataFrame, ctx: LineContext, rows: np.ndarray
+def _issue_rows(rows: pl.DataFrame, measure_id: str, code: str, message: pl.Expr) -> pl.DataFrame:
+    """Issue rows (row number, measure, code, message) for the rows of ``rows``."""
+    return rows.select(
+        pl.col(ROW),
+        pl.lit(measure_id).alias("measure_id"),
+        pl.lit(code).alias("code"),
+        message.alias("message"),
+    )
+
+
+def _flag_unstated_weight(
+    emitter: _Emitter, measure: Measure, gate: MetalWeightGate, rows: np.ndarray
 ) -> None:
     """Lines a weight gate keeps only because they do not state the metal's share of their weight."""
-    gate = measure.metal_weight
-    if gate is None or rows.size == 0 or not measure.charges:
-        return
-    tested, share = metal_weight_share(gate, base, ctx, rows)
-    unknown = tested & np.isnan(share)
-    if not unknown.any():
-        return
-    minerals = "/".join(gate.minerals)
-    emitter.issues.append(
-        pl.DataFrame({ROW: ctx.take(rows, np.flatnonzero(unknown)).astype(np.uint32)}).select(
-            pl.col(ROW),
-            pl.lit(measure.id).alias("measure_id"),
-            pl.lit("weight_share_unknown").alias("code"),
-            pl.lit(
-                f"{measure.id}: outside chapters {', '.join(gate.except_chapters)} the measure covers only "
-                f"goods with at least {gate.min_share:.0%} {minerals} by weight; the line does not state it "
-                "(content_mineral with content_kg, and quantity_kg), so it is counted as covered"
-            ).alias("message"),
-        )
+    message = (
+        f"{measure.id}: outside chapters {', '.join(gate.except_chapters)} the measure covers only "
+        f"goods with at least {gate.min_share:.0%} {'/'.join(gate.minerals)} by weight; the line does not "
+        "state it (content_mineral with content_kg, and quantity_kg), so it is counted as covered"
     )
+    frame = pl.DataFrame({ROW: rows.astype(np.uint32)})
+    emitter.issues.append(_issue_rows(frame, measure.id, "weight_share_unknown", pl.lit(message)))
 
 
 def _dim_columns(measure: Measure, index: int, plan: Plan, fast: bool = False) -> list[str]:
@@ -693,9 +684,10 @@ def _evaluate(
         if rows.size and m.us_content is not None:
             rows = ctx.keep(rows, us_content_mask(m.us_content, base, ctx, rows))
         if rows.size and m.metal_weight is not None:
-            rows = ctx.keep(rows, weight_mask(m, base, ctx, rows))
-            if not fills_only:
-                _flag_untested_weight(emitter, m, base, ctx, rows)
+            covered, unstated = weight_gate(m.metal_weight, base, ctx, rows)
+            if not fills_only and m.charges and (covered & unstated).any():
+                _flag_unstated_weight(emitter, m, m.metal_weight, rows[covered & unstated])
+            rows = ctx.keep(rows, covered)
         special: _Special | None = None
         if rows.size and isinstance(m.rate, ScheduleRate) and m.rate.column == "special":
             # A preference exists only where the schedule lists the claimed programme for the code.

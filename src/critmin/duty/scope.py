@@ -210,15 +210,16 @@ def metal_weight_share(
     return out.get_column("tested").to_numpy(), out.get_column("share").to_numpy()
 
 
-def weight_mask(measure: Measure, frame: pl.DataFrame, ctx: LineContext, rows: np.ndarray) -> np.ndarray:
-    """False where the line states a metal share of weight below the gate's minimum (outside the listed
-    chapters); a line that does not state it stays covered (see :class:`MetalWeightGate`)."""
-    gate = measure.metal_weight
-    if gate is None:
-        return np.ones(rows.size, dtype=bool)
+def weight_gate(
+    gate: MetalWeightGate, frame: pl.DataFrame, ctx: LineContext, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: is the line covered (False where it states a metal share of weight below the gate's
+    minimum outside the listed chapters), and is it covered only because it states no share (see
+    :class:`MetalWeightGate`)."""
     tested, share = metal_weight_share(gate, frame, ctx, rows)
-    below = tested & ~np.isnan(share) & (share < gate.min_share - 1e-12)
-    return ~below
+    stated = ~np.isnan(share)
+    below = tested & stated & (share < gate.min_share - 1e-12)
+    return ~below, tested & ~stated
 
 
 def us_content_mask(

@@ -79,6 +79,10 @@ class NormaliseContext:
         return name
 
 
+DATE_ORDER_TEXT = {"mdy": "month/day/year", "dmy": "day/month/year", "ymd": "year/month/day"}
+"""How slash dates are read, in words, for the messages of every date column."""
+
+
 def _source(raw: pl.DataFrame, ctx: NormaliseContext) -> pl.DataFrame:
     """The raw chunk re-labelled by ledger field; fields without a column take their constant or null."""
     names = [f.name for f in INPUT_FIELDS] + ["weight_unit", "content_unit"]
@@ -157,7 +161,7 @@ def _dates(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl
         by_spelling(raw_dates, lambda d: parse_dates(d, ctx.date_order), pl.Date()).alias("entry_date"),
     )
     raw, parsed = pl.col("entry_date_raw"), pl.col("entry_date")
-    order_text = {"mdy": "month/day/year", "dmy": "day/month/year", "ymd": "year/month/day"}[ctx.date_order]
+    order_text = DATE_ORDER_TEXT[ctx.date_order]
     issues = pl.concat(
         [
             v.issues_where(
@@ -207,7 +211,7 @@ def _liquidation(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFra
         by_spelling(raw_dates, lambda d: parse_dates(d, ctx.date_order), pl.Date()).alias("liquidation_date"),
     )
     raw, parsed, entered = pl.col("liquidation_raw"), pl.col("liquidation_date"), pl.col("entry_date")
-    order_text = {"mdy": "month/day/year", "dmy": "day/month/year", "ymd": "year/month/day"}[ctx.date_order]
+    order_text = DATE_ORDER_TEXT[ctx.date_order]
     issues = pl.concat(
         [
             v.issues_where(
