@@ -2,7 +2,8 @@
 
 ``--size small`` (200k lines, seconds) runs in the test suite; ``--size full`` is 10M lines. The ledger is
 generated deterministically (real HTS codes from the shipped schedule, half of them in the PCMDP scope map;
-origins, preference claims, copper content, dates over 2025-2026 in entry order) and written to Parquet, one
+origins, preference claims, copper content, dates over 2026-2027 in entry order, so that the 2026 law in force
+and the scenarios, which start on 2027-01-01, each reach about half of the lines) and written to Parquet, one
 row group per partition. Partitions are mapped over worker processes, as a distributed engine would map
 them: ``critmin.duty.evaluate`` per partition. For scenarios with quotas, ``critmin.duty.quota_usage`` runs
 per partition (reading only ``USAGE_COLUMNS``), and each partition is evaluated from the opening that
@@ -101,7 +102,7 @@ COUNTRIES = [
 ]
 WEIGHTS = np.array([30, 8, 8, 6, 5, 5, 5, 4, 4, 4, 3, 3, 2, 3, 2, 2, 2, 2, 1, 1], dtype=float)
 PROGRAM = {"CAN": "S", "MEX": "S", "KOR": "KR", "AUS": "AU", "CHL": "CL", "PER": "PE"}
-START = date(2025, 1, 1).toordinal() - date(1970, 1, 1).toordinal()
+START = date(2026, 1, 1).toordinal() - date(1970, 1, 1).toordinal()
 DAYS = 730
 
 

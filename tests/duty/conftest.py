@@ -409,9 +409,10 @@ def _content(
     source = None
     if mineral is not None and mineral in wanted:
         price = oracle.price.get(mineral)
+        stated_kg = line.get("content_kg")  # a ledger may leave the column out
         kg = (
-            line["content_kg"]
-            if line["content_kg"] is not None
+            stated_kg
+            if stated_kg is not None
             else (
                 line["content_value_usd"] / price if line["content_value_usd"] is not None and price else None
             )
@@ -419,7 +420,7 @@ def _content(
         val = (
             line["content_value_usd"]
             if line["content_value_usd"] is not None
-            else (line["content_kg"] * price if line["content_kg"] is not None and price else None)
+            else (stated_kg * price if stated_kg is not None and price else None)
         )
         if val is not None:
             source = "ledger"

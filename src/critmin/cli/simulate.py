@@ -27,7 +27,7 @@ class Basis(StrEnum):
 TreeArg = Annotated[
     str,
     typer.Argument(
-        help="Shipped tree id (e.g. pcmdp_window_2026) or the path of a tree YAML file.", show_default=False
+        help="Shipped tree id (e.g. pcmdp_after_window) or the path of a tree YAML file.", show_default=False
     ),
 ]
 LedgerOption = Annotated[

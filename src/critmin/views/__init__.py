@@ -7,7 +7,7 @@ function of it returning plain data, Polars frames or Plotly figures; renderers 
 Building an analysis::
 
     a = analyse(lines, ledger_name="entries.csv", as_of=date(2026, 11, 28))   # canonical ledger lines
-    a = analyse_file(Path("entries.csv"), scenarios=["s232_tariff_non_partners"], tree="pcmdp_window_2026")
+    a = analyse_file(Path("entries.csv"), scenarios=["s232_tariff_non_partners"], tree="pcmdp_after_window")
 
 Views (all take the analysis first; ``scenario=None`` means duty in force on the report date)::
 

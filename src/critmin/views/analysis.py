@@ -28,7 +28,7 @@ from critmin.risk.company import LedgerRisk, ledger_risk
 from critmin.views.simulation_run import SimulationOutcome, run_simulation
 
 BASELINE_SCENARIO = "status_quo"
-DEFAULT_TREE = "pcmdp_window_2026"
+DEFAULT_TREE = "pcmdp_after_window"
 DEFAULT_DRAWS = 2000
 DEFAULT_SEED = 2026
 
