@@ -43,7 +43,7 @@ from critmin.duty import (
     next_opening,
     quota_usage,
 )
-from critmin.duty.engine import DimensionCache
+from critmin.duty.dimension import DimensionCache
 from critmin.duty.quotas import empty_fill
 from critmin.duty.references import References
 from critmin.policy import loader

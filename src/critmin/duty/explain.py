@@ -17,14 +17,8 @@ import pyarrow as pa
 
 from critmin.duty.content import ContentPrices, content_prices
 from critmin.duty.context import LineContext, eval_days, hts_keys
-from critmin.duty.engine import (
-    ContentCase,
-    as_measure_set,
-    evaluate,
-    hts_dimension,
-    make_plan,
-    shipped_references,
-)
+from critmin.duty.dimension import hts_dimension, make_plan
+from critmin.duty.engine import ContentCase, as_measure_set, evaluate, shipped_references
 from critmin.duty.lines import prepare
 from critmin.duty.references import References
 from critmin.duty.result import DutyResult

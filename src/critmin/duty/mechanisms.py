@@ -23,9 +23,12 @@ from critmin.policy.models import (
     Measure,
     MinimumPriceBackstop,
     PriceFloor,
+    RateModel,
     ScheduleRate,
     Specific,
     TopUpToCap,
+    rate_kind,
+    register_rate_model,
 )
 
 SimulateAs = Literal["linear", "floor"]
@@ -37,7 +40,11 @@ QUANTITY_COLUMNS = ("quantity_kg", "quantity", "unit")
 
 @dataclass(frozen=True)
 class Mechanism:
-    kind: str
+    """One rate kind: ``model`` validates what a measure file writes under ``rate:`` (its ``kind`` field
+    names the mechanism); ``charge`` prices it; the rest tells the engine what to read and the simulator
+    how the amount moves."""
+
+    model: type[RateModel]
     summary: str
     example: str
     charge: Callable[[Measure, Any, int, Bases], Charge]
@@ -47,6 +54,10 @@ class Mechanism:
     needs_schedule: Callable[[Any], bool] = field(default=lambda rate: False)
     simulate_as: SimulateAs = "linear"
     parameters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return rate_kind(self.model)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -63,9 +74,13 @@ MECHANISMS: dict[str, Mechanism] = {}
 
 
 def register(mechanism: Mechanism) -> Mechanism:
-    """Add a mechanism (the core kinds register through this too); a kind registers once."""
+    """Add a mechanism (the core kinds register through this too); a kind registers once.
+
+    Its model becomes a valid ``rate:`` of measure and scenario files from then on.
+    """
     if mechanism.kind in MECHANISMS:
         raise ValueError(f"rate kind {mechanism.kind!r} is already registered")
+    register_rate_model(mechanism.model)
     MECHANISMS[mechanism.kind] = mechanism
     return mechanism
 
@@ -99,7 +114,7 @@ def _backstop_columns(rate: MinimumPriceBackstop, index: int) -> list[str]:
 
 register(
     Mechanism(
-        "ad_valorem",
+        AdValorem,
         "A percentage of the value basis.",
         "rate: {kind: ad_valorem, rate: 25%}",
         lambda m, r, i, b: rates.simple_charge(m, r, b),
@@ -108,7 +123,7 @@ register(
 )
 register(
     Mechanism(
-        "specific",
+        Specific,
         "US dollars per unit of quantity (kg, a ledger unit, or kg of content with basis content_mass).",
         "basis: quantity\nrate: {kind: specific, amount: 1.5, unit: kg}",
         lambda m, r, i, b: rates.simple_charge(m, r, b),
@@ -118,7 +133,7 @@ register(
 )
 register(
     Mechanism(
-        "compound",
+        Compound,
         "An ad valorem rate on the value basis plus US dollars per unit of quantity.",
         "rate: {kind: compound, rate: 5%, amount: 0.5, unit: kg}",
         lambda m, r, i, b: rates.simple_charge(m, r, b),
@@ -128,7 +143,7 @@ register(
 )
 register(
     Mechanism(
-        "schedule",
+        ScheduleRate,
         "The rate printed in the HTS schedule for the line's code (general, special or column 2).",
         "rate: {kind: schedule, column: general}",
         lambda m, r, i, b: rates.schedule_charge(m, r, b),
@@ -141,7 +156,7 @@ register(
 )
 register(
     Mechanism(
-        "price_floor",
+        PriceFloor,
         "A reference price per kg of product or of content: variable levy, minimum import price (adjustable "
         "ad valorem) or price undertaking (paid to the exporter).",
         "rate:\n  kind: price_floor\n  mechanism: variable_levy\n  per: content_kg\n"
@@ -161,7 +176,7 @@ register(
 )
 register(
     Mechanism(
-        "top_up_to_cap",
+        TopUpToCap,
         "Brings the line's column-1 (general) rate up to a cap: max(0, cap - column-1 rate) x value.",
         "rate: {kind: top_up_to_cap, cap: 10%}",
         lambda m, r, i, b: caps.top_up_charge(m, r, b),
@@ -173,7 +188,7 @@ register(
 )
 register(
     Mechanism(
-        "minimum_price_backstop",
+        MinimumPriceBackstop,
         "An ad valorem duty (or a top-up to a cap) with a minimum import price behind it: the line pays "
         "max(ad valorem part, minimum_price x quantity - value).",
         "rate:\n  kind: minimum_price_backstop\n  minimum_price: 0.22\n  unit: W\n"
@@ -190,7 +205,5 @@ register(
         },
     )
 )
-
-CORE_KINDS = (AdValorem, Specific, Compound, ScheduleRate, PriceFloor, TopUpToCap, MinimumPriceBackstop)
 
 __all__ = ["MECHANISMS", "Mechanism", "charge", "mechanism_of", "register"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any, Protocol
 
 import polars as pl
@@ -181,3 +181,9 @@ class References:
                 "Measures refer to country groups but no group data are available (critmin.refdata.groups)."
             )
         return self.flag
+
+
+@cache
+def shipped_references() -> References:
+    """The shipped reference data, loaded once per process (each table on first use)."""
+    return References.shipped()

@@ -15,15 +15,12 @@ import numpy as np
 
 from critmin.invest.appraise import Branch
 from critmin.invest.model import Project
-from critmin.policy._yaml import read_yaml
-from critmin.policy.loader import _scenario_path
-from critmin.policy.models import ScenarioFile
+from critmin.policy.loader import load_scenario
 from critmin.policy.trees import Tree, is_distribution, paths, sample
 
 
 def _scenario_defaults(scenario: str) -> dict[str, Any]:
-    spec = ScenarioFile.model_validate(read_yaml(_scenario_path(scenario)).data).scenario
-    return {name: parameter.value for name, parameter in spec.parameters.items()}
+    return {name: parameter.value for name, parameter in load_scenario(scenario).parameters.items()}
 
 
 def _mean(value: Any) -> Any:

@@ -28,9 +28,6 @@ LIBRARY_DIR = Path(__file__).resolve().parent / "library"
 IN_FORCE_DIR = LIBRARY_DIR / "in_force"
 SCENARIO_DIR = LIBRARY_DIR / "scenarios"
 
-_RATE_KINDS = {"ad_valorem", "specific", "compound", "schedule", "price_floor"}
-
-
 def _all_field_names() -> set[str]:
     names: set[str] = set()
     for obj in vars(m).values():
@@ -59,6 +56,20 @@ class ParameterValue:
 
 
 @dataclass(frozen=True)
+class Binding:
+    """A scenario parameter filling one field of one measure (``field`` as a path inside the measure, e.g.
+    ``("rate", "rate")`` or ``("rate", "reference_prices", 0, "price_usd_per_kg")``).
+
+    Computed once when the scenario is loaded, so the simulator knows which number a drawn parameter moves
+    without reading the scenario file again.
+    """
+
+    parameter: str
+    measure_id: str
+    field: tuple[int | str, ...]
+
+
+@dataclass(frozen=True)
 class Located:
     """Where a measure was defined."""
 
@@ -77,6 +88,7 @@ class MeasureSet:
     parameters: dict[str, ParameterValue] = field(default_factory=dict)
     sources: tuple[SourceFile, ...] = ()
     located: dict[str, Located] = field(default_factory=dict)
+    bindings: tuple[Binding, ...] = ()
 
     def __post_init__(self) -> None:
         ids = [measure.id for measure in self.measures]
@@ -228,7 +240,7 @@ def _field_text(loc: Sequence[int | str]) -> str:
     for step in loc:
         if isinstance(step, int):
             out += f"[{step}]"
-        elif step in _RATE_KINDS and previous in {"rate", "in_quota", "over_quota"}:
+        elif step in m.RATE_MODELS and previous in {"rate", "in_quota", "over_quota"}:
             pass  # union tag added by Pydantic
         else:
             out += f".{step}" if out else str(step)
@@ -240,7 +252,7 @@ def _strip_tags(loc: Sequence[int | str]) -> tuple[int | str, ...]:
     """The location without Pydantic's union tags (as written in the YAML)."""
     out: list[int | str] = []
     for step in loc:
-        if step in _RATE_KINDS and out and out[-1] in {"rate", "in_quota", "over_quota"}:
+        if step in m.RATE_MODELS and out and out[-1] in {"rate", "in_quota", "over_quota"}:
             continue
         out.append(step)
     return tuple(out)
@@ -257,7 +269,7 @@ def _fix_for(error: Any, known_fields: set[str]) -> str:
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         return f"remove `{last}` or correct its spelling.{hint}"
     if kind in {"union_tag_invalid", "union_tag_not_found"}:
-        return "set `kind` to one of ad_valorem, specific, compound, schedule, price_floor."
+        return "set `kind` to one of the kinds listed by `critmin policy mechanisms`."
     if kind in {"literal_error", "enum"}:
         return "use one of the values listed."
     if kind.startswith(("float", "int", "decimal")) or kind in {
@@ -533,7 +545,19 @@ def load_scenario(name_or_path: str | Path, overrides: Iterable[str | Override] 
         parameters,
         (*(lib.sources if base else ()), SourceFile(str(path), _sha(path))),
         {**{k: v for k, v in lib.located.items() if any(x.id == k for x in base)}, **located},
+        _bindings(raw, subs),
     )
+
+
+def _bindings(raw: list[Any], subs: Sequence[Substitution]) -> tuple[Binding, ...]:
+    """Where each parameter went, by measure id (``subs`` are located from ``scenario.measures``)."""
+    out = []
+    for sub in subs:
+        index = sub.loc[2]
+        item = raw[index] if isinstance(index, int) and index < len(raw) else None
+        if isinstance(item, dict) and "id" in item:
+            out.append(Binding(sub.parameter, str(item["id"]), tuple(sub.loc[3:])))
+    return tuple(out)
 
 
 def _as_overrides(items: Iterable[str | Override]) -> list[Override]:

@@ -15,9 +15,17 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    field_validator,
+    model_validator,
+)
 
 # ---------------------------------------------------------------------------------------------------------
 # closed vocabularies
@@ -275,12 +283,57 @@ class ContentSpec(_Model):
         return "classified" if self.minerals == "classified" else ",".join(sorted(self.minerals))
 
 
-class AdValorem(_Model):
+class RateModel(_Model):
+    """The parameters of one rate mechanism; ``kind`` names it.
+
+    Each kind is registered (:func:`register_rate_model`), so a measure file is validated against the model
+    of the kind it names, and a mechanism added elsewhere (``critmin.duty.mechanisms.register``) is a kind
+    like the core ones rather than an edit to a closed union.
+    """
+
+    kind: str
+
+
+RATE_MODELS: dict[str, type[RateModel]] = {}
+
+
+def rate_kind(model: type[RateModel]) -> str:
+    """The kind a rate model declares (its ``kind: Literal["..."]`` field)."""
+    kinds = get_args(model.model_fields["kind"].annotation)
+    if len(kinds) != 1 or not isinstance(kinds[0], str):
+        raise TypeError(f"{model.__name__}.kind must be declared as Literal['<kind>']")
+    return kinds[0]
+
+
+def register_rate_model(model: type[RateModel]) -> type[RateModel]:
+    """Make ``rate: {kind: ...}`` validate into ``model``; registering the same model twice is a no-op."""
+    kind = rate_kind(model)
+    known = RATE_MODELS.get(kind)
+    if known is not None and known is not model:
+        raise ValueError(f"rate kind {kind!r} is already registered (by {known.__name__})")
+    RATE_MODELS[kind] = model
+    return model
+
+
+def _rate_of_its_kind(value: Any) -> Any:
+    if isinstance(value, dict):
+        kind = value.get("kind")
+        model = RATE_MODELS.get(kind) if isinstance(kind, str) else None
+        if model is None:
+            known = ", ".join(sorted(RATE_MODELS))
+            raise ValueError(f"unknown rate kind {kind!r}: set `kind` to one of {known}")
+        return model.model_validate(value)
+    return value
+
+
+@register_rate_model
+class AdValorem(RateModel):
     kind: Literal["ad_valorem"]
     rate: Fraction
 
 
-class Specific(_Model):
+@register_rate_model
+class Specific(RateModel):
     """USD per unit of the basis quantity; ``unit`` is kg or an HTS unit code such as ``no``."""
 
     kind: Literal["specific"]
@@ -288,7 +341,8 @@ class Specific(_Model):
     unit: str = "kg"
 
 
-class Compound(_Model):
+@register_rate_model
+class Compound(RateModel):
     """Ad valorem on the value basis plus a specific amount per unit of quantity."""
 
     kind: Literal["compound"]
@@ -298,7 +352,8 @@ class Compound(_Model):
     quantity_basis: Literal["quantity", "content_mass"] = "quantity"
 
 
-class ScheduleRate(_Model):
+@register_rate_model
+class ScheduleRate(RateModel):
     """The rate printed in the HTS schedule for the line's code: the general (MFN) or special column."""
 
     kind: Literal["schedule"]
@@ -325,7 +380,8 @@ class ShippedPrices(_Model):
     year: int | None = Field(default=None, ge=1990, le=2100)
 
 
-class PriceFloor(_Model):
+@register_rate_model
+class PriceFloor(RateModel):
     """A floor on the unit price, per kg of product or per kg of contained mineral.
 
     variable_levy: duty ``max(0, ref - unit_price) x qty``; minimum_import_price: an adjustable ad valorem
@@ -347,7 +403,8 @@ class PriceFloor(_Model):
         return self
 
 
-class TopUpToCap(_Model):
+@register_rate_model
+class TopUpToCap(RateModel):
     """An additional duty that brings the line's column-1 rate up to a cap, and no more.
 
     rate = max(0, cap - column-1 rate of the line's HTS code): where the printed general rate already
@@ -360,7 +417,8 @@ class TopUpToCap(_Model):
     cap: Fraction
 
 
-class MinimumPriceBackstop(_Model):
+@register_rate_model
+class MinimumPriceBackstop(RateModel):
     """A minimum import price kept as a backstop behind an ad valorem duty.
 
     amount = max(ad valorem part, minimum_price x quantity - customs value): the line pays the ad valorem
@@ -376,10 +434,8 @@ class MinimumPriceBackstop(_Model):
     rate: AdValorem | TopUpToCap | None = None
 
 
-Rate = Annotated[
-    AdValorem | Specific | Compound | ScheduleRate | PriceFloor | TopUpToCap | MinimumPriceBackstop,
-    Field(discriminator="kind"),
-]
+Rate = Annotated[SerializeAsAny[RateModel], BeforeValidator(_rate_of_its_kind)]
+"""Any registered rate kind (the core ones above, and those added through critmin.duty.mechanisms)."""
 QuotaRate = Annotated[AdValorem | Specific | Compound, Field(discriminator="kind")]
 
 

@@ -19,16 +19,13 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from critmin.policy._yaml import read_yaml
 from critmin.policy.errors import PolicyError, Problem
-from critmin.policy.loader import MeasureSet, _scenario_path, in_force_set, load_scenario
-from critmin.policy.models import ScenarioFile
-from critmin.policy.params import Override, apply_overrides, substitute
+from critmin.policy.loader import MeasureSet, in_force_set, load_scenario
+from critmin.policy.params import Override
 from critmin.policy.trees import Choice, Tree, is_distribution, mean_of, paths
 from critmin.simulate.cells import Horizon
 
@@ -237,17 +234,12 @@ def _scenario_variant(
     params: dict[str, Param],
     start: dt.date,
 ) -> Variant:
-    path = _scenario_path(scenario)
-    doc = read_yaml(path)
-    if not isinstance(doc.data, dict) or "scenario" not in doc.data:
-        measure_set = load_scenario(path)
-        return Variant(index, node_id, scenario, {}, measure_set, {}, start, start)
-    spec = ScenarioFile.model_validate(doc.data).scenario
-    values = {k: v for k, v in values.items() if k != "start_date" or "start_date" in spec.parameters}
+    declared = load_scenario(scenario)
+    if not declared.parameters:  # a measure file, or a scenario without parameters
+        return Variant(index, node_id, scenario, {}, declared, {}, start, start)
+    values = {k: v for k, v in values.items() if k != "start_date" or "start_date" in declared.parameters}
     overrides = [Override(k, v, f"{k}={v}") for k, v in values.items()]
-    measure_set = load_scenario(path, overrides)
-    resolved, _ = apply_overrides({k: p.value for k, p in spec.parameters.items()}, overrides, str(path))
-    raw, subs, _unknown = substitute(spec.measures, resolved)
+    measure_set = load_scenario(scenario, overrides) if overrides else declared
     drawn = {
         key: params[f"{node_id}.{key}"]
         for key, value in node_params.items()
@@ -255,34 +247,34 @@ def _scenario_variant(
     }
     drivers: dict[str, MeasureDrivers] = {}
     problems: list[Problem] = []
+    where = declared.sources[-1].path if declared.sources else scenario  # the scenario's own file
     for key, param in drawn.items():
-        for sub in subs:
-            if key.startswith(sub.parameter + "."):
+        for binding in measure_set.bindings:
+            if key.startswith(binding.parameter + "."):
                 problems.append(
                     _problem(
-                        path,
+                        where,
                         param,
-                        f"the whole mapping `{sub.parameter}` is substituted at "
-                        f"{_loc_text(sub.loc)}, so one entry cannot be drawn",
+                        f"the whole mapping `{binding.parameter}` is substituted at "
+                        f"{_loc_text(binding.field)} of measure `{binding.measure_id}`, so one entry "
+                        "cannot be drawn",
                     )
                 )
                 continue
-            if sub.parameter != key:
+            if binding.parameter != key:
                 continue
-            measure_id = str(raw[int(sub.loc[0])].get("id"))
-            slot = _classify(sub.loc[1:])
+            slot = _classify(binding.field)
             if slot is None:
                 problems.append(
                     _problem(
-                        path,
+                        where,
                         param,
-                        f"it sets `{_loc_text(sub.loc[1:])}` of measure "
-                        f"`{measure_id}`, which the simulation cannot vary "
-                        "continuously",
+                        f"it sets `{_loc_text(binding.field)}` of measure `{binding.measure_id}`, which the "
+                        "simulation cannot vary continuously",
                     )
                 )
                 continue
-            target = drivers.setdefault(measure_id, MeasureDrivers())
+            target = drivers.setdefault(binding.measure_id, MeasureDrivers())
             name, entry = slot
             if entry is None:
                 setattr(target, name, param.name)
@@ -317,9 +309,9 @@ def _loc_text(loc: tuple[int | str, ...]) -> str:
     return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
 
 
-def _problem(path: Path, param: Param, why: str) -> Problem:
+def _problem(where: str, param: Param, why: str) -> Problem:
     return Problem(
-        str(path),
+        where,
         None,
         f"{param.node_id}.params.{param.key}",
         f"parameter `{param.key}` of branch `{param.node_id}` is drawn from a distribution, but {why}.",

@@ -29,23 +29,23 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from critmin.duty.classification import classify_codes
 from critmin.duty.engine import evaluate, shipped_references
 from critmin.duty.floors import floor_table, reference_price_expr
 from critmin.duty.lines import DATE, country_column, flag_column
+from critmin.duty.mechanisms import mechanism_of
 from critmin.duty.quotas import bucket_expr, period_expr
 from critmin.errors import InputError
 from critmin.policy.loader import MeasureSet, not_on_targets
 from critmin.policy.models import (
     VALUE_BASES,
     AdValorem,
-    Authority,
     Basis,
     Citation,
     Compound,
     LegalStatus,
     Measure,
     PriceFloor,
-    ProductScope,
     ReferencePrice,
     Specific,
     Stacking,
@@ -135,18 +135,17 @@ _PROBE_CITATION = Citation(
 
 
 def classify_minerals(placed: Placed) -> pl.DataFrame:
-    """Each line's main mineral and stage, exactly as the engine classifies them (one probe run)."""
-    probe = Measure(
-        id=f"{PROBE_PREFIX}classification",
-        title="Classification probe",
-        authority=Authority.other,
-        status=LegalStatus.scenario,
-        citations=[_PROBE_CITATION],
-        products=ProductScope(classified=True),
-        rate=AdValorem(kind="ad_valorem", rate=0.0),
-    )
-    result = evaluate(placed.frame.select(_engine_columns(placed.frame)), [probe])
-    return result.lines.select("mineral_id", "stage")
+    """Each line's main mineral and stage, as the engine classifies them (the same function)."""
+    return classify_codes(placed.frame.select("hts")).select("mineral_id", "stage")
+
+
+def _simulated_as(m: Measure) -> str:
+    """How the simulation moves a measure's amount: ``quota`` (refilled per draw), ``floor`` (recomputed
+    against the drawn reference prices) or ``linear`` (scaled by its drawn rates), as its mechanism says."""
+    if m.quota is not None:
+        return "quota"
+    assert m.rate is not None
+    return mechanism_of(m.rate).simulate_as
 
 
 def _engine_columns(frame: pl.DataFrame) -> list[str]:
@@ -186,10 +185,7 @@ def variant_rows(placed: Placed, minerals: pl.DataFrame, variant: Variant, lines
         "reference_price",
     ).filter(~pl.col("refund_eligible"))
     by_id = {m.id: m for m in active}
-    kinds = {
-        m.id: "quota" if m.quota is not None else "floor" if isinstance(m.rate, PriceFloor) else "linear"
-        for m in active
-    }
+    kinds = {m.id: _simulated_as(m) for m in active}
     kind = pl.col("measure_id").replace_strict(kinds, default="probe", return_dtype=pl.String)
     comps = comps.with_columns(kind.alias("_kind"))
     counted = comps.filter((pl.col("_kind") != "probe") & (pl.col("tranche").fill_null("") != "unavailable"))
