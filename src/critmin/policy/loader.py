@@ -567,6 +567,7 @@ def _as_overrides(items: Iterable[str | Override]) -> list[Override]:
 
 
 def shipped_scenarios() -> list[ScenarioSummary]:
+    """The scenarios shipped in the library, each with its parameters and the measures it adds."""
     out = []
     for sid, path in shipped_scenario_paths().items():
         measure_set = load_scenario(sid)

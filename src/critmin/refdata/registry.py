@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from critmin.errors import ReferenceDataError
+from critmin.errors import ReferenceDataError, UnknownDatasetError
 from critmin.paths import refdata_dir
 
 MANIFEST_NAME = "manifest.json"
@@ -79,6 +79,7 @@ def sha256_file(path: Path) -> str:
 
 
 def read_manifest(directory: Path | None = None) -> list[DatasetRecord]:
+    """The records of the manifest: one per shipped dataset, with its source, licence and vintage."""
     path = (directory or refdata_dir()) / MANIFEST_NAME
     if not path.exists():
         raise ReferenceDataError(
@@ -90,14 +91,16 @@ def read_manifest(directory: Path | None = None) -> list[DatasetRecord]:
 
 
 def dataset_ids(directory: Path | None = None) -> list[str]:
+    """The ids of the shipped datasets, as ``critmin data list`` shows them."""
     return [record.id for record in read_manifest(directory)]
 
 
 def get_record(dataset_id: str, directory: Path | None = None) -> DatasetRecord:
+    """The manifest record of one dataset; an unknown id raises with the known ones."""
     records = {record.id: record for record in read_manifest(directory)}
     if dataset_id not in records:
         known = ", ".join(sorted(records))
-        raise ReferenceDataError(f"Unknown dataset {dataset_id!r}. Known datasets: {known}.")
+        raise UnknownDatasetError(f"Unknown dataset {dataset_id!r}. Known datasets: {known}.")
     return records[dataset_id]
 
 

@@ -134,6 +134,7 @@ def render_html(a: Analysis, *, parts: list[Section] | None = None) -> str:
 
 
 def write_html(a: Analysis, path: Path, *, parts: list[Section] | None = None) -> Path:
+    """Write the report as one self-contained HTML file (every section, or ``parts``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_html(a, parts=parts), encoding="utf-8")
     return path
