@@ -114,7 +114,7 @@ def special_rates(
     program = ctx.country(PROGRAM, base)
     width = len(program.names) + 1
     pair = ctx.take(ctx.hts_key, rows).astype(np.int64) * width + (ctx.take(program.key, rows) + 1)
-    unique, inverse = np.unique(pair, return_inverse=True)
+    unique, inverse = _dense_unique(pair, (dim.height + 1) * width)
     names = np.array([*program.names, None], dtype=object)
     pairs = pl.DataFrame(
         {
@@ -126,6 +126,16 @@ def special_rates(
     pair_of_row = np.full(ctx.n, -1, dtype=np.int64)
     pair_of_row[rows] = inverse.ravel()
     return SpecialRates(rates, pair_of_row)
+
+
+def _dense_unique(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)`` for keys in ``[0, size)``: a presence table instead of a
+    sort, linear in the rows (keys here are code x programme pairs, a few hundred thousand at most)."""
+    present = np.zeros(size, dtype=bool)
+    present[keys] = True
+    unique = np.flatnonzero(present)
+    position = np.cumsum(present) - 1
+    return unique, position[keys]
 
 
 @dataclass
