@@ -14,6 +14,7 @@ from datetime import date
 
 import polars as pl
 
+from critmin.duty.classification import mineral_matches
 from critmin.risk.concentration import concentration
 
 FEOC_GROUP = "feoc"
@@ -233,13 +234,11 @@ def ledger_exposure(
     """FEOC and partner shares (by value and by content), origin concentration and DFARS flags.
 
     ``ledger`` is canonical (critmin.ledger.schema). ``classification`` maps line_id to mineral_id and stage
-    (critmin.refdata.scope.classify output); when omitted the ledger is classified here. Group membership is
-    read on each line's entry date, or on ``as_of`` for every line when given (a re-dated run).
+    (critmin.duty.classification.mineral_matches output); when omitted the ledger is classified here. Group
+    membership is read on each line's entry date, or on ``as_of`` for every line when given (a re-dated run).
     """
     if classification is None:
-        from critmin.refdata import scope
-
-        classification = scope.classify(ledger, hts_col="hts", id_col="line_id")
+        classification = mineral_matches(ledger)
     assumptions: list[str] = []
     dated = ledger.with_columns(
         (pl.lit(as_of, dtype=pl.Date) if as_of is not None else pl.col("entry_date")).alias("_as_of")
