@@ -16,28 +16,33 @@ import polars as pl
 import pyarrow as pa
 
 from critmin.errors import InputError
+from critmin.ledger.schema import LEDGER_SCHEMA
 
 REQUIRED = ("line_id", "entry_date", "hts", "country_origin", "customs_value_usd")
 
-LINE_COLUMNS: dict[str, pl.DataType] = {
-    "line_id": pl.String(),
-    "entry_date": pl.Date(),
-    "hts": pl.String(),
-    "country_origin": pl.String(),
-    "country_export": pl.String(),
-    "country_smelt_cast": pl.String(),
-    "supplier": pl.String(),
-    "quantity": pl.Float64(),
-    "unit": pl.String(),
-    "quantity_kg": pl.Float64(),
-    "customs_value_usd": pl.Float64(),
-    "preference_program": pl.String(),
-    "content_mineral": pl.String(),
-    "content_kg": pl.Float64(),
-    "content_value_usd": pl.Float64(),
-    "liquidation_date": pl.Date(),
-    "us_metal_content_share": pl.Float64(),
-}
+ENGINE_FIELDS = (
+    "line_id",
+    "entry_date",
+    "hts",
+    "country_origin",
+    "country_export",
+    "country_smelt_cast",
+    "supplier",
+    "quantity",
+    "unit",
+    "quantity_kg",
+    "customs_value_usd",
+    "preference_program",
+    "content_mineral",
+    "content_kg",
+    "content_value_usd",
+    "liquidation_date",
+    "us_metal_content_share",
+)
+"""The canonical ledger fields the engine reads (the rest - description, entry number, part number,
+provenance - never change a duty)."""
+
+LINE_COLUMNS: dict[str, pl.DataType] = {name: LEDGER_SCHEMA[name] for name in ENGINE_FIELDS}
 
 ROW = "_row"
 DATE = "_date"

@@ -21,29 +21,13 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from critmin.duty.lines import ENGINE_FIELDS, LINE_COLUMNS
 from critmin.errors import InputError
 
 Annualise = Literal["average", "latest"]
 UNMAPPED = "unmapped"
 SCALED = ("quantity", "quantity_kg", "customs_value_usd", "content_kg", "content_value_usd")
-ENGINE_COLUMNS = (
-    "line_id",
-    "entry_date",
-    "hts",
-    "country_origin",
-    "country_export",
-    "country_smelt_cast",
-    "supplier",
-    "quantity",
-    "unit",
-    "quantity_kg",
-    "customs_value_usd",
-    "preference_program",
-    "content_mineral",
-    "content_kg",
-    "content_value_usd",
-    "us_metal_content_share",
-)
+ENGINE_COLUMNS = ENGINE_FIELDS
 
 
 @dataclass(frozen=True)
@@ -112,7 +96,7 @@ def place(ledger: pl.DataFrame, horizon: Horizon, annualise: Annualise = "averag
         )
     frame = ledger.select(
         [
-            (pl.col(c) if c in ledger.columns else pl.lit(None, dtype=_dtype(c)).alias(c))
+            (pl.col(c) if c in ledger.columns else pl.lit(None, dtype=LINE_COLUMNS[c]).alias(c))
             for c in ENGINE_COLUMNS
         ]
     ).with_row_index("_order")
@@ -190,14 +174,6 @@ def place(ledger: pl.DataFrame, horizon: Horizon, annualise: Annualise = "averag
             f"No ledger line falls in the simulated months {horizon.labels[0]} .. {horizon.labels[-1]}."
         )
     return Placed(placed, horizon, notes)
-
-
-def _dtype(column: str) -> pl.DataType:
-    if column == "entry_date":
-        return pl.Date()
-    if column in SCALED or column == "us_metal_content_share":
-        return pl.Float64()
-    return pl.String()
 
 
 @dataclass
