@@ -9,9 +9,10 @@ from typing import Annotated, Any, Literal
 import polars as pl
 import typer
 
+from critmin.cli.command import CritminCommand
 from critmin.cli.output import Format as TableFormat
-from critmin.cli.output import console, err_console, print_frame, print_json
-from critmin.errors import CritminError, InputError
+from critmin.cli.output import console, err_console, print_frame, print_json, progress_bar
+from critmin.errors import InputError
 
 
 class OutFormat(StrEnum):
@@ -68,6 +69,7 @@ SheetOption = Annotated[str | None, typer.Option("--sheet", help="Excel sheet na
 def register(app: typer.Typer) -> None:
     app.command(
         "simulate",
+        cls=CritminCommand,
         help="Expected cost, its distribution (VaR/CVaR), monthly fan, drivers (tornado) and the value of "
         "switching suppliers, over a scenario tree's branches, prices and volumes.",
     )(simulate_command)
@@ -89,53 +91,45 @@ def simulate_command(
 ) -> None:
     from critmin.duty.api import load_ledger
     from critmin.policy.trees import load_tree
-    from critmin.simulate.montecarlo import simulate
+    from critmin.simulate import simulate
     from critmin.simulate.switching import Switch
 
-    try:
-        loaded = load_ledger(
-            ledger, mapping=mapping, sheet=int(sheet) if sheet and sheet.isdigit() else sheet
+    loaded = load_ledger(ledger, mapping=mapping, sheet=int(sheet) if sheet and sheet.isdigit() else sheet)
+    if loaded.rows_quarantined:
+        err_console.print(
+            f"{loaded.rows_quarantined} of {loaded.rows_in} rows were quarantined and are not "
+            f"simulated; see `critmin ledger validate {ledger}`."
         )
-        if loaded.rows_quarantined:
-            err_console.print(
-                f"{loaded.rows_quarantined} of {loaded.rows_in} rows were quarantined and are not "
-                f"simulated; see `critmin ledger validate {ledger}`."
-            )
-        if loaded.lines.is_empty():
-            raise InputError(f"{ledger} has no valid ledger lines; see `critmin ledger validate {ledger}`.")
-        parsed = load_tree(tree)
-        uncertainty = parsed.uncertainty
-        if price_scale is not None:
-            uncertainty = uncertainty.model_copy(
-                update={"prices": uncertainty.prices.model_copy(update={"scale": price_scale})}
-            )
-        if volume_sd is not None:
-            uncertainty = uncertainty.model_copy(
-                update={"volumes": uncertainty.volumes.model_copy(update={"sd": volume_sd})}
-            )
-        switches: list[Switch] | Literal["auto"] | None
-        if no_switching:
-            switches = None
-        elif switch:
-            switches = [Switch.parse(s) for s in switch]
-        else:
-            switches = "auto"
-        with err_console.status("Running the duty engine once per variant, then the draws..."):
-            result = simulate(
-                parsed,
-                loaded.lines,
-                draws=draws,
-                seed=seed,
-                annualise=basis.value,
-                uncertainty=uncertainty,
-                switches=switches,
-            )
-    except InputError as exc:
-        err_console.print(f"[red]{exc}[/red]", highlight=False)
-        raise typer.Exit(2) from exc
-    except CritminError as exc:
-        err_console.print(f"[red]{exc}[/red]", highlight=False)
-        raise typer.Exit(1) from exc
+    if loaded.lines.is_empty():
+        raise InputError(f"{ledger} has no valid ledger lines; see `critmin ledger validate {ledger}`.")
+    parsed = load_tree(tree)
+    uncertainty = parsed.uncertainty
+    if price_scale is not None:
+        uncertainty = uncertainty.model_copy(
+            update={"prices": uncertainty.prices.model_copy(update={"scale": price_scale})}
+        )
+    if volume_sd is not None:
+        uncertainty = uncertainty.model_copy(
+            update={"volumes": uncertainty.volumes.model_copy(update={"sd": volume_sd})}
+        )
+    switches: list[Switch] | Literal["auto"] | None
+    if no_switching:
+        switches = None
+    elif switch:
+        switches = [Switch.parse(s) for s in switch]
+    else:
+        switches = "auto"
+    with progress_bar("Simulating: engine runs, draws, summary") as advance:
+        result = simulate(
+            parsed,
+            loaded.lines,
+            draws=draws,
+            seed=seed,
+            annualise=basis.value,
+            uncertainty=uncertainty,
+            switches=switches,
+            progress=advance,
+        )
     payload = result.payload()
     if fmt is OutFormat.json:
         print_json(payload)

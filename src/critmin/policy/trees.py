@@ -22,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from critmin.policy._yaml import read_yaml
 from critmin.policy.errors import PolicyError, Problem
-from critmin.policy.loader import shipped_scenario_paths, validation_problems
+from critmin.policy.loader import load_scenario, shipped_scenario_paths, validation_problems
+from critmin.policy.params import Override
 
 TREE_DIR = Path(__file__).resolve().parent / "library" / "trees"
 PROBABILITY_TOLERANCE = 1e-9
@@ -211,16 +212,12 @@ def load_tree(name_or_path: str | Path) -> Tree:
 
 
 def _check_scenarios(node: Node, loc: tuple[int | str, ...], path: str, doc: Any) -> list[Problem]:
-    from critmin.policy.loader import _scenario_path
-    from critmin.policy.models import ScenarioFile
-
     problems: list[Problem] = []
     if node.scenario is not None:
         try:
-            scenario_path = _scenario_path(node.scenario)
-            spec = ScenarioFile.model_validate(read_yaml(scenario_path).data).scenario
+            declared = load_scenario(node.scenario).parameters
             for name in sorted(node.params):
-                message = _parameter_problem(name, {k: p.value for k, p in spec.parameters.items()})
+                message = _parameter_problem(name, {k: p.value for k, p in declared.items()})
                 if message is None:
                     continue
                 problems.append(
@@ -229,12 +226,12 @@ def _check_scenarios(node: Node, loc: tuple[int | str, ...], path: str, doc: Any
                         doc.line_of((*loc, "params", name)),
                         f"{_dotted(loc)}.params.{name}",
                         f"scenario `{node.scenario}` {message}.",
-                        f"use one of: {', '.join(sorted(spec.parameters)) or 'none'}"
+                        f"use one of: {', '.join(sorted(declared)) or 'none'}"
                         " (dotted names reach into a mapping, e.g. reference_prices.ndpr_oxide).",
                     )
                 )
             if not problems:
-                problems.extend(_check_values(node, loc, path, doc, set(spec.parameters)))
+                problems.extend(_check_values(node, loc, path, doc, set(declared)))
         except PolicyError as exc:
             problems.extend(
                 Problem(path, doc.line_of((*loc, "scenario")), f"{_dotted(loc)}.scenario", p.message, p.fix)
@@ -261,9 +258,6 @@ def _check_values(
     """Load the branch's scenario with its parameters at their central values, at the low and high ends of
     every distribution, and at each value of every choice, so that a rate that can be drawn negative, a
     share above 1 or a scenario naming an unknown measure is reported here, against the tree's line."""
-    from critmin.policy.loader import load_scenario
-    from critmin.policy.params import Override
-
     assert node.scenario is not None
     central = {k: (v.values[0] if isinstance(v, Choice) else mean_of(v)) for k, v in node.params.items()}
     if node.date is not None and "start_date" in declared:

@@ -12,10 +12,10 @@ returns a :class:`critmin.simulate.results.SimulationResult`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -29,10 +29,33 @@ from critmin.simulate.prices import PriceModel, price_model
 from critmin.simulate.structure import VariantRows, classify_minerals, variant_rows
 from critmin.simulate.switching import Switch, candidates, check, switched_lines
 
-if TYPE_CHECKING:
-    from critmin.simulate.results import SimulationResult
-
 AUTO_SWITCHES = 3
+
+Progress = Callable[[int, int | None], None]
+"""Called as a simulation advances with (steps done, steps in all); the same shape as the ledger ingest's."""
+
+
+@dataclass
+class Steps:
+    """Counts a simulation's steps for a progress callback: one per duty-engine run (a tree variant, and
+    once more per variant when supplier switches are valued), then the draws, then the summary. The engine
+    runs take most of the time, so the count tracks the time well enough for an estimate of what is left."""
+
+    report: Progress | None = None
+    total: int | None = None
+    done: int = 0
+
+    def plan(self, total: int) -> None:
+        self.total = total
+        self._tell()
+
+    def advance(self) -> None:
+        self.done += 1
+        self._tell()
+
+    def _tell(self) -> None:
+        if self.report is not None:
+            self.report(self.done, self.total)
 
 
 @dataclass
@@ -95,12 +118,14 @@ def build(
     annualise: Annualise = "average",
     uncertainty: Uncertainty | None = None,
     switches: Sequence[Switch] | Literal["auto"] | None = None,
+    steps: Steps | None = None,
 ) -> Built:
     """Everything that does not depend on the draws (the engine runs happen here).
 
     ``switches``: supplier switches to evaluate; ``"auto"`` picks up to three after a short pilot of the base
-    model; None or empty evaluates none.
+    model; None or empty evaluates none. ``steps`` counts the engine runs (see :class:`Steps`).
     """
+    steps = steps or Steps()
     tree = tree if isinstance(tree, Tree) else load_tree(tree)
     tree_plan = plan(tree)
     placed = place(ledger, tree_plan.horizon, annualise)
@@ -109,7 +134,9 @@ def build(
         for switch in switches:
             check(placed.frame, switch)  # before the engine runs, so a typo fails fast
     minerals = classify_minerals(placed)
-    rows = _variant_rows(placed, minerals, tree_plan, np.ones(placed.n, dtype=bool))
+    runs = len(tree_plan.variants)
+    steps.plan(runs * (2 if switches else 1) + 2)  # + the draws and the summary, counted by the caller
+    rows = _variant_rows(placed, minerals, tree_plan, np.ones(placed.n, dtype=bool), steps)
     base = _model(tree_plan, placed, minerals, rows, np.ones(placed.n, dtype=bool), None)
     built = Built(
         tree,
@@ -131,12 +158,14 @@ def build(
             )
     else:
         chosen = list(dict.fromkeys(switches or []))
+    if switches and not chosen:
+        steps.plan(runs + 2)  # no switch worth valuing: no second round of engine runs
     if chosen:
         extended, copies, sources = _with_copies(placed, chosen)
         ext_minerals = pl.concat([minerals, minerals[sources]])
         wanted = np.zeros(extended.n, dtype=bool)
         wanted[placed.n :] = True
-        added = _variant_rows(extended, ext_minerals, tree_plan, wanted)
+        added = _variant_rows(extended, ext_minerals, tree_plan, wanted, steps)
         merged = {k: _merge(rows[k], added[k]) for k in rows}
         for switch, copy_rows in copies.items():
             mask = _switch_mask(placed, extended, switch, copy_rows)
@@ -194,7 +223,7 @@ def _switch_mask(placed: Placed, extended: Placed, switch: Switch, copies: np.nd
 
 
 def _variant_rows(
-    placed: Placed, minerals: pl.DataFrame, tree_plan: TreePlan, wanted: np.ndarray
+    placed: Placed, minerals: pl.DataFrame, tree_plan: TreePlan, wanted: np.ndarray, steps: Steps
 ) -> dict[int, VariantRows]:
     dates = placed.dates()
     out: dict[int, VariantRows] = {}
@@ -203,6 +232,7 @@ def _variant_rows(
         if variant.end is not None:
             inside &= dates < _day(variant.end)
         out[variant.index] = variant_rows(placed, minerals, variant, np.flatnonzero(inside))
+        steps.advance()
     return out
 
 
@@ -247,22 +277,3 @@ def _model(
     line_gt = geo.line_mineral * geo.months + geo.line_month
     goods = np.bincount(line_gt[mask], weights=customs[mask], minlength=geo.width)
     return Model(tree_plan, placed, mask, grid, geo, structures, goods)
-
-
-def simulate(
-    tree: Tree | str | Path,
-    ledger: pl.DataFrame,
-    *,
-    draws: int = 10_000,
-    seed: int = 0,
-    annualise: Annualise = "average",
-    uncertainty: Uncertainty | None = None,
-    switches: Sequence[Switch] | Literal["auto"] | None = None,
-    sensitivity: bool = True,
-) -> SimulationResult:
-    """Monte Carlo of ``tree`` on ``ledger``; see docs/simulate.md for the method and the outputs."""
-    from critmin.simulate.results import summarise
-
-    built = build(tree, ledger, annualise=annualise, uncertainty=uncertainty, switches=switches)
-    sample = sample_draws(built.plan, built.prices, built.uncertainty.volumes, draws, seed)
-    return summarise(built, sample, seed=seed, sensitivity_on=sensitivity)

@@ -26,6 +26,8 @@ import numpy as np
 import polars as pl
 
 from critmin.policy.trees import PriceUncertainty
+from critmin.refdata import load
+from critmin.refdata.minerals import minerals
 from critmin.simulate.cells import UNMAPPED
 
 MIN_RETURNS = 3
@@ -49,8 +51,6 @@ class PriceModel:
 @cache
 def yearly_returns() -> pl.DataFrame:
     """One yearly log return per mineral and year (mean over the mineral's price series)."""
-    from critmin.refdata import load
-
     prices = load("mineral_prices").filter(pl.col("price_usd_per_kg") > 0).sort("mineral_id", "basis", "year")
     returns = prices.with_columns(
         pl.col("price_usd_per_kg").log().diff().over("mineral_id", "basis").alias("r"),
@@ -61,8 +61,6 @@ def yearly_returns() -> pl.DataFrame:
 
 @cache
 def _aggregate_parent() -> dict[str, str]:
-    from critmin.refdata.minerals import minerals
-
     table = minerals().filter(pl.col("is_aggregate")).select("mineral_id", "components")
     return {part: parent for parent, parts in table.rows() for part in parts}
 

@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import polars as pl
 
+from critmin.refdata import read_manifest
 from critmin.simulate import sensitivity
 from critmin.simulate.draws import Draws
+from critmin.simulate.montecarlo import Built, Model, Outcome
 from critmin.simulate.structure import PROBE_PREFIX
-
-if TYPE_CHECKING:
-    from critmin.simulate.montecarlo import Built, Model, Outcome
 
 DEFINITIONS = {
     "cost": "policy cost of the simulated year: duties to customs (refund-eligible amounts excluded) plus "
@@ -295,7 +294,6 @@ def _provenance(built: Built) -> dict[str, Any]:
             }
         )
         datasets.update(rows.datasets)
-    from critmin.refdata import read_manifest
 
     prices = {
         r.id: {"vintage": r.vintage, "sha256": r.sha256, "source": r.source}

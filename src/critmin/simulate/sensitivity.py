@@ -18,16 +18,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from critmin.policy.trees import quantile_of
 from critmin.simulate.cells import UNMAPPED
 from critmin.simulate.draws import Draws
-
-if TYPE_CHECKING:
-    from critmin.simulate.montecarlo import Built, Model
+from critmin.simulate.montecarlo import Built, Model
 
 LOW, HIGH = 0.05, 0.95
 Z95 = 1.6448536269514722
