@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from datetime import date
@@ -13,7 +14,10 @@ from typing import Any
 
 import openpyxl
 import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from critmin.cli.app import app
 from critmin.duty.engine import evaluate
 from critmin.ledger.ingest import ingest
 from critmin.policy import load_scenario
@@ -32,20 +36,29 @@ LEDGER = (
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Run the demo once, as `make demo` does, through the installed command line."""
-    out = tmp_path_factory.mktemp("demo") / "demo-output"
-    proc = subprocess.run(
-        [sys.executable, "-m", "critmin", "demo", "--out", str(out), "--as-of", AS_OF],
+def run_demo_command(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`critmin demo --out demo-output ...` run from ``cwd``, as `make demo` runs it from the checkout."""
+    return subprocess.run(
+        [sys.executable, "-m", "critmin", "demo", "--out", "demo-output", "--as-of", AS_OF, *args],
         capture_output=True,
         text=True,
         timeout=600,
-        env={**os.environ, "COLUMNS": "160"},
+        cwd=cwd,
+        env={**(os.environ if env is None else env), "COLUMNS": "160"},
     )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Run the demo once, as `make demo` does, through the installed command line."""
+    cwd = tmp_path_factory.mktemp("demo")
+    proc = run_demo_command(cwd)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = cwd / "demo-output"
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    return {"out": out, "stdout": proc.stdout, "summary": summary}
+    return {"cwd": cwd, "out": out, "stdout": proc.stdout, "summary": summary}
 
 
 def test_demo_writes_every_output(demo: dict[str, Any]) -> None:
@@ -146,5 +159,49 @@ def test_html_is_self_contained(demo: dict[str, Any]) -> None:
     assert not re.search(r"<link\b[^>]*\bhref\s*=\s*[\"']?(?:https?:)?//", html, re.IGNORECASE)
 
 
-def test_pdf_is_a_pdf(demo: dict[str, Any]) -> None:
-    assert (demo["out"] / "report.pdf").read_bytes().startswith(b"%PDF-")
+def test_pdf_is_printed_on_us_letter(demo: dict[str, Any]) -> None:
+    data = (demo["out"] / "report.pdf").read_bytes()
+    assert data.startswith(b"%PDF-")
+    boxes = set(re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", data))
+    assert boxes == {(b"612", b"792")}  # 8.5 x 11 in
+
+
+def test_printed_serve_command_opens_the_demo_workspace(
+    demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`critmin serve` alone would open an empty ./critmin.duckdb; the command the demo prints, run where
+    the demo ran, serves the demo's ledger."""
+    line = next(x for x in demo["stdout"].splitlines() if "critmin serve" in x)
+    command = shlex.split(line[line.index("critmin serve") :])
+    assert command == ["critmin", "serve", "--workspace", "demo-output/critmin.duckdb"]
+    served: dict[str, Any] = {}
+    monkeypatch.setattr("uvicorn.run", lambda asgi, **_options: served.update(app=asgi))
+    monkeypatch.chdir(demo["cwd"])
+    monkeypatch.delenv("CRITMIN_TOKEN", raising=False)
+    monkeypatch.delenv("CRITMIN_WORKSPACE", raising=False)
+    result = CliRunner().invoke(app, command[1:])
+    assert result.exit_code == 0, result.output
+    with TestClient(served["app"], base_url="http://127.0.0.1:8000") as client:
+        ledgers = client.get("/api/v1/ledgers").json()
+    assert [(x["source_file"], x["rows_loaded"]) for x in ledgers] == [(LEDGER.name, 192)]
+
+
+def test_demo_without_chromium_writes_everything_else(tmp_path: Path) -> None:
+    """A machine with Python and make but no Chromium: the demo succeeds without the PDF and says, in one
+    line, how to get it."""
+    empty_path = tmp_path / "bin"
+    empty_path.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "CRITMIN_CHROMIUM"}
+    proc = run_demo_command(tmp_path, "--draws", "100", env={**env, "PATH": str(empty_path)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = tmp_path / "demo-output"
+    for name in ("report.html", "report.xlsx", "summary.json", "critmin.duckdb"):
+        assert (out / name).is_file(), name
+    assert not (out / "report.pdf").exists()
+    notes = [x for x in proc.stdout.splitlines() if "PDF skipped" in x]
+    assert notes == [
+        "PDF skipped: no Chromium on the PATH; install chromium (Debian: apt-get install chromium) or set "
+        f"CRITMIN_CHROMIUM=/path/to/chromium, then run: critmin demo --out demo-output --as-of {AS_OF} "
+        "--draws 100"
+    ]
+    assert "report.pdf" not in proc.stdout

@@ -48,6 +48,7 @@ def test_the_notebook_names_are_at_the_top() -> None:
     for attr in ("evaluate", "load_scenario", "ingest", "CritminError", "Workspace", "analyse_file"):
         assert attr in critmin.__all__
     assert issubclass(critmin.InputError, critmin.CritminError)
+    assert set(critmin.__all__) - {"__version__"} == set(critmin._EXPORTS)  # every lazy name is promised
 
 
 def test_importing_critmin_loads_no_engine() -> None:

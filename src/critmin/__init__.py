@@ -51,7 +51,24 @@ _EXPORTS = {
     "InputError": "critmin.errors",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "Analysis",
+    "CritminError",
+    "DutyResult",
+    "ImportResult",
+    "InputError",
+    "MeasureSet",
+    "Workspace",
+    "__version__",
+    "analyse",
+    "analyse_file",
+    "evaluate",
+    "evaluate_batches",
+    "in_force_set",
+    "ingest",
+    "load_scenario",
+    "simulate",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -7,11 +7,15 @@ default, including the polysilicon-template remedy), assess supply risk, simulat
 sourcing sample, appraise the NdPr separation sample, record each duty run in the workspace and write the
 report. It calls the same library functions as the commands, so a passing demo is an end-to-end test of the
 chain.
+
+A newcomer may have Python and make but no Chromium: the demo then writes everything but the PDF and
+says, in :attr:`DemoResult.pdf_skipped`, why (the PDF is the one output that needs another program).
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +27,9 @@ import polars as pl
 
 from critmin import __version__
 from critmin.paths import SAMPLES_DIR
-from critmin.report import ReportFiles, find_chromium, write_report
+from critmin.report import ChromiumNotFoundError, ReportFiles, find_chromium, write_report
+from critmin.report.paper import DEFAULT_PAPER, Paper
+from critmin.report.pdf import pdf_skipped_note
 from critmin.views import Analysis, analyse, headline_table
 from critmin.views.scenarios import scenario_comparison
 from critmin.views.summary import executive_summary
@@ -34,6 +40,7 @@ SAMPLE_PROJECT = SAMPLES_DIR / "projects" / "ndpr_separation.yaml"
 WORKSPACE_NAME = "critmin.duckdb"
 DEMO_TREE = "pcmdp_after_window"
 """The scenario tree the demo simulates: the law in force today, then illustrative 2027 branches."""
+DEFAULT_DRAWS = 2000
 
 
 @dataclass
@@ -47,6 +54,8 @@ class DemoResult:
     tables: list[tuple[str, pl.DataFrame]] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     seconds: float = 0.0
+    pdf_skipped: str | None = None
+    """Why report.pdf was not printed, how to get Chromium and the command to run then (one line)."""
 
 
 def _classification_counts(classification: pl.DataFrame) -> pl.DataFrame:
@@ -65,10 +74,15 @@ def run_demo(
     progress: Callable[[str], None] = lambda _step: None,
     *,
     as_of: date | None = None,
-    draws: int = 2000,
+    draws: int = DEFAULT_DRAWS,
     pdf: bool = True,
+    paper: Paper | str = DEFAULT_PAPER,
 ) -> DemoResult:
-    """Run the demo into ``out_dir`` (created; the workspace in it is reused on a second run)."""
+    """Run the demo into ``out_dir`` (created; the workspace in it is reused on a second run).
+
+    Without Chromium the PDF is skipped, not the demo: everything else is written and
+    :attr:`DemoResult.pdf_skipped` says how to get the PDF.
+    """
     from critmin.duty.runs import LedgerSource, record_run
     from critmin.invest import load_project
     from critmin.ledger import store
@@ -76,8 +90,13 @@ def run_demo(
     from critmin.workspace import Workspace
 
     started = time.perf_counter()
+    browser: Path | None = None
+    skipped: str | None = None
     if pdf:
-        find_chromium()  # say so now rather than after the analysis
+        try:
+            browser = find_chromium()  # look now, not after the analysis
+        except ChromiumNotFoundError as exc:
+            skipped = pdf_skipped_note(exc, demo_command(out_dir, as_of=as_of, draws=draws, paper=paper))
     out_dir.mkdir(parents=True, exist_ok=True)
     workspace_path = out_dir / WORKSPACE_NAME
     progress("importing the sample defense prime into the workspace")
@@ -108,8 +127,8 @@ def run_demo(
         source = LedgerSource(str(SAMPLE_LEDGER), analysis.ledger_sha256, stored.import_id)
         for run in analysis.runs:
             run_ids[run.id] = record_run(ws, run.result, source)
-    formats = ("html", "xlsx", "pdf") if pdf else ("html", "xlsx")
-    files = write_report(analysis, out_dir, formats=formats, progress=progress)
+    formats = ("html", "xlsx", "pdf") if browser is not None else ("html", "xlsx")
+    files = write_report(analysis, out_dir, formats=formats, progress=progress, paper=paper, browser=browser)
     summary_path = _write_summary(out_dir, analysis, import_summary, run_ids)
     result = DemoResult(
         out_dir=out_dir,
@@ -119,6 +138,7 @@ def run_demo(
         import_summary=import_summary,
         run_ids=run_ids,
         files=[*files.paths(), summary_path, workspace_path],
+        pdf_skipped=skipped,
     )
     result.tables = [
         ("Lines imported into the workspace, by classification", classified),
@@ -135,6 +155,25 @@ def run_demo(
     ]
     result.seconds = time.perf_counter() - started
     return result
+
+
+def demo_command(
+    out_dir: Path,
+    *,
+    as_of: date | None = None,
+    draws: int = DEFAULT_DRAWS,
+    paper: Paper | str = DEFAULT_PAPER,
+) -> str:
+    """The ``critmin demo`` command line that runs the demo again with these options (it reuses the
+    workspace and rewrites the report)."""
+    words = ["critmin", "demo", "--out", str(out_dir)]
+    if as_of is not None:
+        words += ["--as-of", as_of.isoformat()]
+    if draws != DEFAULT_DRAWS:
+        words += ["--draws", str(draws)]
+    if str(paper).lower() != DEFAULT_PAPER.value:
+        words += ["--paper", str(paper).lower()]
+    return shlex.join(words)
 
 
 def _scenario_reach_table(analysis: Analysis) -> pl.DataFrame:

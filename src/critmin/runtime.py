@@ -12,9 +12,11 @@ again, page by page, and on the 2-core reference machine a page fault costs abou
 Measured on one worker evaluating 5 million lines in 500,000-line partitions: page faults fell from
 173,000 to 38,000-83,000 and CPU time by 10-20% with both settings.
 
-Both change the whole process, so the library never applies them behind a caller's back: the ``critmin``
-command and the benchmarks do, and a program that embeds the engine (a Spark executor, a notebook
-evaluating a large ledger) can call them too.
+Both change the whole process, so nothing applies them on import: the ``critmin`` command applies
+:func:`tune_for_batch` in its console-script entry for the batch commands only (a run that evaluates a
+ledger and exits; never ``critmin serve``, a long-lived server that should hand memory back), the benchmarks
+apply them too, and a program that embeds the engine (a Spark executor, a notebook evaluating a large
+ledger) can call them itself.
 """
 
 from __future__ import annotations
@@ -69,3 +71,9 @@ def keep_polars_memory(environ: MutableMapping[str, str] | None = None) -> bool:
     elif JEMALLOC_DECAY not in current:
         target[JEMALLOC_CONF_VARIABLE] = f"{JEMALLOC_DECAY},{current}"
     return True
+
+
+def tune_for_batch() -> None:
+    """Both settings, for a process that evaluates one big batch and exits; call before importing Polars."""
+    keep_polars_memory()
+    reuse_freed_memory()

@@ -81,7 +81,7 @@ def test_exposure_scenario_with_set_and_as_of(ledger_file: Path) -> None:
 
 def test_bad_set_fails_with_file_field_and_fix(ledger_file: Path) -> None:
     result = runner.invoke(app, ["exposure", str(ledger_file), "-s", "trq", "--set", "quota_kg=lots"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad user input
     err = result.stderr.replace("\n", " ")
     assert "trq.yaml" in err and "quota.volume" in err and "Fix:" in err
 

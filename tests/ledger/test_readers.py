@@ -168,7 +168,7 @@ def test_parquet_with_typed_columns(tmp_path: Path) -> None:
     assert result.lines.get_column("source_row").to_list() == [1, 2]
 
 
-def test_files_that_cannot_be_read(tmp_path: Path) -> None:
+def test_files_that_cannot_be_read(tmp_path: Path, xlsx_file: Any) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     with pytest.raises(InputError, match="is empty"):
@@ -179,7 +179,8 @@ def test_files_that_cannot_be_read(tmp_path: Path) -> None:
         open_source(old)
     with pytest.raises(InputError, match="no such file"):
         open_source(tmp_path / "missing.csv")
+    workbook = xlsx_file(tmp_path / "whole.xlsx", {"Entries": [["HTS", "COO"], ["8505110070", "CN"]]})
     broken = tmp_path / "broken.xlsx"
-    broken.write_bytes(b"not a zip")
-    with pytest.raises(InputError, match=r"not a readable \.xlsx"):
+    broken.write_bytes(workbook.read_bytes()[:300])  # a download cut short
+    with pytest.raises(InputError, match=r"damaged ZIP file \(an \.xlsx workbook is a ZIP file"):
         open_source(broken)

@@ -11,33 +11,7 @@ from critmin.optimize import solve
 from critmin.optimize.model import Problem
 from critmin.optimize.solve import cvar, frontier
 
-
-def option(
-    id_: str, origin: str, price: float, capacity: float, duty: float = 0.0, **kw: Any
-) -> dict[str, Any]:
-    return {
-        "id": id_,
-        "product": kw.pop("product", "ndfeb"),
-        "supplier": kw.pop("supplier", id_),
-        "origin": origin,
-        "hts": "8505110070",
-        "unit_price": price,
-        "capacity": capacity,
-        "duty_per_unit": {"in_force": duty, **kw.pop("duties", {})},
-        **kw,
-    }
-
-
-def problem(options: list[dict[str, Any]], demand: float = 100.0, **kw: Any) -> Problem:
-    return Problem.model_validate(
-        {
-            "name": "t",
-            "as_of": "2026-06-01",
-            "options": options,
-            "demand": [{"product": "ndfeb", "period": "2026", "quantity": demand}],
-            **kw,
-        }
-    )
+from .conftest import option, problem
 
 
 def test_cheapest_landed_cost_wins_until_capacity() -> None:

@@ -58,7 +58,7 @@ def test_validate_ok_and_failing(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(good.read_text().replace("authority: other", "authority: tarrif"), encoding="utf-8")
     result = runner.invoke(app, ["policy", "validate", str(bad)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad input, as for any command
     assert f"{bad}:4" in result.stderr.replace("\n", "") and "authority" in result.stderr
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import openpyxl
 import pytest
 
@@ -13,7 +15,7 @@ from critmin.views import Analysis, measure_sources, sections
 def test_sheets_are_the_report_tables(analysis: Analysis, report_files: ReportFiles) -> None:
     assert report_files.xlsx is not None
     book = openpyxl.load_workbook(report_files.xlsx, read_only=False)
-    expected = ["summary"] + [t.id for s in sections(analysis) for t in s.tables]
+    expected = ["summary"] + [t.id for s in sections(analysis) for t in s.tables] + ["line_duty"]
     assert book.sheetnames == expected
     for name in (
         "scenario_comparison",
@@ -67,3 +69,29 @@ def test_sources_sheet_lists_every_citation(analysis: Analysis, report_files: Re
     cited = measure_sources(analysis)
     assert len(urls) == cited.height
     assert all(c.hyperlink is not None and c.hyperlink.target == c.value for c in urls)
+
+
+def test_line_duty_sheet_traces_every_total_to_lines_and_measures(
+    analysis: Analysis, report_files: ReportFiles
+) -> None:
+    """One row per ledger line: its duty under the law in force and under each scenario, and the measures
+    with their amounts; each duty column adds up to the run's total, each line's measures to its duty."""
+    assert report_files.xlsx is not None
+    sheet = openpyxl.load_workbook(report_files.xlsx)["line_duty"]
+    header = [c.value for c in sheet[3]]
+    assert header[:6] == ["line_id", "entry_date", "hts", "country_origin", "supplier", "customs_value_usd"]
+    assert header[6:] == [f"{kind}_{run.id}" for run in analysis.runs for kind in ("duty", "measures")]
+    body = list(sheet.iter_rows(min_row=4))
+    assert len(body) == analysis.lines.height
+    assert {r[0].value for r in body} == set(analysis.lines.get_column("line_id"))
+    assert all(r[1].is_date and r[2].data_type == "s" for r in body)  # dates are dates, HTS codes text
+    for run in analysis.runs:
+        duty = header.index(f"duty_{run.id}")
+        measures = header.index(f"measures_{run.id}")
+        assert sum(r[duty].value or 0.0 for r in body) == pytest.approx(run.duty, rel=1e-9)
+        for row in body:
+            text = row[measures].value or ""
+            assert row[measures].data_type == "s"  # text, never a formula
+            amounts = [float(v) for v in re.findall(r" \$(-?\d+\.\d\d)(?:;|$)", text)]
+            assert sum(amounts) == pytest.approx(row[duty].value or 0.0, abs=0.01 * max(len(amounts), 1))
+    assert body[0][header.index("duty_status_quo")].number_format == NUMBER_FORMATS["usd2"]

@@ -105,7 +105,7 @@ def test_ledger_command_on_a_broker_csv(app: typer.Typer, tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
     assert payload["lines"] == 3 and payload["rows_quarantined"] == 0
-    flags = {row["hts"] + row["country_origin"]: row["dfars_flag"] for row in payload["dfars"]}
+    flags = {row["hts"] + row["country_origin"]: row["flag"] for row in payload["dfars"]}
     assert flags == {"8505110070CHN": "prohibited", "8505110070JPN": "review", "8101100000CHN": "prohibited"}
     neodymium = next(r for r in payload["by_mineral"] if r["mineral_id"] == "neodymium")
     assert neodymium["feoc_share_value"] == pytest.approx(50 / 130)

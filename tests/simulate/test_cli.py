@@ -91,7 +91,7 @@ def test_tables() -> None:
 
 def test_errors(tmp_path: Path) -> None:
     result = runner.invoke(app, ["simulate", "pcmdp_window_2062", "--ledger", str(LEDGER)])
-    assert result.exit_code == 1 and "is neither a shipped tree nor a file" in result.output
+    assert result.exit_code == 2 and "is neither a shipped tree nor a file" in result.output
     result = runner.invoke(
         app, ["simulate", "pcmdp_window_2026", "--ledger", str(LEDGER), "--switch", "Nobody"]
     )

@@ -41,8 +41,18 @@ TEST_DRAWS = 200
 ARTIFACTS = Path(os.environ.get("CRITMIN_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))
 
 
+# Starlette's TestClient and schemathesis's ASGI calls send ``Host: testserver``: the name the tests'
+# in-process apps are reached by, so it is allowed like a name given with `critmin serve --allowed-host`.
+TEST_HOST = "testserver"
+
+
 def settings_for(workspace: Path, **overrides: object) -> WebSettings:
-    values: dict[str, object] = {"workspace": workspace, "draws": TEST_DRAWS, **overrides}
+    values: dict[str, object] = {
+        "workspace": workspace,
+        "draws": TEST_DRAWS,
+        "allowed_hosts": (TEST_HOST,),
+        **overrides,
+    }
     return WebSettings(**values)  # type: ignore[arg-type]
 
 

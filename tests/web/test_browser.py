@@ -216,3 +216,52 @@ def test_a_bad_file_is_explained_on_the_page(session: Session, uploaded: str, tm
     assert "ledger.xlsx" in alert.inner_text()
     assert "upload-" not in alert.inner_text()  # the server's own file name never shows
     session.shot("40-bad-upload")
+
+
+def test_api_docs_render_offline_under_the_csp(session: Session) -> None:
+    """Swagger UI draws the schema from files this server serves; the CSP blocks nothing it needs."""
+    page = session.page
+    errors_before = len(session.console_errors)
+    page.goto(session.base + "/docs")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=60_000)
+    assert "critmin" in page.locator(".swagger-ui .info .title").inner_text()
+    page.wait_for_selector(".opblock-summary-path", timeout=60_000)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert "/api/v1/ledgers/{import_id}" in paths and len(paths) >= 20
+    assert session.console_errors[errors_before:] == []  # no CSP violation, no script error
+    assert session.foreign_requests == []
+    session.shot("50-api-docs")
+
+
+def test_deleting_an_import_with_the_button(session: Session, uploaded: str) -> None:
+    page = session.page
+    errors_before = len(session.console_errors)
+    page.goto(session.base + "/ledger")
+    page.select_option("#sample-form select[name=name]", "battery_maker")
+    with page.expect_navigation():
+        page.click("#sample-form button[type=submit]")
+    imported = int(page.locator("section.import").get_attribute("data-import") or 0)
+    assert imported > 1
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        if len(asked) == 1:
+            dialog.dismiss()  # the first time, the user changes their mind
+        else:
+            dialog.accept()
+
+    page.on("dialog", answer)
+    page.click("#delete-form button[type=submit]")
+    page.wait_for_timeout(300)
+    assert page.url.endswith(f"/ledger?ledger={imported}&status=imported")  # nothing was sent
+    with page.expect_navigation():
+        page.click("#delete-form button[type=submit]")
+    page.remove_listener("dialog", answer)
+    assert asked[0].startswith(f"Delete import #{imported} (")
+    assert page.url.endswith(f"/ledger?deleted={imported}")
+    assert page.get_by_role("status").inner_text().startswith(f"Deleted import #{imported}")
+    imports = page.locator('[data-table="imports"] tbody tr').all_inner_texts()
+    assert not any(row.startswith(f"#{imported}\t") for row in imports) and imports
+    assert session.console_errors[errors_before:] == []
+    session.shot("51-import-deleted")

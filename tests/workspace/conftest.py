@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from critmin.workspace import ENV_VAR, Workspace
+from critmin.workspace.store import LOCK_WAIT_ENV
 
 WRITER = Path(__file__).with_name("writer_process.py")
 TIMEOUT = 20.0  # generous: a loaded CI machine; a healthy run takes well under a second per step
@@ -25,6 +26,9 @@ TIMEOUT = 20.0  # generous: a loaded CI machine; a healthy run takes well under 
 def _no_workspace_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's own CRITMIN_WORKSPACE must never leak into (or be touched by) the tests."""
     monkeypatch.delenv(ENV_VAR, raising=False)
+    # Opening a workspace another process holds waits for it; the lock tests want the error at once.
+    # The tests of the wait itself pass their own.
+    monkeypatch.setenv(LOCK_WAIT_ENV, "0")
 
 
 @pytest.fixture

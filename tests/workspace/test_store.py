@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,9 @@ from critmin.workspace import (
     default_path,
     resolve_path,
 )
+from critmin.workspace.store import LOCK_WAIT_ENV
 
-from .conftest import Child
+from .conftest import TIMEOUT, Child
 
 LINES = """
 CREATE TABLE lines (
@@ -345,6 +347,43 @@ def test_workspace_held_by_another_process_gives_a_clear_error(
     assert child.finish() == 0
     with Workspace.open(ws_path) as ws:  # released when the other process closed it
         assert ws.schema_version >= 1
+
+
+def test_an_open_waits_briefly_for_the_other_process(ws_path: Path, spawn: Callable[..., Child]) -> None:
+    """A dashboard request or a small import holds the file for a moment: waiting beats failing."""
+    Workspace.open(ws_path, create=True).close()
+    child = spawn("hold", ws_path)
+    child.expect("open")
+    releaser = threading.Timer(0.5, child.finish)
+    releaser.start()
+    started = time.monotonic()
+    try:
+        with Workspace.open(ws_path, wait=TIMEOUT) as ws:
+            assert ws.schema_version >= 1
+    finally:
+        releaser.join()
+    assert time.monotonic() - started >= 0.4
+
+
+def test_past_the_wait_the_error_names_the_process(
+    ws_path: Path, spawn: Callable[..., Child], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Workspace.open(ws_path, create=True).close()
+    child = spawn("hold", ws_path)
+    child.expect("open")
+    monkeypatch.setenv(LOCK_WAIT_ENV, "0.3")
+    started = time.monotonic()
+    with pytest.raises(WorkspaceInUseError) as info:
+        Workspace.open(ws_path)
+    assert time.monotonic() - started >= 0.25  # it did wait, as configured
+    assert info.value.pid == child.pid
+    assert info.value.command is not None and "writer_process.py hold" in info.value.command
+    assert f"(PID {child.pid}: " in str(info.value)
+    assert info.value.http_status == 503
+    monkeypatch.setenv(LOCK_WAIT_ENV, "soon")
+    with pytest.raises(WorkspaceError, match="CRITMIN_LOCK_WAIT='soon' is not a number"):
+        Workspace.open(ws_path)
+    assert child.finish() == 0
 
 
 def test_readers_share_but_exclude_a_writer(ws_path: Path, spawn: Callable[..., Child]) -> None:

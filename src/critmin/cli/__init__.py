@@ -1,5 +1,1 @@
-"""Command line: thin Typer commands over the library."""
-
-from critmin.runtime import keep_polars_memory
-
-keep_polars_memory()  # before anything imports Polars: the command owns its process (critmin.runtime)
+"""Command line: thin Typer commands over the library. The entry point is :func:`critmin.cli.app.main`."""

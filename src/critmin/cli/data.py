@@ -5,19 +5,31 @@ from __future__ import annotations
 import typer
 
 from critmin import refdata
-from critmin.cli.output import Format, console, err_console, print_frame, print_json
-from critmin.errors import ReferenceDataError
+from critmin.cli.command import command_group
+from critmin.cli.output import (
+    ColumnsOption,
+    Format,
+    TableView,
+    WideOption,
+    console,
+    err_console,
+    print_frame,
+    print_json,
+)
 
-app = typer.Typer(help="Shipped reference data: list, show, verify, coverage.", no_args_is_help=True)
+app = command_group("Shipped reference data: list, show, verify, coverage.")
 
 LIST_KEYS = ("id", "title", "source", "licence", "vintage", "retrieved", "sha256", "rows")
 
 
 @app.command("list")
 def list_datasets(
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table or json"),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv or json"),
 ) -> None:
-    """Every shipped dataset with its source, licence, vintage, checksum and size."""
+    """Every shipped dataset with its source, licence, vintage, checksum and size.
+
+    Example: critmin data list --format json
+    """
     records = refdata.read_manifest()
     rows = [{key: getattr(r, key) for key in LIST_KEYS} | {"columns": len(r.columns)} for r in records]
     if fmt is Format.json:
@@ -32,8 +44,9 @@ def list_datasets(
         .otherwise(pl.col("title"))
         .alias("title"),
     )
-    print_frame(frame.select("id", "rows", "columns", "sha256", "title"), fmt)
-    console.print("Licences, sources, vintages: `critmin data list --format json` or `critmin data show ID`.")
+    print_frame(frame.select("id", "rows", "columns", "sha256", "title"), fmt, keys=("id",))
+    if fmt is Format.table:
+        console.print("Licences, sources, vintages: `critmin data list -f json` or `critmin data show ID`.")
 
 
 @app.command("show")
@@ -41,32 +54,29 @@ def show_dataset(
     dataset_id: str = typer.Argument(..., metavar="ID"),
     head: int = typer.Option(20, "--head", "-n", min=0, help="rows to show (0 = all)"),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv or json"),
+    columns: ColumnsOption = None,
+    wide: WideOption = False,
 ) -> None:
-    """A dataset's provenance and its first rows."""
-    try:
-        record = refdata.get_record(dataset_id)
-        frame = refdata.load(dataset_id)
-    except ReferenceDataError as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+    """A dataset's provenance and its first rows (nested values are JSON text in CSV).
+
+    Example: critmin data show hts_schedule --head 5 --columns hts,description,general_text
+    """
+    record = refdata.get_record(dataset_id)
+    frame = refdata.load(dataset_id)
     if head:
         frame = frame.head(head)
     if fmt is Format.table:
         console.print(f"[bold]{record.title}[/bold] ({record.id})")
         console.print(f"source: {record.source}\nlicence: {record.licence}\nvintage: {record.vintage}")
         console.print(f"rows: {record.rows:,}  sha256: {record.sha256}")
-    print_frame(frame, fmt)
+    print_frame(frame, fmt, keys=frame.columns[:1], view=TableView.of(columns, wide))
 
 
 @app.command("verify")
 def verify_datasets() -> None:
     """Recompute checksums and row counts; exit 1 naming each file that does not match."""
-    try:
-        problems = refdata.verify()
-        count = len(refdata.read_manifest())
-    except ReferenceDataError as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+    problems = refdata.verify()
+    count = len(refdata.read_manifest())
     for problem in problems:
         err_console.print(f"[red]FAIL[/red] {problem.dataset_id}: {problem.file}: {problem.message}")
     if problems:
@@ -80,23 +90,14 @@ def coverage_command(
     list_id: str = typer.Option("usgs_2025_final", "--list", help="critical-mineral list id"),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv or json"),
 ) -> None:
-    """Which critical minerals have an oxide/salt or metal HTS code in the PCMDP scope map."""
-    from critmin.errors import CritminError
+    """Which critical minerals have an oxide/salt or metal HTS code in the PCMDP scope map.
+
+    Example: critmin data coverage --format csv
+    """
     from critmin.refdata.scope import coverage
 
-    try:
-        frame = coverage(list_id)
-    except CritminError as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-    if fmt is Format.json:
-        print_frame(frame, fmt)
-        return
-    flat = frame.with_columns(
-        frame["processed_prefixes"].list.join(" ").alias("processed_prefixes"),
-        frame["stages"].list.join(" ").alias("stages"),
-    )
-    print_frame(flat, fmt, title=f"Processed-stage HTS coverage ({list_id})")
+    frame = coverage(list_id)
+    print_frame(frame, fmt, title=f"Processed-stage HTS coverage ({list_id})", keys=frame.columns[:1])
     if fmt is Format.table:
         covered = int(frame["has_processed_code"].sum())
         console.print(f"{covered} of {frame.height} minerals have an oxide/salt or metal code of their own.")

@@ -1,34 +1,33 @@
 """`critmin exposure` (and `exposure compare`) and `critmin explain`: duty on a ledger, per line and measure.
 
-``critmin exposure FILE ...`` runs the default ``run`` command, so both ``critmin exposure FILE`` and
-``critmin exposure compare FILE --scenario A --scenario B`` work.
+``critmin exposure FILE ...`` runs the default ``run`` command, so ``critmin exposure FILE``,
+``critmin exposure run FILE`` and ``critmin exposure compare FILE --scenario A --scenario B`` all work.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import polars as pl
 import typer
-from typer.core import TyperGroup
 
+from critmin.cli.command import CritminCommand, CritminGroup, command_group
 from critmin.cli.output import Format as TableFormat
 from critmin.cli.output import console, err_console, print_frame, print_json
 from critmin.cli.policy import parse_date
 from critmin.cli.workspace import WorkspaceOption
 from critmin.duty import api
 from critmin.duty.result import DutyResult
-from critmin.errors import CritminError, InputError, WorkspaceError
+from critmin.errors import InputError, WorkspaceError
 from critmin.policy.currency import law_currency
+from critmin.spreadsheet import csv_text
 from critmin.workspace import Workspace
 
 
-class DefaultRun(TyperGroup):
+class DefaultRun(CritminGroup):
     """A group whose first argument, when it is not a subcommand, goes to the ``run`` subcommand."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
@@ -50,10 +49,11 @@ class Content(StrEnum):
     high = "high"
 
 
-exposure_app = typer.Typer(
+exposure_app = command_group(
+    "Duty and price-floor cost of a ledger under the law in force or a PCMDP scenario.\n\n"
+    "critmin exposure FILE [OPTIONS] is short for critmin exposure run FILE [OPTIONS].\n\n"
+    "Example: critmin exposure entries.csv --scenario s232_tariff_non_partners --as-of 2027-03-01",
     cls=DefaultRun,
-    help="Duty and price-floor cost of a ledger under the law in force or a PCMDP scenario.",
-    no_args_is_help=True,
 )
 
 FileArg = Annotated[Path, typer.Argument(help="Ledger file: CSV, TSV, Excel or Parquet.", show_default=False)]
@@ -74,18 +74,6 @@ ContentOption = Annotated[
 ]
 MapOption = Annotated[Path | None, typer.Option("--map", help="Header mapping file for the ledger (YAML).")]
 SheetOption = Annotated[str | None, typer.Option("--sheet", help="Excel sheet name or 1-based number.")]
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except InputError as exc:
-        err_console.print(f"[red]{exc}[/red]", highlight=False)
-        raise typer.Exit(2) from exc
-    except CritminError as exc:
-        err_console.print(f"[red]{exc}[/red]", highlight=False)
-        raise typer.Exit(1) from exc
 
 
 def _sheet(value: str | None) -> str | int | None:
@@ -210,11 +198,10 @@ def run(
     day = parse_date(as_of)
     if fmt is OutFormat.xlsx and out is None:
         raise typer.BadParameter("--format xlsx writes a workbook: give --out PATH.xlsx")
-    with _errors():
-        ledger = _load(file, mapping, sheet)
-        result = api.exposure(ledger, scenario, as_of=day, sets=sets or [], content=content.value)
-        if record:
-            _record(result, ledger, workspace, quiet=fmt is OutFormat.json and out is None)
+    ledger = _load(file, mapping, sheet)
+    result = api.exposure(ledger, scenario, as_of=day, sets=sets or [], content=content.value)
+    if record:
+        _record(result, ledger, workspace, quiet=fmt is OutFormat.json and out is None)
     _notes(result)
     if fmt is OutFormat.xlsx:
         assert out is not None
@@ -227,7 +214,7 @@ def run(
         frame = (
             result.components.with_columns(pl.col(pl.Enum).cast(pl.String)) if components else result.lines
         )
-        _emit_text(frame.write_csv(), out)
+        _emit_text(csv_text(frame), out)
     else:
         _print_tables(result)
 
@@ -260,16 +247,15 @@ def compare_cmd(
     if len(scenarios) != 2:
         raise typer.BadParameter(f"give --scenario exactly twice (A then B); got {len(scenarios)}.")
     day = parse_date(as_of)
-    with _errors():
-        ledger = _load(file, mapping, sheet)
-        comparison = api.exposure_compare(
-            ledger, scenarios[0], scenarios[1], as_of=day, sets=sets or [], content=content.value
-        )
+    ledger = _load(file, mapping, sheet)
+    comparison = api.exposure_compare(
+        ledger, scenarios[0], scenarios[1], as_of=day, sets=sets or [], content=content.value
+    )
     if fmt is TableFormat.json:
         print_json(comparison.payload())
         return
     if fmt is TableFormat.csv:
-        sys.stdout.write(comparison.tables["line"].write_csv())
+        sys.stdout.write(csv_text(comparison.tables["line"]))
         return
     t = comparison.totals()
     console.print(f"B - A: [bold]{scenarios[1]}[/bold] minus [bold]{scenarios[0]}[/bold]")
@@ -312,9 +298,8 @@ def explain_cmd(
     Example: critmin explain entries.csv --line L-0001 --scenario status_quo
     """
     day = parse_date(as_of)
-    with _errors():
-        ledger = _load(file, mapping, sheet)
-        explanation = api.explain(ledger, scenario, line, as_of=day, sets=sets or [], content=content.value)
+    ledger = _load(file, mapping, sheet)
+    explanation = api.explain(ledger, scenario, line, as_of=day, sets=sets or [], content=content.value)
     if fmt == "json":
         print_json(explanation.as_dict())
     else:
@@ -323,4 +308,4 @@ def explain_cmd(
 
 def register(root: typer.Typer) -> None:
     root.add_typer(exposure_app, name="exposure")
-    root.command("explain")(explain_cmd)
+    root.command("explain", cls=CritminCommand)(explain_cmd)

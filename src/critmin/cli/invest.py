@@ -7,10 +7,9 @@ from pathlib import Path
 import polars as pl
 import typer
 
-from critmin.cli.output import Format, console, err_console, frame_table, print_json
+from critmin.cli.command import CritminCommand, plain_errors_are_input
+from critmin.cli.output import TableOrJson, console, print_json, print_table
 from critmin.cli.params import parse_sets
-from critmin.errors import CritminError
-from critmin.invest import appraise, load_project
 
 
 def invest(
@@ -19,10 +18,15 @@ def invest(
     draws: int = typer.Option(2000, "--draws", "-n", min=0, help="Monte Carlo price paths (0 = none)"),
     seed: int = typer.Option(0, "--seed", help="random seed; the same seed gives the same result"),
     sets: list[str] = typer.Option(None, "--set", help="override a field, e.g. --set floor.level=90"),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table or json"),
+    fmt: TableOrJson = typer.Option(TableOrJson.table, "--format", "-f", help="table or json"),
 ) -> None:
-    """NPV, IRR, payback, LCOP, floor value and break-even floor of a project, with price risk."""
-    try:
+    """NPV, IRR, payback, LCOP, floor value and break-even floor of a project, with price risk.
+
+    Example: critmin invest src/critmin/samples/projects/ndpr_separation.yaml --tree pcmdp_after_window
+    """
+    from critmin.invest import appraise, load_project
+
+    with plain_errors_are_input(ValueError):  # critmin.invest reports a bad project value as ValueError
         project = load_project(project_file, parse_sets(sets))
         branches = None
         if tree is not None:
@@ -31,10 +35,7 @@ def invest(
 
             branches = branches_from_tree(project, load_tree(tree))
         result = appraise(project, branches=branches, draws=draws, seed=seed)
-    except (CritminError, ValueError) as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-    if fmt is Format.json:
+    if fmt is TableOrJson.json:
         print_json(result.as_dict())
         return
     console.print(f"[bold]{project.name}[/bold] — {project.label}")
@@ -56,17 +57,17 @@ def invest(
             ),
             ("P(NPV < 0)", f"{result.prob_npv_negative:.1%}"),
         ]
-    console.print(frame_table(pl.DataFrame(money, schema=["measure", "value"], orient="row")))
+    print_table(pl.DataFrame(money, schema=["measure", "value"], orient="row"), keys=("measure",))
     if result.npv_by_branch:
         branch_rows = [{"branch": k, "npv": v} for k, v in result.npv_by_branch.items()]
-        console.print(
-            frame_table(
-                pl.DataFrame(branch_rows), f"NPV by policy branch (expected ${result.expected_npv:,.0f})"
-            )
+        print_table(
+            pl.DataFrame(branch_rows),
+            f"NPV by policy branch (expected ${result.expected_npv:,.0f})",
+            keys=("branch",),
         )
     tornado = pl.DataFrame(result.tornado).select("input", "low", "high", "range")
-    console.print(frame_table(tornado, "NPV sensitivity (each input -20% / +20%)"))
+    print_table(tornado, "NPV sensitivity (each input -20% / +20%)", keys=("input",))
 
 
 def register(app: typer.Typer) -> None:
-    app.command("invest")(invest)
+    app.command("invest", cls=CritminCommand)(invest)

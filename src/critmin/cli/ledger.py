@@ -1,7 +1,8 @@
 """`critmin ledger ...` and `critmin sample ...`: import, validate and classify ledgers and BOMs.
 
 Commands parse options, call :mod:`critmin.ledger` and render; exit codes: 0 when the file was read (even
-with quarantined rows), 2 when it could not be read at all or the workspace could not be opened.
+with quarantined rows), 2 when it could not be read at all or the workspace could not be opened (the codes
+of :mod:`critmin.errors`, applied by the command group).
 """
 
 from __future__ import annotations
@@ -13,16 +14,24 @@ from typing import Annotated, Any
 
 import polars as pl
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from critmin.cli.output import Format, console, err_console, print_frame, print_json
-from critmin.cli.workspace import WorkspaceOption, open_workspace
-from critmin.errors import CritminError, InputError
-
-app = typer.Typer(
-    help="Import, validate and classify import ledgers and bills of materials.", no_args_is_help=True
+from critmin.cli.command import command_group
+from critmin.cli.output import (
+    ColumnsOption,
+    Format,
+    TableView,
+    WideOption,
+    console,
+    err_console,
+    print_frame,
+    print_json,
+    progress_bar,
 )
-sample_app = typer.Typer(help="Synthetic sample data (illustrative companies).", no_args_is_help=True)
+from critmin.cli.workspace import WorkspaceOption, open_workspace
+from critmin.errors import InputError
+
+app = command_group("Import, validate and classify import ledgers and bills of materials.")
+sample_app = command_group("Synthetic sample data (illustrative companies).")
 
 FileArg = Annotated[
     Path, typer.Argument(help="Ledger file: CSV, TSV, Excel (.xlsx) or Parquet.", show_default=False)
@@ -36,15 +45,9 @@ FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, jso
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    """Input problems are exit code 2 with the message; other critmin errors exit 1."""
-    try:
-        yield
-    except InputError as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-    except CritminError as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    """Nothing to do: the command group turns a CritminError into its message and exit code
+    (critmin.cli.command). Kept so that commands written against it keep working."""
+    yield
 
 
 def _sheet(value: str | None) -> str | int | None:
@@ -68,8 +71,11 @@ def validate(
     """
     from critmin.ledger.ingest import MemorySink, ingest
 
-    with _errors():  # lines are checked and dropped: memory stays at a chunk for any length of file
-        result = ingest(file, mapping=mapping, sheet=_sheet(sheet), sink=MemorySink(keep_lines=False))
+    # lines are checked and dropped: memory stays at a chunk for any length of file
+    with progress_bar(f"Reading {file.name}") as advance:
+        result = ingest(
+            file, mapping=mapping, sheet=_sheet(sheet), sink=MemorySink(keep_lines=False), progress=advance
+        )
     issues = result.issues()
     if fmt is Format.json:
         print_json(
@@ -121,24 +127,8 @@ def import_(
     """
     from critmin.ledger.store import import_ledger
 
-    with open_workspace(workspace, create=True) as ws, _errors():
-        if fmt is Format.table:
-            with Progress(
-                TextColumn("[bold]Importing[/bold] {task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=err_console,
-                transient=True,
-            ) as bar:
-                task = bar.add_task(file.name, total=None)
-
-                def advance(done: int, total: int | None) -> None:
-                    bar.update(task, completed=done, total=max(total or done, done))
-
-                stored = import_ledger(ws, file, mapping=mapping, sheet=_sheet(sheet), progress=advance)
-        else:
-            stored = import_ledger(ws, file, mapping=mapping, sheet=_sheet(sheet))
+    with open_workspace(workspace, create=True) as ws, progress_bar(f"Importing {file.name}") as advance:
+        stored = import_ledger(ws, file, mapping=mapping, sheet=_sheet(sheet), progress=advance)
     summary = stored.summary()
     if fmt is Format.json:
         print_json(summary)
@@ -161,17 +151,24 @@ def show(
     workspace: WorkspaceOption = None,
     limit: int = typer.Option(50, "--limit", help="Rows to show (0 = all)."),
     fmt: FormatOption = Format.table,
+    columns: ColumnsOption = None,
+    wide: WideOption = False,
 ) -> None:
-    """The imports and the canonical ledger lines in the workspace."""
+    """The imports and the canonical ledger lines in the workspace.
+
+    Example: critmin ledger show --columns line_id,hts,quantity_kg,customs_value_usd,supplier
+    """
     from critmin.ledger import store
 
     with open_workspace(workspace, read_only=True) as ws:
         frame = store.lines(ws, limit=limit or None)
         imports = store.imports(ws)
     if fmt is Format.table:
-        print_frame(imports.drop("file_sha256"), fmt, title="Imports")
+        print_frame(imports.drop("file_sha256"), fmt, title="Imports", keys=("import_id",))
         print_frame(
-            frame.select(
+            frame
+            if columns or wide
+            else frame.select(
                 "line_id",
                 "entry_date",
                 "hts",
@@ -183,9 +180,55 @@ def show(
             ),
             fmt,
             title="Ledger lines",
+            keys=("line_id",),
+            view=TableView.of(columns, wide),
         )
     else:
         print_frame(frame, fmt)
+
+
+@app.command("delete")
+def delete(
+    import_id: Annotated[
+        int, typer.Argument(help="The import to delete (see `critmin ledger show`).", min=1)
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    workspace: WorkspaceOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Delete an import with its lines, quarantined rows, warnings, classification and content (atomic).
+
+    Example: critmin ledger delete 3 --yes
+    """
+    from critmin.ledger import store
+    from critmin.workspace import delete_import
+
+    with open_workspace(workspace) as ws, _errors():
+        if not yes:
+            found = store.imports(ws).filter(pl.col("import_id") == import_id)
+            if found.height:
+                record = found.row(0, named=True)
+                question = (
+                    f"Delete import {import_id} ({record['source_file']}, {record['rows_loaded']:,} lines, "
+                    f"imported {record['imported_at']})? This cannot be undone."
+                )
+                if not typer.confirm(question):
+                    err_console.print("Nothing deleted.")
+                    raise typer.Exit(1)
+        deleted = delete_import(ws, import_id)
+    if fmt is Format.json:
+        print_json(deleted.as_dict())
+        return
+    console.print(
+        f"Deleted import {deleted.import_id} ({deleted.source_file}): {deleted.lines:,} lines, "
+        f"{deleted.quarantined:,} quarantined rows, {deleted.warnings:,} warnings, "
+        f"{deleted.classification:,} classification and {deleted.content:,} content rows."
+    )
+    if deleted.superseded_imports:
+        earlier = ", ".join(str(i) for i in deleted.superseded_imports)
+        console.print(f"Also removed earlier version(s) of that file without lines: import {earlier}.")
+    if deleted.runs_unlinked:
+        console.print(f"{deleted.runs_unlinked} recorded run(s) kept; they no longer point at this import.")
 
 
 @app.command("quarantine")
@@ -199,7 +242,8 @@ def quarantine(
 ) -> None:
     """Rows that were not loaded, with every reason; --out writes them for fixing and re-importing.
 
-    Example: critmin ledger quarantine --out fix-me.csv  (edit, then: critmin ledger import fix-me.csv)
+    Fix the rows in that file, then import it again.
+    Example: critmin ledger quarantine --out fix-me.csv && critmin ledger import fix-me.csv
     """
     from critmin.ledger import store
 
@@ -222,9 +266,8 @@ def mapping_(
     """Show which of the file's columns feeds which ledger field (and what is unused or missing)."""
     from critmin.ledger.ingest import prepare
 
-    with _errors():
-        reader, _, columns = prepare(file, mapping, _sheet(sheet))
-        reader.close()
+    reader, _, columns = prepare(file, mapping, _sheet(sheet))
+    reader.close()
     rows = pl.DataFrame(columns.rows(), schema={"field": pl.String, "column": pl.String, "how": pl.String})
     if fmt is Format.json:
         print_json({"source": reader.info.as_dict(), "mapping": columns.as_dict()})
@@ -257,19 +300,18 @@ def classify(
     from critmin.ledger.classify import classified_lines, classify_lines
     from critmin.ledger.ingest import ingest
 
-    with _errors():
-        per_unit = read_bom(bom).per_unit if bom is not None else None
-        if file is not None:
-            lines = ingest(file, mapping=mapping, sheet=_sheet(sheet)).lines
-        else:
-            from critmin.ledger import store
+    per_unit = read_bom(bom).per_unit if bom is not None else None
+    if file is not None:
+        lines = ingest(file, mapping=mapping, sheet=_sheet(sheet)).lines
+    else:
+        from critmin.ledger import store
 
-            with open_workspace(workspace, read_only=True) as ws:
-                lines = store.lines(ws)
-                if per_unit is None:
-                    per_unit = store.bom_item_content(ws)
-        table = classified_lines(lines, per_unit)
-        report = classify_lines(lines)
+        with open_workspace(workspace, read_only=True) as ws:
+            lines = store.lines(ws)
+            if per_unit is None:
+                per_unit = store.bom_item_content(ws)
+    table = classified_lines(lines, per_unit)
+    report = classify_lines(lines)
     if fmt is not Format.table:
         print_frame(table, fmt)
         return
@@ -307,23 +349,22 @@ def bom_(
     """
     from critmin.ledger.bom import read_bom
 
-    with _errors():
-        if store_it:
-            from critmin.ledger.store import import_bom
+    if store_it:
+        from critmin.ledger.store import import_bom
 
-            with open_workspace(workspace, create=True) as ws:
-                stored = import_bom(ws, file, mapping=mapping, sheet=_sheet(sheet))
-            result = (
-                stored.result
-                if stored.result is not None
-                else read_bom(file, mapping=mapping, sheet=_sheet(sheet))
-            )
-            err_console.print(
-                f"BOM {stored.status} (bom {stored.bom_id}); "
-                f"content of {stored.lines_updated} ledger lines updated."
-            )
-        else:
-            result = read_bom(file, mapping=mapping, sheet=_sheet(sheet))
+        with open_workspace(workspace, create=True) as ws:
+            stored = import_bom(ws, file, mapping=mapping, sheet=_sheet(sheet))
+        result = (
+            stored.result
+            if stored.result is not None
+            else read_bom(file, mapping=mapping, sheet=_sheet(sheet))
+        )
+        err_console.print(
+            f"BOM {stored.status} (bom {stored.bom_id}); "
+            f"content of {stored.lines_updated} ledger lines updated."
+        )
+    else:
+        result = read_bom(file, mapping=mapping, sheet=_sheet(sheet))
     views = {
         "totals": result.totals,
         "explosion": lambda: result.explosion,
@@ -331,8 +372,7 @@ def bom_(
         "issues": lambda: result.issues,
     }
     if view not in views:
-        err_console.print(f"[red]--view must be one of {', '.join(views)}.[/red]")
-        raise typer.Exit(2)
+        raise InputError(f"--view must be one of {', '.join(views)}.")
     frame = views[view]()
     if fmt is Format.table:
         s = result.summary()
@@ -370,10 +410,68 @@ def sample_ledger(
     """
     from critmin.ledger.samples import generate_ledger, write_ledger
 
-    with _errors():
-        frame = generate_ledger(company, rows, seed, with_errors=with_errors)
-        write_ledger(frame, out)
+    frame = generate_ledger(company, rows, seed, with_errors=with_errors)
+    write_ledger(frame, out)
     console.print(f"Wrote {frame.height} lines for {company} to {out}.")
+
+
+@sample_app.command("bom")
+def sample_bom(
+    company: str = typer.Option(
+        "defense-prime", "--company", help="defense-prime, battery-maker or magnet-maker."
+    ),
+    out: Path = typer.Option(Path("sample-bom.csv"), "--out", help="Output file (CSV)."),
+) -> None:
+    """Write the bill of materials of a sample company (part numbers of its sample ledger's products).
+
+    Example: critmin sample bom --company defense-prime --out bom.csv
+    """
+    import shutil
+
+    from critmin.ledger.samples import sample_path
+
+    source = sample_path(f"{company.replace('-', '_')}_bom.csv")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, out)
+    console.print(f"Wrote the bill of materials of {company} to {out}.")
+
+
+@sample_app.command("sourcing")
+def sample_sourcing(
+    name: str = typer.Option("ndfeb_magnets", "--name", help="Which sample sourcing problem."),
+    out: Path = typer.Option(Path("sourcing.yaml"), "--out", help="Output file (YAML)."),
+) -> None:
+    """Write a sample sourcing problem to edit and solve with `critmin optimize` (docs/optimize.md).
+
+    Example: critmin sample sourcing --out sourcing.yaml && critmin optimize sourcing.yaml
+    """
+    _copy_sample("sourcing", name, out)
+
+
+@sample_app.command("project")
+def sample_project(
+    name: str = typer.Option("ndpr_separation", "--name", help="ndpr_separation or lioh_refinery."),
+    out: Path = typer.Option(Path("project.yaml"), "--out", help="Output file (YAML)."),
+) -> None:
+    """Write a sample processing project to edit and appraise with `critmin invest` (docs/invest.md).
+
+    Example: critmin sample project --name lioh_refinery --out project.yaml
+    """
+    _copy_sample("projects", name, out)
+
+
+def _copy_sample(folder: str, name: str, out: Path) -> None:
+    import shutil
+
+    from critmin.errors import NotFoundError
+    from critmin.paths import SAMPLES_DIR
+
+    shipped = {path.stem: path for path in sorted((SAMPLES_DIR / folder).glob("*.yaml"))}
+    if name not in shipped:
+        raise NotFoundError(f"No sample {name!r}; the shipped ones are {', '.join(shipped)}.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shipped[name], out)
+    console.print(f"Wrote {name} to {out}.")
 
 
 def register(root: typer.Typer) -> None:

@@ -1,7 +1,8 @@
 """`critmin monitor ...` (Federal Register watch, alerts, digests) and `critmin timeline` (legal calendar).
 
 Commands parse options, call :mod:`critmin.monitor` and render. Exit codes: 0 done; 1 a run finished with
-failed queries or deliveries (it resumes next time) or another critmin error; 2 bad input (watchlist, dates).
+failed queries or deliveries (it resumes next time); 2 bad input (watchlist, dates); 3 the Federal Register
+cannot be reached (offline: the run stops at the first request instead of retrying every query).
 """
 
 from __future__ import annotations
@@ -17,16 +18,27 @@ import duckdb
 import polars as pl
 import typer
 
-from critmin.cli.output import Format, console, err_console, print_frame, print_json
-from critmin.cli.workspace import WorkspaceOption, open_workspace
-from critmin.errors import CritminError, InputError
-
-app = typer.Typer(
-    help="Follow the Federal Register: watchlists, stored documents, alerts in dollars, digests.",
-    no_args_is_help=True,
+from critmin.cli.command import CritminCommand, command_group
+from critmin.cli.output import (
+    ColumnsOption,
+    Format,
+    TableView,
+    WideOption,
+    console,
+    err_console,
+    print_frame,
+    print_json,
 )
-watchlist_app = typer.Typer(help="Check watchlist files.", no_args_is_help=True)
+from critmin.cli.workspace import WorkspaceOption, open_workspace
+from critmin.errors import InputError, WorkspaceError
+
+app = command_group("Follow the Federal Register: watchlists, stored documents, alerts in dollars, digests.")
+watchlist_app = command_group("Check watchlist files.")
 app.add_typer(watchlist_app, name="watchlist")
+
+DEFAULT_WATCHLIST = Path("watch.yaml")
+EXAMPLE_WATCHLIST = "watchlist_example.yaml"
+"""The commented watchlist `critmin monitor init` writes (shipped in critmin/samples/monitor/)."""
 
 
 class DigestFormatOption(StrEnum):
@@ -55,22 +67,37 @@ def _date(value: str | None, option: str) -> date | None:
 
 
 @contextmanager
-def _errors() -> Iterator[None]:
+def _monitor_tables() -> Iterator[None]:
+    """A workspace made before the monitor existed has no monitor tables: say how to add them."""
     try:
         yield
     except duckdb.CatalogException as exc:
-        err_console.print(
-            "[red]This workspace has no monitor tables yet: run `critmin monitor run` (or `critmin workspace "
-            "migrate`) first.[/red]",
-            highlight=False,
-        )
-        raise typer.Exit(1) from exc
-    except InputError as exc:
-        err_console.print(f"[red]{exc}[/red]", highlight=False)
-        raise typer.Exit(2) from exc
-    except CritminError as exc:
-        err_console.print(f"[red]{exc}[/red]", highlight=False)
-        raise typer.Exit(1) from exc
+        raise WorkspaceError(
+            "This workspace has no monitor tables yet: run `critmin monitor run` (or `critmin workspace "
+            "migrate`) first."
+        ) from exc
+
+
+@app.command("init")
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the watchlist.")] = DEFAULT_WATCHLIST,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write an example watchlist, every field explained in comments, to edit for your own products.
+
+    Example: critmin monitor init watch.yaml && critmin monitor watchlist validate watch.yaml
+    """
+    from critmin.paths import SAMPLES_DIR
+
+    if path.exists() and not force:
+        raise InputError(f"{path} already exists; choose another path or add --force to overwrite it.")
+    text = (SAMPLES_DIR / "monitor" / EXAMPLE_WATCHLIST).read_text(encoding="utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    console.print(
+        f"Wrote {path}. Check it with `critmin monitor watchlist validate {path}`, then run "
+        f"`critmin monitor run --watchlist {path}`."
+    )
 
 
 @app.command("run")
@@ -104,19 +131,18 @@ def run(
     from critmin.monitor.watchlist import load_watchlist
 
     as_of = _date(today, "--today")
-    with _errors():
-        spec = load_watchlist(watchlist)
-        with open_workspace(workspace, create=True) as ws, FederalRegisterClient() as client:
-            frame = load_ledger(ws, ledger, mapping=mapping)
-            report = run_monitor(
-                ws,
-                spec,
-                client=client,
-                ledger=frame,
-                duty=EngineDutyModel(today=as_of) if duty and frame is not None else None,
-                channels=channels_from(spec.deliver) if deliver else (),
-                max_pages=max_pages,
-            )
+    spec = load_watchlist(watchlist)
+    with open_workspace(workspace, create=True) as ws, FederalRegisterClient() as client:
+        frame = load_ledger(ws, ledger, mapping=mapping)
+        report = run_monitor(
+            ws,
+            spec,
+            client=client,
+            ledger=frame,
+            duty=EngineDutyModel(today=as_of) if duty and frame is not None else None,
+            channels=channels_from(spec.deliver) if deliver else (),
+            max_pages=max_pages,
+        )
     rows = [
         {
             "query": q.label,
@@ -179,7 +205,7 @@ def digest(
     from critmin.monitor.store import MonitorStore
 
     start = _date(since, "--since")
-    with _errors(), open_workspace(workspace, read_only=True) as ws:
+    with _monitor_tables(), open_workspace(workspace, read_only=True) as ws:
         alerts = payloads(MonitorStore(ws).alerts(since=start))
     text = render(alerts, DigestFormat(fmt.value), since=start)
     if out is None:
@@ -199,7 +225,7 @@ def feed(
     from critmin.monitor.runner import write_feed
     from critmin.monitor.store import MonitorStore
 
-    with _errors(), open_workspace(workspace, read_only=True) as ws:
+    with _monitor_tables(), open_workspace(workspace, read_only=True) as ws:
         write_feed(MonitorStore(ws), out, title=title)
     console.print(f"Wrote {out}.")
 
@@ -214,7 +240,7 @@ def documents(
     """Documents stored by monitor runs, newest first."""
     from critmin.monitor.store import MonitorStore
 
-    with _errors(), open_workspace(workspace, read_only=True) as ws:
+    with _monitor_tables(), open_workspace(workspace, read_only=True) as ws:
         frame = MonitorStore(ws).documents(since=_date(since, "--since"))
     shown = frame.select(
         "document_number", "publication_date", "doc_type", "title", "agencies", "endpoint", "html_url"
@@ -227,7 +253,7 @@ def runs(workspace: WorkspaceOption = None, fmt: FormatOption = Format.table) ->
     """Recent monitor runs and where each watched query's cursor stands."""
     from critmin.monitor.store import MonitorStore
 
-    with _errors(), open_workspace(workspace, read_only=True) as ws:
+    with _monitor_tables(), open_workspace(workspace, read_only=True) as ws:
         store = MonitorStore(ws)
         history, cursors = store.runs(), store.cursors()
     if fmt is Format.json:
@@ -257,15 +283,14 @@ def imports(
     """
     from critmin.monitor.census import CensusTradeClient, ImportsQuery, census_code
 
-    with _errors():
-        try:
-            query = ImportsQuery(
-                hts=hts, start=start, end=end, cty_code=census_code(country) if country else None
-            )
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc)) from exc
-        with CensusTradeClient() as client:
-            frame = client.imports(query)
+    try:
+        query = ImportsQuery(
+            hts=hts, start=start, end=end, cty_code=census_code(country) if country else None
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    with CensusTradeClient() as client:
+        frame = client.imports(query)
     print_frame(frame, fmt, title=f"U.S. imports of {query.hts}, {start} to {end}")
 
 
@@ -278,10 +303,9 @@ def watchlist_validate(
     from critmin.monitor.impact import unknown_measures
     from critmin.monitor.watchlist import load_watchlist
 
-    with _errors():
-        spec = load_watchlist(file)
-        measures = sorted({e.measure for e in spec.entries if e.measure} | set(spec.documents.values()))
-        unknown = unknown_measures(measures, base=file.parent)
+    spec = load_watchlist(file)
+    measures = sorted({e.measure for e in spec.entries if e.measure} | set(spec.documents.values()))
+    unknown = unknown_measures(measures, base=file.parent)
     queries = [{"entry": q.entry_id, "endpoint": str(q.endpoint), "query": q.label} for q in spec.queries()]
     if fmt is Format.json:
         print_json({"valid": not unknown, "name": spec.name, "queries": queries, "unknown_measures": unknown})
@@ -290,13 +314,14 @@ def watchlist_validate(
             pl.DataFrame(queries), fmt, title=f"{file}: {len(spec.entries)} entr(ies), {len(queries)} queries"
         )
     if unknown:
-        err_console.print(
-            f"[red]{file}: unknown measure or scenario id(s): {', '.join(unknown)}. Use a measure id from "
+        raise InputError(
+            f"{file}: unknown measure or scenario id(s): {', '.join(unknown)}. Use a measure id from "
             "`critmin policy list`, a scenario from `critmin policy scenarios`, or the path of a scenario "
-            "file.[/red]",
-            highlight=False,
+            "file."
         )
-        raise typer.Exit(2)
+
+
+TIMELINE_FIRST = ("date", "countdown", "title", "citation", "source_url", "end_date", "verification")
 
 
 def timeline_command(
@@ -311,23 +336,31 @@ def timeline_command(
     ] = None,
     topic: Annotated[str | None, typer.Option("--topic", help="Only this topic, e.g. pcmdp_232.")] = None,
     fmt: FormatOption = Format.table,
+    columns: ColumnsOption = None,
+    wide: WideOption = False,
 ) -> None:
-    """Dated events and deadlines of PCMDP policy with countdowns, each with its source.
+    """Dated events and deadlines of PCMDP policy with countdowns, each with its citation and source.
 
-    Example: critmin timeline --upcoming --today 2026-06-01
+    Example: critmin timeline --upcoming --today 2026-06-01 --columns date,countdown,title,source_url
     """
     from critmin.monitor.timeline import all_events, timeline
 
     day = _date(today, "--today") or datetime.now(UTC).date()
-    with _errors():
-        frame = timeline(all_events(events), today=day, upcoming=upcoming)
+    frame = timeline(all_events(events), today=day, upcoming=upcoming)
     if topic:
         frame = frame.filter(pl.col("topic") == topic)
-    if fmt is Format.table:
-        frame = frame.select("date", "end_date", "countdown", "title", "reliability", "verification")
-    print_frame(frame, fmt, title=f"timeline as of {day.isoformat()}")
+    if fmt is Format.table:  # what a narrow terminal shows first: when, what, and on whose word
+        first = [c for c in TIMELINE_FIRST if c in frame.columns]
+        frame = frame.select(*first, *(c for c in frame.columns if c not in first))
+    print_frame(
+        frame,
+        fmt,
+        title=f"timeline as of {day.isoformat()}",
+        keys=("date", "countdown"),
+        view=TableView.of(columns, wide),
+    )
 
 
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="monitor")
-    root.command("timeline")(timeline_command)
+    root.command("timeline", cls=CritminCommand)(timeline_command)

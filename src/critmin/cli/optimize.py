@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 import typer
 
-from critmin.cli.output import Format, console, err_console, frame_table, print_json
-from critmin.errors import CritminError
-from critmin.optimize import frontier, load_problem, solve
+from critmin.cli.command import CritminCommand
+from critmin.cli.output import TableOrJson, console, err_console, print_json, print_table
+
+if TYPE_CHECKING:
+    from critmin.optimize.solve import Solution
 
 
 def optimize(
@@ -22,19 +25,21 @@ def optimize(
     risk_price: float | None = typer.Option(
         None, "--risk-price", min=0, help="override the file's risk price"
     ),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table or json"),
+    fmt: TableOrJson = typer.Option(TableOrJson.table, "--format", "-f", help="table or json"),
 ) -> None:
-    """Optimal supply mix, its expected landed cost and risk, binding constraints and their shadow prices."""
-    try:
-        problem = load_problem(problem_file)
-        with console.status("solving with HiGHS"):
-            solution = solve(problem, risk_price=risk_price)
-            if frontier_points and solution.status == "optimal":
-                solution.frontier = frontier(problem, max(frontier_points, 2))
-    except (CritminError, ValueError) as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-    if fmt is Format.json:
+    """Optimal supply mix, its expected landed cost and risk, binding constraints and their shadow prices.
+
+    Exit code 1 when the problem has no feasible mix (the conflicting constraints are listed).
+    Example: critmin optimize src/critmin/samples/sourcing/ndfeb_magnets.yaml --frontier 5
+    """
+    from critmin.optimize import frontier, load_problem, solve
+
+    problem = load_problem(problem_file)
+    with err_console.status("solving with HiGHS"):
+        solution = solve(problem, risk_price=risk_price)
+        if frontier_points and solution.status == "optimal":
+            solution.frontier = frontier(problem, max(frontier_points, 2))
+    if fmt is TableOrJson.json:
         print_json(solution.as_dict())
     else:
         _print(solution)
@@ -42,14 +47,11 @@ def optimize(
         raise typer.Exit(1)
 
 
-def _print(solution: object) -> None:
-    from critmin.optimize.solve import Solution
-
-    assert isinstance(solution, Solution)
+def _print(solution: Solution) -> None:
     if solution.status != "optimal":
-        err_console.print(f"[red]Infeasible:[/red] {solution.message}")
+        err_console.print(f"[red]Infeasible:[/red] {solution.message}", highlight=False)
         for line in solution.conflicts:
-            err_console.print(f"  - {line}")
+            err_console.print(f"  - {line}", highlight=False)
         return
     console.print(
         f"[bold]Expected landed cost[/bold] ${solution.expected_cost:,.0f}   "
@@ -61,7 +63,7 @@ def _print(solution: object) -> None:
             for k, v in solution.mix.items()
         ]
     )
-    console.print(frame_table(mix, "Supply mix"))
+    print_table(mix, "Supply mix", keys=("option",))
     if solution.binding:
         binding = pl.DataFrame(
             [
@@ -73,10 +75,12 @@ def _print(solution: object) -> None:
                 for k, v in solution.binding.items()
             ]
         )
-        console.print(frame_table(binding, "Binding constraints (objective change per unit / per point)"))
+        print_table(
+            binding, "Binding constraints (objective change per unit / per point)", keys=("constraint",)
+        )
     if solution.frontier:
-        console.print(frame_table(pl.DataFrame(solution.frontier), "Efficient frontier"))
+        print_table(pl.DataFrame(solution.frontier), "Efficient frontier")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("optimize")(optimize)
+    app.command("optimize", cls=CritminCommand)(optimize)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,19 +11,20 @@ import polars as pl
 import typer
 import yaml
 
-from critmin.cli.output import Format, console, err_console, print_frame, print_json
+from critmin.cli.command import command_group
+from critmin.cli.output import ColumnsOption, Format, TableView, WideOption, console, print_frame, print_json
 from critmin.duty.mechanisms import MECHANISMS
-from critmin.errors import CritminError
 from critmin.policy import loader
 from critmin.policy.currency import law_currency
-from critmin.policy.errors import PolicyError
 
-app = typer.Typer(
-    help="Trade measures as data: the in-force library, PCMDP scenarios, your own files.",
-    no_args_is_help=True,
-)
+app = command_group("Trade measures as data: the in-force library, PCMDP scenarios, your own files.")
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
+
+
+class ShowFormat(StrEnum):
+    yaml = "yaml"
+    json = "json"
 
 
 def parse_date(value: str | None, option: str = "--as-of") -> date | None:
@@ -36,41 +38,37 @@ def parse_date(value: str | None, option: str = "--as-of") -> date | None:
         ) from exc
 
 
-def fail(exc: CritminError) -> typer.Exit:
-    err_console.print(f"[red]{exc}[/red]", highlight=False)
-    return typer.Exit(1)
-
-
 @app.command("list")
 def list_measures(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Only measures whose window contains this date.")
     ] = None,
     fmt: FormatOption = Format.table,
+    columns: ColumnsOption = None,
+    wide: WideOption = False,
 ) -> None:
-    """The in-force library: every measure with its authority, legal status and dated window.
+    """The in-force library: every measure with its dated window, verification, citation and source.
 
-    Example: critmin policy list --as-of 2026-03-01
+    Example: critmin policy list --as-of 2026-03-01 --columns id,window,citation,source
     """
     day = parse_date(as_of)
     measure_set = loader.in_force_set(day)
     rows = [
         {
             "id": m.id,
+            "window": m.window_text(),
+            "verification": m.verification,
+            "citation": m.citations[0].document,
+            "headings": ", ".join(m.headings),
             "authority": m.authority.value,
             "status": m.status.value,
-            "window": m.window_text(),
-            "headings": ", ".join(m.headings),
-            "verification": m.verification,
             "title": m.title,
             "source": m.citations[0].url,
         }
         for m in measure_set.measures
     ]
     frame = pl.DataFrame(rows) if rows else pl.DataFrame(schema={"id": pl.String})
-    if fmt is Format.table and "source" in frame.columns:
-        frame = frame.drop("source")  # the table stays readable; json/csv keep the source address
-    print_frame(frame, fmt, title=measure_set.title)
+    print_frame(frame, fmt, title=measure_set.title, keys=("id",), view=TableView.of(columns, wide))
 
 
 def _measure_view(measure_id: str) -> dict[str, Any] | None:
@@ -91,7 +89,7 @@ def show(
     sets: Annotated[
         list[str] | None, typer.Option("--set", help="Override a scenario parameter: key=value.")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="yaml or json.")] = "yaml",
+    fmt: Annotated[ShowFormat, typer.Option("--format", "-f", help="yaml or json.")] = ShowFormat.yaml,
 ) -> None:
     """One measure, or one scenario with its parameters and the measures it adds.
 
@@ -99,10 +97,7 @@ def show(
     """
     view = _measure_view(item)
     if view is None:
-        try:
-            measure_set = loader.load_scenario(item, sets or [])
-        except PolicyError as exc:
-            raise fail(exc) from exc
+        measure_set = loader.load_scenario(item, sets or [])
         lib_ids = loader.library_ids()
         view = {
             "scenario": measure_set.id,
@@ -125,7 +120,7 @@ def show(
                 if m.id not in lib_ids
             ],
         }
-    if fmt == "json":
+    if fmt is ShowFormat.json:
         print_json(view)
     else:
         console.print(
@@ -142,14 +137,11 @@ def validate(
         list[str] | None, typer.Option("--set", help="Check with a parameter override: key=value.")
     ] = None,
 ) -> None:
-    """Check a measure or scenario file: every problem with file, line, field and the fix; exit 1 if any.
+    """Check a measure or scenario file: every problem with file, line, field and the fix; exit 2 if any.
 
-    Example: critmin policy validate my_scenario.yaml --set rate=0.3
+    Example: critmin policy validate my_scenario.yaml --set rate=30%
     """
-    try:
-        measure_set = loader.load_scenario(file, sets or [])
-    except PolicyError as exc:
-        raise fail(exc) from exc
+    measure_set = loader.load_scenario(file, sets or [])
     own = [
         m
         for m in measure_set.measures

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from critmin.cli.output import console, err_console, frame_table
+from critmin.cli.command import CritminCommand, plain_errors_are_input
+from critmin.cli.output import console, print_table, step_progress
 from critmin.cli.policy import parse_date
-from critmin.errors import CritminError
 from critmin.views import DEFAULT_DRAWS, DEFAULT_SEED, DEFAULT_TREE
 
 
@@ -53,7 +53,8 @@ def report(
 ) -> None:
     """Write a self-contained HTML report, an Excel workbook and a PDF of a ledger's exposure and risk.
 
-    Example: critmin report entries.csv --scenario s232_tariff_non_partners --as-of 2026-09-01 --out report/
+    The PDF needs headless Chromium (exit code 3 without it, before any work); --no-pdf does without.
+    Example: critmin report entries.csv --scenario s232_tariff_non_partners --as-of 2027-03-01 --out report/
     """
     from critmin.invest import load_project
     from critmin.optimize import load_problem
@@ -61,33 +62,30 @@ def report(
     from critmin.views import analyse_file, headline_table
 
     when = parse_date(as_of)
-    try:
-        if pdf:
-            find_chromium()  # say so now rather than after the analysis
+    if pdf:
+        find_chromium()  # say so now rather than after the analysis
+    with plain_errors_are_input(ValueError):  # critmin.invest reports a bad project value as ValueError
         problem = load_problem(sourcing) if sourcing is not None else None
         projects = [load_project(p) for p in project or []]
-        with console.status("analysing the ledger") as status:
-            analysis = analyse_file(
-                file,
-                as_of=when,
-                scenarios=scenario or None,
-                tree=None if tree.lower() == "none" else tree,
-                draws=draws,
-                seed=seed,
-                sourcing=problem,
-                sourcing_name=sourcing.name if sourcing else None,
-                projects=projects,
-                progress=lambda step: status.update(step),
-            )
-            formats = ("html", "xlsx", "pdf") if pdf else ("html", "xlsx")
-            files = write_report(analysis, out, formats=formats, progress=lambda step: status.update(step))
-    except (CritminError, ValueError) as exc:
-        err_console.print(f"[red]{exc}[/red]", highlight=False)
-        raise typer.Exit(1) from exc
-    console.print(frame_table(headline_table(analysis), f"{analysis.ledger_name}: annual duty (USD)"))
+    with step_progress("report") as step:
+        analysis = analyse_file(
+            file,
+            as_of=when,
+            scenarios=scenario or None,
+            tree=None if tree.lower() == "none" else tree,
+            draws=draws,
+            seed=seed,
+            sourcing=problem,
+            sourcing_name=sourcing.name if sourcing else None,
+            projects=projects,
+            progress=step,
+        )
+        formats = ("html", "xlsx", "pdf") if pdf else ("html", "xlsx")
+        files = write_report(analysis, out, formats=formats, progress=step)
+    print_table(headline_table(analysis), f"{analysis.ledger_name}: annual duty (USD)")
     for path in files.paths():
         console.print(f"  {path}")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("report")(report)
+    app.command("report", cls=CritminCommand)(report)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from critmin.cli.output import console, err_console
-from critmin.web.settings import UnsafeBindError, WebSettings, check_bind
+from critmin.web.settings import WILDCARD_BINDS, UnsafeBindError, WebSettings, check_bind
 
 
 def serve(
@@ -16,9 +16,20 @@ def serve(
     workspace: Path | None = typer.Option(
         None, "--workspace", help="workspace file (default: CRITMIN_WORKSPACE)"
     ),
+    allowed_hosts: list[str] = typer.Option(
+        [],
+        "--allowed-host",
+        metavar="NAME",
+        help="another host name the dashboard may be reached by (repeatable; also CRITMIN_ALLOWED_HOSTS). "
+        "localhost, the loopback addresses and the bound address always work; requests naming any other "
+        "host are refused, which stops DNS-rebinding pages.",
+    ),
 ) -> None:
-    """Serve the dashboard (Overview, Ledger, Exposure, Scenarios, Risk, Monitor, Sourcing, Investment)."""
-    settings = WebSettings.from_env(host=host, port=port, workspace=workspace)
+    """Serve the dashboard (Overview, Ledger, Exposure, Scenarios, Risk, Monitor, Sourcing, Investment).
+
+    Example: CRITMIN_TOKEN=$(openssl rand -hex 32) critmin serve --host 0.0.0.0 --allowed-host dash.example
+    """
+    settings = WebSettings.from_env(host=host, port=port, workspace=workspace, allowed_hosts=allowed_hosts)
     try:
         check_bind(settings)
     except UnsafeBindError as exc:
@@ -31,6 +42,11 @@ def serve(
     console.print(
         f"critmin dashboard on http://{host}:{port}/" + (" (token required)" if settings.token else "")
     )
+    if host in WILDCARD_BINDS and not settings.allowed_hosts:
+        console.print(
+            "Reach it by an IP address of this machine; to reach it by a host name, add --allowed-host NAME "
+            "(other names are refused, which stops DNS-rebinding pages)."
+        )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", server_header=False)
 
 

@@ -18,8 +18,9 @@ from typing import Annotated, Any
 import polars as pl
 import typer
 
-from critmin.cli.output import Format, console, err_console, print_frame, print_json
-from critmin.workspace import ENV_VAR, Workspace, WorkspaceError, WorkspaceInfo
+from critmin.cli.command import CritminCommand, command_group
+from critmin.cli.output import TableOrJson, console, print_frame, print_json
+from critmin.workspace import ENV_VAR, Workspace, WorkspaceInfo
 
 _HELP = f"Workspace file (default: ${ENV_VAR}, else ./critmin.duckdb; a directory means the file inside it)."
 
@@ -37,17 +38,11 @@ def workspace_option() -> Any:
 def open_workspace(
     path: Path | None, *, create: bool = False, read_only: bool = False, migrate: bool = True
 ) -> Workspace:
-    """Open a workspace for a command; a WorkspaceError becomes a red message and exit code 2."""
-    try:
-        return Workspace.open(path, create=create, read_only=read_only, migrate=migrate)
-    except WorkspaceError as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+    """Open a workspace for a command; a WorkspaceError is a message and exit code 2 (critmin.errors)."""
+    return Workspace.open(path, create=create, read_only=read_only, migrate=migrate)
 
 
-app = typer.Typer(
-    help="The workspace database: where it is, its schema and what it holds.", no_args_is_help=True
-)
+app = command_group("The workspace database: where it is, its schema and what it holds.")
 
 
 def init(
@@ -59,9 +54,16 @@ def init(
             show_default=False,
         ),
     ] = None,
+    workspace: WorkspaceOption = None,
 ) -> None:
-    """Create a workspace, or bring an existing one up to date (safe to re-run)."""
-    with open_workspace(path, create=True) as ws:
+    """Create a workspace, or bring an existing one up to date (safe to re-run).
+
+    The place can be given as PATH or, as for every other command, with --workspace.
+    Example: critmin init --workspace ~/trade/critmin.duckdb
+    """
+    if path is not None and workspace is not None and path != workspace:
+        raise typer.BadParameter(f"give the workspace once: PATH {path} or --workspace {workspace}.")
+    with open_workspace(path or workspace, create=True) as ws:
         labels = ", ".join(m.label for m in ws.applied_now)
         version = ws.schema_version
         if ws.created:
@@ -83,22 +85,22 @@ def init(
 @app.command("info")
 def info(
     workspace: WorkspaceOption = None,
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table or json"),
+    fmt: TableOrJson = typer.Option(TableOrJson.table, "--format", "-f", help="table or json"),
 ) -> None:
     """Path, size, schema version, applied and pending migrations, and rows per table."""
     with open_workspace(workspace, read_only=True) as ws:
         details = ws.describe()
-    if fmt is Format.json:
+    if fmt is TableOrJson.json:
         print_json(info_payload(details))
         return
     console.print(f"[bold]workspace[/bold]      {details.path}")
     console.print(f"[bold]size[/bold]           {details.size_bytes:,} bytes")
     console.print(f"[bold]schema version[/bold] {details.schema_version}")
-    print_frame(_applied_frame(details), Format.table, title="Applied migrations")
+    print_frame(_applied_frame(details), fmt, title="Applied migrations")
     if details.pending:
         names = ", ".join(m.label for m in details.pending)
         console.print(f"[yellow]Pending migrations: {names}[/yellow] — run `critmin workspace migrate`.")
-    print_frame(details.tables, Format.table, title="Tables")
+    print_frame(details.tables, fmt, title="Tables")
 
 
 @app.command("migrate")
@@ -116,11 +118,7 @@ def migrate(
             for migration in pending:
                 console.print(f"pending  {migration.label}  ({migration.origin})")
             return
-        try:
-            done = ws.migrate()
-        except WorkspaceError as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from exc
+        done = ws.migrate()
         for migration in done:
             console.print(f"applied  {migration.label}")
         console.print(f"Schema version is now {ws.schema_version}.")
@@ -157,5 +155,5 @@ def _applied_frame(details: WorkspaceInfo, *, full_hash: bool = False) -> pl.Dat
 
 
 def register(root: typer.Typer) -> None:
-    root.command("init")(init)
+    root.command("init", cls=CritminCommand)(init)
     root.add_typer(app, name="workspace")

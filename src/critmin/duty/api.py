@@ -17,6 +17,7 @@ from critmin.duty.explain import Explanation, explain_line
 from critmin.duty.result import DutyResult
 from critmin.duty.runs import LedgerSource, record_run
 from critmin.policy.loader import MeasureSet, load_scenario
+from critmin.spreadsheet import WORKBOOK_OPTIONS
 from critmin.workspace import Workspace
 
 
@@ -145,7 +146,8 @@ def write_xlsx(result: DutyResult, path: Path) -> None:
             ]
         ),
     }
-    with xlsxwriter.Workbook(str(path)) as workbook:
+    # Ledger text is written as text: never a live formula or link in the user's spreadsheet program.
+    with xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS) as workbook:
         for name, frame in sheets.items():
             frame.write_excel(workbook=workbook, worksheet=name, autofit=True)
 

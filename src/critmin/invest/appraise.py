@@ -1,9 +1,10 @@
 """Deterministic, tornado, scenario-branch and Monte Carlo appraisal of a project.
 
-Conventions (also in docs/invest.md): NPV discounts end-of-year cash flows at the project's rate, year 0
-undiscounted; IRR is the rate that makes the deterministic NPV zero; payback counts years from the start of
-construction until cumulative undiscounted cash flow turns non-negative (interpolated within the year); LCOP
-is the levelised cost of product, PV(capex + opex - salvage) / PV(volume), before tax and credits.
+Conventions (also in docs/invest.md): year t's cash flow falls at time t and is discounted by (1 + r)^t, so
+year 0 (the first construction outlay) is undiscounted; IRR is the rate that makes the deterministic NPV
+zero; payback is read on the same clock: the time from year 0's flow until cumulative undiscounted cash flow
+reaches zero, interpolated linearly within the year it turns; LCOP is the levelised cost of product,
+PV(capex + opex - salvage) / PV(volume), before tax and credits.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from critmin.invest.cashflow import (
     volumes,
 )
 from critmin.invest.model import Project, project_from_dict
-from critmin.invest.prices import price_paths, resolve_volatility
+from critmin.invest.prices import VolatilityEstimate, price_paths, resolve_volatility
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class Appraisal:
     breakeven_note: str
     volatility: float
     volatility_source: str
+    volatility_series: str | None = None
+    volatility_years: list[int] = field(default_factory=list)
     tornado: list[dict[str, float | str]] = field(default_factory=list)
     cash_flow_table: list[dict[str, float]] = field(default_factory=list)
 
@@ -75,6 +78,8 @@ class Appraisal:
             "breakeven_note": self.breakeven_note,
             "volatility": self.volatility,
             "volatility_source": self.volatility_source,
+            "volatility_series": self.volatility_series,
+            "volatility_years": self.volatility_years,
             "tornado": self.tornado,
             "cash_flows": self.cash_flow_table,
         }
@@ -102,6 +107,11 @@ def irr(net: Array) -> float | None:
 
 
 def payback_years(net: Array) -> float | None:
+    """Time from year 0's flow until cumulative undiscounted cash flow reaches zero (None if it never does).
+
+    Year t's flow falls at time t, the NPV clock; within the year the total turns, it is interpolated
+    linearly, as if that year's flow came in evenly.
+    """
     flows = np.asarray(net, dtype=np.float64).ravel()
     cumulative = np.cumsum(flows)
     if cumulative[-1] < 0:
@@ -218,9 +228,17 @@ def appraise(
     draws: int = 0,
     seed: int = 0,
 ) -> Appraisal:
+    """Everything an investment committee asks of a project, from one call.
+
+    Deterministic NPV, IRR, payback and LCOP on the price deck; the tornado; the floor's value and the
+    break-even floor; NPV per policy branch with its expectation when ``branches`` are given; and, with
+    ``draws`` > 0, a seeded Monte Carlo over prices (volatility from the project's one price series) for
+    the NPV percentiles, the probability of a loss and the floor's option value.
+    """
     flows = deterministic_flows(project)
     npv_value = float(npv(flows.net, project.discount_rate)[0])
-    volatility, vol_source = resolve_volatility(project.price)
+    estimate: VolatilityEstimate = resolve_volatility(project)
+    volatility = estimate.volatility
     by_branch = _branch_npvs(project, branches or [])
     expected = float(sum(b.probability * by_branch[b.name] for b in branches or [])) if branches else None
     level, note = breakeven_floor(project)
@@ -240,7 +258,9 @@ def appraise(
         breakeven_floor=level,
         breakeven_note=note,
         volatility=volatility,
-        volatility_source=vol_source,
+        volatility_source=estimate.source,
+        volatility_series=estimate.series_id,
+        volatility_years=list(estimate.years),
         tornado=tornado(project),
         cash_flow_table=[
             {
@@ -252,7 +272,10 @@ def appraise(
                 "opex": float(flows.opex[0, t]),
                 "credits": float(flows.credits[0, t]),
                 "capex": float(flows.capex[0, t]),
+                "depreciation": float(flows.depreciation[0, t]),
                 "tax": float(flows.tax[0, t]),
+                "working_capital_change": float(flows.working_capital_change[0, t]),
+                "salvage": float(flows.salvage[0, t]),
                 "net": float(flows.net[0, t]),
             }
             for t in flows.year

@@ -3,6 +3,11 @@
 Everything is an array of shape (paths, years); the only loop is over years, for the tax-loss carry-forward,
 which depends on the previous year. Revenue is built up from the market price so that the floor, the tariff
 pass-through and each offtake are visible as separate lines of the cash-flow table.
+
+Conventions (docs/invest.md, "Conventions"): taxable income is sales (revenue + floor payments) less opex
+and depreciation, losses carried forward; credits are untaxed cash. Working capital is a share of sales,
+floor payments included (they are billed and collected like sales, so they tie up receivables too), and is
+released in the last year. Depreciation runs per capex tranche (``capex_and_depreciation``).
 """
 
 from __future__ import annotations
@@ -57,6 +62,29 @@ def median_price_path(project: Project) -> Array:
     return np.where(k >= 0, project.price.base * np.exp(project.price.drift * np.maximum(k, 0)), 0.0)
 
 
+def capex_and_depreciation(project: Project) -> tuple[Array, Array]:
+    """Capex by year and the straight-line tax depreciation of it, tranche by tranche.
+
+    Each capex item (tranche) is depreciated in equal parts over ``depreciation_years`` from the later of
+    the year it is spent and ``operations_start``: construction capex from the first operating year (when
+    the plant is placed in service), sustaining capex from the year it is spent, never before. Basis not yet
+    depreciated at the end of the horizon is deducted in the last year (written off at closure).
+    """
+    horizon = project.horizon
+    spent = np.array([item.year for item in project.capex], dtype=np.int64)
+    amount = np.array([item.amount for item in project.capex], dtype=np.float64)
+    late = spent[spent >= horizon]
+    if late.size:
+        raise ValueError(f"capex in year {int(late.max())} falls after the project's last year {horizon - 1}")
+    capex_by_year = np.bincount(spent, weights=amount, minlength=horizon).astype(np.float64)
+    in_service = np.maximum(spent, project.operations_start)
+    age = np.arange(horizon)[None, :] - in_service[:, None]  # (tranches, years)
+    schedule = np.where((age >= 0) & (age < project.depreciation_years), 1.0, 0.0)
+    per_tranche = schedule * (amount / project.depreciation_years)[:, None]
+    per_tranche[:, -1] += amount - per_tranche.sum(axis=1)  # the rest of the basis, written off at the end
+    return capex_by_year, per_tranche.sum(axis=0)
+
+
 def cash_flows(project: Project, market_price: Array, *, with_floor: bool = True) -> CashFlows:
     """Cash flows for each row of ``market_price`` (paths x years; USD per unit before any tariff)."""
     prices = np.atleast_2d(np.asarray(market_price, dtype=np.float64))
@@ -99,16 +127,8 @@ def cash_flows(project: Project, market_price: Array, *, with_floor: bool = True
     for credit in project.credits:
         credits += volume * credit.per_unit * _active(years, start, credit.start_year, credit.years)
 
-    capex_by_year = np.zeros(horizon)
-    for item in project.capex:
-        if item.year >= horizon:
-            raise ValueError(f"capex in year {item.year} falls after the project's last year {horizon - 1}")
-        capex_by_year[item.year] += item.amount
+    capex_by_year, depreciation_row = capex_and_depreciation(project)
     capex = np.broadcast_to(capex_by_year, (paths, horizon))
-
-    depreciation_row = np.zeros(horizon)
-    dep_years = (years >= start) & (years < start + project.depreciation_years)
-    depreciation_row[dep_years] = capex_by_year.sum() / project.depreciation_years
     depreciation = np.broadcast_to(depreciation_row, (paths, horizon))
 
     sales = revenue + floor_payment

@@ -10,10 +10,20 @@ import copy
 from pathlib import Path
 from typing import Any, Literal
 
+import polars as pl
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from critmin.errors import InputError
+from critmin.invest.series import check_series, one_series_of_mineral, price_series_catalogue, series_ids
 
 
 class _Strict(BaseModel):
@@ -31,8 +41,55 @@ class PriceModel(_Strict):
     mean_reversion: float = Field(
         0.0, ge=0, le=1, description="share of a log deviation that decays each year (0 = random walk)"
     )
-    mineral_id: str | None = Field(None, description="shipped price series used when volatility is null")
+    series: str | None = Field(
+        None,
+        description="shipped price series (mineral and product form, e.g. rare_earths_ndpr_oxide) whose "
+        "yearly log returns give the volatility when it is null",
+    )
+    mineral_id: str | None = Field(
+        None, description="a mineral with exactly one shipped price series; `series` is the precise key"
+    )
     source: str
+
+    @field_validator("series")
+    @classmethod
+    def _shipped_series(cls, value: str | None) -> str | None:
+        """A typo in a series id is caught when the file is read, with the ids to choose from."""
+        return None if value is None else check_series(value)
+
+    @field_validator("mineral_id")
+    @classmethod
+    def _mineral_names_one_series(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A mineral id stands for a series only when the mineral has one, or agrees with `series`."""
+        if value is None:
+            return None
+        series = info.data.get("series")
+        if series is not None:
+            owner = price_series_catalogue().filter(pl.col("series_id") == series)["mineral_id"][0]
+            if owner != value:
+                raise ValueError(f"series {series!r} prices {owner!r}, not {value!r}")
+        elif info.data.get("volatility") is None:
+            one_series_of_mineral(value)
+        return value
+
+    @model_validator(mode="after")
+    def _volatility_has_a_source(self) -> PriceModel:
+        if self.volatility is None and self.series is None and self.mineral_id is None:
+            raise ValueError(
+                "`volatility` is null, so name the shipped price series to estimate it from in `series` "
+                f"({', '.join(series_ids())}) or give `volatility`"
+            )
+        return self
+
+    @property
+    def series_id(self) -> str | None:
+        """The series the volatility is estimated from (None when the file gives the volatility)."""
+        if self.volatility is not None:
+            return None
+        if self.series is not None:
+            return self.series
+        assert self.mineral_id is not None  # enforced above
+        return one_series_of_mineral(self.mineral_id)
 
 
 class PriceFloor(_Strict):
@@ -102,9 +159,15 @@ class Project(_Strict):
     opex_fixed_per_year: float = Field(ge=0)
     opex_variable_per_unit: float = Field(ge=0)
     feedstock_cost_per_unit: float = Field(ge=0)
-    working_capital_share: float = Field(0.0, ge=0, le=1, description="of revenue; recovered at the end")
+    working_capital_share: float = Field(
+        0.0, ge=0, le=1, description="of sales (revenue + floor payments); recovered in the last year"
+    )
     tax_rate: float = Field(ge=0, lt=1)
-    depreciation_years: int = Field(ge=1)
+    depreciation_years: int = Field(
+        ge=1,
+        description="straight-line years of each capex tranche, from the later of the year it is spent and "
+        "operations_start (placed in service)",
+    )
     discount_rate: float = Field(gt=-1)
     salvage_value: float = Field(0.0, ge=0)
     price: PriceModel
@@ -166,6 +229,11 @@ def project_from_dict(data: dict[str, Any], origin: str, overrides: dict[str, An
 
 
 def load_project(path: Path, overrides: dict[str, Any] | None = None) -> Project:
+    """Read and validate a project YAML file, with ``--set``-style dotted overrides applied first.
+
+    Every problem is reported as an InputError naming the file and the field, so a user can fix the file
+    without reading a traceback.
+    """
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:

@@ -1,4 +1,11 @@
-"""Price paths for Monte Carlo: lognormal, optionally mean-reverting in logs, centred on the price deck.
+"""Price risk of a project: its volatility, from one price series, and lognormal price paths.
+
+The volatility is the sample standard deviation of the yearly log returns of ONE shipped series (the
+project's ``price.series``: a mineral and a product form). Price data mixing series are refused, and so is a
+series whose level is an order of magnitude from the project's own price: either way the log returns would
+measure the gap between two products, not the risk of this one.
+
+Paths are lognormal, optionally mean-reverting in logs, centred on the price deck.
 
 The deterministic path (base price grown at the drift) is read as the *expected* price in each year, as a
 price deck usually is, so each year's lognormal draw is corrected by half its log variance: the mean of the
@@ -8,34 +15,134 @@ deterministic NPV. The first operating year's price is the known base price; unc
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import dataclass
 
+import numpy as np
+import polars as pl
+
+from critmin.errors import InputError
 from critmin.invest.cashflow import Array, median_price_path
-from critmin.invest.model import PriceModel, Project
+from critmin.invest.model import Project
+from critmin.invest.series import ORDER_OF_MAGNITUDE, describe_series, level_ratio, series_summary
+
+KG_PER_UNIT: dict[str, float] = {"kg": 1.0, "t": 1000.0, "lb": 0.45359237}
+"""Project units whose base price can be compared with a series in USD/kg."""
+
+
+class PriceSeriesError(InputError):
+    """A volatility was asked of price data that are not one series of the project's product.
+
+    ``series`` holds the series ids involved and ``reason`` the sentence saying why it was refused.
+    """
+
+    def __init__(self, series: tuple[str, ...], reason: str) -> None:
+        self.series = series
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class VolatilityEstimate:
+    """An annual log volatility and where it comes from: the series, its years and its log returns."""
+
+    volatility: float
+    source: str
+    series_id: str | None = None
+    years: tuple[int, ...] = ()
+    log_returns: tuple[float, ...] = ()
 
 
 def log_return_volatility(prices: Array) -> float:
-    """Sample standard deviation of yearly log returns (needs at least three prices)."""
+    """Sample standard deviation (ddof = 1) of yearly log returns ln(P_t / P_t-1); needs three prices."""
     series = np.asarray(prices, dtype=np.float64)
     if series.size < 3 or np.any(series <= 0):
         raise ValueError("volatility needs at least three positive yearly prices")
     return float(np.std(np.diff(np.log(series)), ddof=1))
 
 
-def resolve_volatility(price: PriceModel) -> tuple[float, str]:
-    if price.volatility is not None:
-        return price.volatility, "project file"
-    if price.mineral_id is None:
-        raise ValueError("price.volatility is null and no price.mineral_id names a shipped price series")
-    from critmin.refdata.supply import prices as shipped_prices
+def _refuse_mixed(history: pl.DataFrame) -> None:
+    """Refuse price data holding more than one series, saying why (levels an order of magnitude apart)."""
+    summary = series_summary(history)
+    if summary.height <= 1:
+        return
+    ids = tuple(summary["series_id"].to_list())
+    ratio = level_ratio(summary)
+    if ratio >= ORDER_OF_MAGNITUDE:
+        reason = (
+            f"refused: the prices mix {len(ids)} series whose levels differ by an order of magnitude "
+            f"({ratio:.0f}x): {describe_series(summary)}. Log returns across them measure the jump between "
+            "products, not price risk; name one series in `price.series`."
+        )
+    else:
+        reason = (
+            f"refused: the prices mix {len(ids)} series ({describe_series(summary)}); a volatility is "
+            "estimated from the log returns of one series: name one in `price.series`."
+        )
+    raise PriceSeriesError(ids, reason)
 
-    series = shipped_prices(price.mineral_id)
-    if series.height < 3:
-        raise ValueError(f"the shipped price series for {price.mineral_id!r} has fewer than three years")
-    series = series.sort("year")
-    values = series["price"].to_numpy()
-    first, last = series["year"][0], series["year"][-1]
-    return log_return_volatility(values), f"shipped price data for {price.mineral_id}, {first}-{last}"
+
+def series_volatility(history: pl.DataFrame) -> VolatilityEstimate:
+    """Volatility from the yearly log returns of ONE series (columns series_id, year, price_usd_per_kg).
+
+    The years must be consecutive (a return over two years is not an annual return) and each appears
+    once; data mixing series are refused with the reason (see ``PriceSeriesError``).
+    """
+    _refuse_mixed(history)
+    ordered = history.sort("year")
+    series_id = str(ordered["series_id"][0])
+    years = ordered["year"].to_numpy()
+    if np.any(np.diff(years) != 1):
+        raise PriceSeriesError(
+            (series_id,),
+            f"refused: series {series_id} has years {years.tolist()}; yearly log returns need each year "
+            "once and no gaps.",
+        )
+    prices = ordered["price_usd_per_kg"].to_numpy()
+    returns = np.diff(np.log(prices))
+    volatility = log_return_volatility(prices)
+    estimated = ordered.filter(pl.col("estimated"))["year"].to_list() if "estimated" in ordered else []
+    note = f" ({', '.join(f'{y}e' for y in estimated)})" if estimated else ""
+    return VolatilityEstimate(
+        volatility=volatility,
+        # short enough for a terminal table: the series and its years are what a reader checks
+        source=f"{series_id}, {int(years[0])}-{int(years[-1])}{note}",
+        series_id=series_id,
+        years=tuple(int(y) for y in years),
+        log_returns=tuple(float(r) for r in returns),
+    )
+
+
+def _check_level(project: Project, series_id: str, history: pl.DataFrame) -> None:
+    """Refuse a series whose latest price is an order of magnitude from the project's base price."""
+    per_kg = KG_PER_UNIT.get(project.unit)
+    if per_kg is None:
+        return  # a unit without a mass conversion (a cell, a kWh): nothing to compare
+    latest = history.sort("year").row(-1, named=True)
+    base_per_kg = project.price.base / per_kg
+    ratio = max(base_per_kg, latest["price_usd_per_kg"]) / min(base_per_kg, latest["price_usd_per_kg"])
+    if ratio >= ORDER_OF_MAGNITUDE:
+        raise PriceSeriesError(
+            (series_id,),
+            f"refused: `price.base` {project.price.base:,.4g} USD/{project.unit} is {ratio:.0f}x the "
+            f"{latest['year']} price of series {series_id} ({latest['price_usd_per_kg']:,.4g} USD/kg): the "
+            "series is not this product's price, so its volatility is not this product's risk. Name the "
+            "product's series in `price.series` or give `price.volatility`.",
+        )
+
+
+def resolve_volatility(project: Project) -> VolatilityEstimate:
+    """The project's volatility: as the file gives it, else from the log returns of its named series."""
+    price = project.price
+    if price.volatility is not None:
+        return VolatilityEstimate(price.volatility, "project file")
+    series_id = price.series_id
+    assert series_id is not None  # the model requires a series when the volatility is null
+    from critmin.refdata import load
+
+    history = load("mineral_prices").filter(pl.col("series_id") == series_id)
+    estimate = series_volatility(history)
+    _check_level(project, series_id, history)
+    return estimate
 
 
 def price_paths(project: Project, volatility: float, *, draws: int, seed: int) -> Array:

@@ -24,119 +24,12 @@ import polars as pl
 from critmin.errors import InputError
 from critmin.ledger import validate as v
 from critmin.ledger.codes import LookupCache
-from critmin.ledger.fields import FieldSet, InputField
-from critmin.ledger.headers import ColumnMapping, MappingSpec, map_headers
+from critmin.ledger.fields import BOM_FIELDS
+from critmin.ledger.headers import ColumnMapping, MappingSpec, map_headers, resolve_spec
 from critmin.ledger.numbers import parse_number
-from critmin.ledger.readers import ROW, SourceInfo, open_source
+from critmin.ledger.readers import ROW, SourceInfo, duplicate_header_notes, open_source
 from critmin.ledger.units import unit_table
-
-BOM_FIELDS = FieldSet(
-    "bill-of-materials",
-    (
-        InputField(
-            "parent",
-            "The assembly or part this row belongs to (or use `level`).",
-            (
-                "parent",
-                "parent part",
-                "parent part number",
-                "parent item",
-                "parent id",
-                "parent assembly",
-                "assembly",
-                "top level",
-                "finished good",
-                "bom parent",
-            ),
-        ),
-        InputField(
-            "level", "Indent level of an indented BOM (1, 2, 3 or .1, ..2).", ("level", "bom level", "lvl")
-        ),
-        InputField(
-            "component",
-            "The part or material used (for a content row, optional: the mineral names it).",
-            (
-                "component",
-                "component part",
-                "component part number",
-                "component id",
-                "child",
-                "child part",
-                "child item",
-                "part",
-                "part number",
-                "part no",
-                "item",
-                "item number",
-                "material",
-                "material number",
-            ),
-            required=True,
-        ),
-        InputField(
-            "qty_per_parent",
-            "Quantity of the component in one unit of the parent; for a content row, mass of the mineral.",
-            (
-                "qty per parent",
-                "quantity per parent",
-                "qty per",
-                "quantity per",
-                "qty per assembly",
-                "quantity per assembly",
-                "usage",
-                "qty",
-                "quantity",
-                "content",
-                "content per unit",
-            ),
-            required=True,
-        ),
-        InputField(
-            "unit",
-            "Unit of that quantity (No., kg, g, lb ...).",
-            ("unit", "uom", "unit of measure", "qty unit"),
-        ),
-        InputField(
-            "unit_weight",
-            "Mass of one piece in kg, for counted parts (lets reference content factors apply).",
-            (
-                "unit weight",
-                "unit weight kg",
-                "unit mass",
-                "mass per unit",
-                "weight per unit",
-                "piece weight",
-            ),
-        ),
-        InputField(
-            "hts",
-            "HTS code of the component as imported.",
-            ("hts", "hts code", "hts number", "component hts", "tariff code", "tariff number", "hs code"),
-        ),
-        InputField(
-            "origin",
-            "Country of origin of the component.",
-            ("origin", "country of origin", "coo", "component origin", "origin country"),
-        ),
-        InputField(
-            "description",
-            "Description of the component.",
-            ("description", "component description", "part description", "item description"),
-        ),
-        InputField("supplier", "Supplier of the component.", ("supplier", "vendor", "manufacturer")),
-        InputField(
-            "mineral",
-            "Marks a content row: the mineral contained in the parent.",
-            ("mineral", "content mineral", "contained mineral", "element"),
-        ),
-        InputField(
-            "content_low", "Low end of the content range (default: the quantity).", ("content low", "low")
-        ),
-        InputField(
-            "content_high", "High end of the content range (default: the quantity).", ("content high", "high")
-        ),
-    ),
-)
+from critmin.refdata.content import default_factors
 
 EXPLOSION_SCHEMA: dict[str, pl.DataType] = {
     "root": pl.String(),
@@ -228,32 +121,32 @@ def read_bom(
     path: Path, *, mapping: MappingSpec | Path | None = None, sheet: str | int | None = None
 ) -> BomResult:
     """Read, validate and explode a BOM file."""
-    from critmin.ledger.ingest import resolve_spec
-
     spec, origin = resolve_spec(mapping)
     reader = open_source(path, spec, sheet, BOM_FIELDS)
-    columns = map_headers(reader.info.columns, spec, origin=origin, fieldset=BOM_FIELDS)
-    if "parent" not in columns.fields and "level" not in columns.fields:
-        raise InputError(
-            f"{path}: a BOM needs a parent column (the assembly each row belongs to) or a level column "
-            f"(indented BOM). Columns found: {', '.join(reader.info.columns)}."
-        )
-    if columns.missing_required:
-        raise InputError(
-            f"{path}: no column for {', '.join(columns.missing_required)}. Columns found: "
-            f"{', '.join(reader.info.columns)}; name them in a mapping file (`columns:`)."
-        )
-    frames: list[pl.DataFrame] = []
-    bad: list[pl.DataFrame] = []
-    for chunk in reader.chunks(100_000):
-        frames.append(chunk.frame)
-        bad.append(chunk.bad_rows)
-    raw = pl.concat(frames, how="vertical")
-    bad_rows = pl.concat(bad, how="vertical")
+    try:
+        columns = map_headers(reader.info.columns, spec, origin=origin, fieldset=BOM_FIELDS)
+        if "parent" not in columns.fields and "level" not in columns.fields:
+            raise InputError(
+                f"{path}: a BOM needs a parent column (the assembly each row belongs to) or a level column "
+                f"(indented BOM). Columns found: {', '.join(reader.info.columns)}."
+            )
+        if columns.missing_required:
+            raise InputError(
+                f"{path}: no column for {', '.join(columns.missing_required)}. Columns found: "
+                f"{', '.join(reader.info.columns)}; name them in a mapping file (`columns:`)."
+            )
+        reader.info.notes.extend(duplicate_header_notes(reader.info, columns))
+        chunks = list(reader.chunks(100_000))
+    finally:
+        reader.close()
+    raw = pl.concat([chunk.frame for chunk in chunks], how="vertical")
+    bad_rows = pl.concat([chunk.bad_rows for chunk in chunks], how="vertical")
+    oversize = pl.concat([chunk.oversize for chunk in chunks], how="vertical")
     edges, issues = _edges(raw, columns)
     issues = pl.concat(
         [
             issues,
+            v.oversize_issues(oversize),
             v.issues_where(
                 bad_rows,
                 pl.lit(True),
@@ -267,6 +160,7 @@ def read_bom(
             ),
         ]
     )
+    issues = v.precise_first(issues)
     errors = issues.filter(pl.col("severity") == "error").get_column("source_row").unique()
     good = edges.filter(~pl.col("source_row").is_in(errors.implode()))
     all_parents = edges.get_column("parent").drop_nulls()
@@ -283,7 +177,7 @@ def read_bom(
         edges=good,
         explosion=explosion,
         per_unit=per_unit,
-        issues=issues.sort("source_row", maintain_order=True),
+        issues=pl.concat([v.note_issues(reader.info.notes), issues.sort("source_row", maintain_order=True)]),
         rows_in=rows_in,
         rows_loaded=rows_in - quarantined,
         rows_quarantined=quarantined,
@@ -577,8 +471,6 @@ def _walk(edges: pl.DataFrame, roots: list[str]) -> pl.DataFrame:
 
 
 def _default_factors() -> pl.DataFrame:
-    from critmin.refdata.content import default_factors
-
     return default_factors("per_kg_product").select(
         "hts_prefix", "mineral_id", "low", "central", "high", "product_id"
     )

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from critmin.ledger.schema import CLASSIFICATION_SCHEMA
+from critmin.ledger.units import unit_table
+from critmin.refdata.content import default_factors
+from critmin.refdata.scope import CLASSIFICATION_SCHEMA, classify
 
 LINE_CONTENT_SCHEMA: dict[str, pl.DataType] = {
     "line_id": pl.String(),
@@ -48,8 +50,6 @@ class ClassificationReport:
 
 def classify_lines(lines: pl.DataFrame) -> ClassificationReport:
     """Classify canonical ledger lines (longest HTS prefix) and report baskets and unmapped lines."""
-    from critmin.refdata.scope import classify
-
     if lines.height == 0:
         empty = pl.DataFrame(schema=CLASSIFICATION_SCHEMA)
         return ClassificationReport(
@@ -114,9 +114,6 @@ def line_content(lines: pl.DataFrame, bom_per_unit: pl.DataFrame | None = None) 
     ``bom_per_unit`` is :attr:`critmin.ledger.bom.BomResult.per_unit` (item, item_unit, mineral_id, kg_*);
     a line links to it through ``part_number``. Every line appears at least once.
     """
-    from critmin.ledger.units import unit_table
-    from critmin.refdata.content import default_factors
-
     base = lines.select(
         "line_id", "hts", "part_number", "quantity", "unit", "quantity_kg", "content_mineral", "content_kg"
     )

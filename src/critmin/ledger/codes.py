@@ -16,6 +16,8 @@ import polars as pl
 
 from critmin.ledger.minerals import resolve_minerals
 from critmin.ledger.units import SCHEDULE_UNIT_DIMENSIONS, resolve_units
+from critmin.refdata import countries
+from critmin.refdata import hts as hts_ref
 
 # ----------------------------------------------------------------------------------------------------------
 # Preference programmes (HTS "Special" column indicators)
@@ -165,8 +167,6 @@ def _expand_single_suffix(frame: pl.DataFrame) -> pl.DataFrame:
 
     Lossless, and it lets 8-digit ledgers join scope maps and rates keyed on the full number.
     """
-    from critmin.refdata import hts as hts_ref
-
     leaves = hts_ref.schedule().filter(pl.col("is_leaf") & (pl.col("level") == 10)).select("hts")
     single = (
         leaves.with_columns(pl.col("hts").str.slice(0, 8).alias("hts8"))
@@ -193,10 +193,28 @@ def _expand_single_suffix(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def resolve_hts(values: pl.Series) -> pl.DataFrame:
-    """Distinct raw HTS texts -> normalised code, schedule status, repair flag and nearest valid codes."""
-    from critmin.refdata import hts as hts_ref
+    """Distinct raw HTS texts -> normalised code, schedule status, repair flag and nearest valid codes.
 
+    A code is ASCII: text with any other character (digits of another script, a stray symbol) is
+    ``malformed`` here without a look-up, since the schedule's search works on ASCII digits.
+    """
     distinct = values.drop_nulls().unique()
+    foreign = distinct.str.len_bytes() != distinct.str.len_chars()
+    if not foreign.any():
+        return _resolve_ascii_hts(distinct)
+    malformed = pl.DataFrame({"raw": distinct.filter(foreign)}).with_columns(
+        pl.lit(None, dtype=pl.String).alias("hts"),
+        pl.lit("malformed").alias("status"),
+        pl.lit(False).alias("repaired"),
+        pl.lit("", dtype=pl.String).alias("suggestions"),
+    )
+    return pl.concat(
+        [_resolve_ascii_hts(distinct.filter(~foreign)), malformed.select(list(HTS_LOOKUP_SCHEMA))],
+        how="vertical",
+    )
+
+
+def _resolve_ascii_hts(distinct: pl.Series) -> pl.DataFrame:
     if distinct.len() == 0:
         return pl.DataFrame(schema=HTS_LOOKUP_SCHEMA)
     normal = hts_ref.normalise_hts(distinct)
@@ -260,8 +278,6 @@ def hts_unit_table() -> pl.DataFrame:
     Columns ``hts``, ``hts_dimensions`` (list: mass, count, ...), ``hts_units_text`` ("No., kg"). Used to
     warn when a line's quantity cannot serve a specific duty or a per-kg price floor.
     """
-    from critmin.refdata import hts as hts_ref
-
     dims = pl.DataFrame(
         {"code": list(SCHEDULE_UNIT_DIMENSIONS), "dim": list(SCHEDULE_UNIT_DIMENSIONS.values())},
         schema={"code": pl.String, "dim": pl.String},
@@ -294,8 +310,6 @@ COUNTRY_LOOKUP_SCHEMA: dict[str, pl.DataType] = {
 
 def resolve_countries(values: pl.Series) -> pl.DataFrame:
     """Distinct raw country texts -> ISO3 (null when unknown) and, for unknown ones, the closest names."""
-    from critmin.refdata import countries
-
     distinct = values.drop_nulls().unique()
     if distinct.len() == 0:
         return pl.DataFrame(schema=COUNTRY_LOOKUP_SCHEMA)

@@ -5,6 +5,9 @@ file is checked against the field names, and ``docs/ledger.md`` lists the same f
 step). Synonyms are written in *normalised* form (see :func:`critmin.ledger.headers.normalise_header`):
 lower case, every run of punctuation or spaces turned into one space, ``#`` read as ``no``. Earlier
 synonyms win when a file has two candidate columns for one field ("Entered Value" beats "Invoice Value").
+
+The bill-of-materials fields (:data:`BOM_FIELDS`) live here too: a mapping file may name either kind, so
+header recognition needs both, and neither should have to import the module that reads BOMs.
 """
 
 from __future__ import annotations
@@ -429,5 +432,113 @@ LEDGER_FIELDS = FieldSet(
         ),
         ("country_smelt_cast", re.compile(r"\bsmelt|\bmelt and pour\b")),
         ("liquidation_date", re.compile(r"\bliq\w*\b.*\b(date|dt)\b|\b(date|dt)\b.*\bliq")),
+    ),
+)
+
+BOM_FIELDS = FieldSet(  # read by critmin.ledger.bom
+    "bill-of-materials",
+    (
+        InputField(
+            "parent",
+            "The assembly or part this row belongs to (or use `level`).",
+            (
+                "parent",
+                "parent part",
+                "parent part number",
+                "parent item",
+                "parent id",
+                "parent assembly",
+                "assembly",
+                "top level",
+                "finished good",
+                "bom parent",
+            ),
+        ),
+        InputField(
+            "level", "Indent level of an indented BOM (1, 2, 3 or .1, ..2).", ("level", "bom level", "lvl")
+        ),
+        InputField(
+            "component",
+            "The part or material used (for a content row, optional: the mineral names it).",
+            (
+                "component",
+                "component part",
+                "component part number",
+                "component id",
+                "child",
+                "child part",
+                "child item",
+                "part",
+                "part number",
+                "part no",
+                "item",
+                "item number",
+                "material",
+                "material number",
+            ),
+            required=True,
+        ),
+        InputField(
+            "qty_per_parent",
+            "Quantity of the component in one unit of the parent; for a content row, mass of the mineral.",
+            (
+                "qty per parent",
+                "quantity per parent",
+                "qty per",
+                "quantity per",
+                "qty per assembly",
+                "quantity per assembly",
+                "usage",
+                "qty",
+                "quantity",
+                "content",
+                "content per unit",
+            ),
+            required=True,
+        ),
+        InputField(
+            "unit",
+            "Unit of that quantity (No., kg, g, lb ...).",
+            ("unit", "uom", "unit of measure", "qty unit"),
+        ),
+        InputField(
+            "unit_weight",
+            "Mass of one piece in kg, for counted parts (lets reference content factors apply).",
+            (
+                "unit weight",
+                "unit weight kg",
+                "unit mass",
+                "mass per unit",
+                "weight per unit",
+                "piece weight",
+            ),
+        ),
+        InputField(
+            "hts",
+            "HTS code of the component as imported.",
+            ("hts", "hts code", "hts number", "component hts", "tariff code", "tariff number", "hs code"),
+        ),
+        InputField(
+            "origin",
+            "Country of origin of the component.",
+            ("origin", "country of origin", "coo", "component origin", "origin country"),
+        ),
+        InputField(
+            "description",
+            "Description of the component.",
+            ("description", "component description", "part description", "item description"),
+        ),
+        InputField("supplier", "Supplier of the component.", ("supplier", "vendor", "manufacturer")),
+        InputField(
+            "mineral",
+            "Marks a content row: the mineral contained in the parent.",
+            ("mineral", "content mineral", "contained mineral", "element"),
+        ),
+        InputField(
+            "content_low", "Low end of the content range (default: the quantity).", ("content low", "low")
+        ),
+        InputField(
+            "content_high", "High end of the content range (default: the quantity).", ("content high", "high")
+        ),
     ),
 )

@@ -21,9 +21,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from critmin.errors import InputError
-from critmin.ledger.fields import FIELDS_BY_NAME, LEDGER_FIELDS, FieldSet
+from critmin.ledger.fields import BOM_FIELDS, FIELDS_BY_NAME, LEDGER_FIELDS, FieldSet
 from critmin.ledger.minerals import mineral_from_text
-from critmin.ledger.units import canonical_unit, unit_scale
+from critmin.ledger.units import UNITS_BY_CODE, canonical_unit, is_unit, unit_scale
 
 DateOrder = Literal["mdy", "dmy", "ymd"]
 
@@ -135,8 +135,6 @@ COLUMN_CONSTANTS: dict[str, str] = {
 
 
 def _known_field_names() -> tuple[str, ...]:
-    from critmin.ledger.bom import BOM_FIELDS
-
     names = list(FIELDS_BY_NAME)
     names += [name for name in BOM_FIELDS.by_name if name not in names]
     return tuple(names)
@@ -202,8 +200,6 @@ class MappingSpec(BaseModel):
     @field_validator("units")
     @classmethod
     def _known_units(cls, value: dict[str, str]) -> dict[str, str]:
-        from critmin.ledger.units import UNITS_BY_CODE, is_unit
-
         for spelling, code in value.items():
             if not is_unit(code):
                 raise ValueError(
@@ -238,6 +234,16 @@ def load_mapping(path: Path) -> MappingSpec:
             for error in exc.errors()
         )
         raise InputError(f"Mapping file {path}: {problems}") from exc
+
+
+def resolve_spec(mapping: MappingSpec | Path | None) -> tuple[MappingSpec, str]:
+    """The mapping to use and where it came from (shown with every import): a spec given in code, a
+    mapping file read and checked, or none."""
+    if mapping is None:
+        return MappingSpec(), ""
+    if isinstance(mapping, MappingSpec):
+        return mapping, "(given)"
+    return load_mapping(mapping), str(mapping)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -469,12 +475,18 @@ def detect_header_row(
     return 0
 
 
+def _header_text(cell: str | None) -> str:
+    """A header cell as a name: trimmed, without NUL characters (Arrow and Polars cut a name at its first
+    NUL, so two such headers would collide; text decoded with the wrong encoding is full of them)."""
+    return str(cell).replace("\x00", "").strip() if cell is not None else ""
+
+
 def column_names(cells: Sequence[str | None]) -> list[str]:
     """Header cells as unique column names: blanks become ``column_<n>``, repeats get `` (2)``."""
     names: list[str] = []
     seen: dict[str, int] = {}
     for position, cell in enumerate(cells):
-        name = str(cell).strip() if cell is not None else ""
+        name = _header_text(cell)
         if not name:
             name = f"column_{position + 1}"
         base = name
@@ -484,3 +496,25 @@ def column_names(cells: Sequence[str | None]) -> list[str]:
         seen.setdefault(name, 1)
         names.append(name)
     return names
+
+
+def duplicate_headers(cells: Sequence[str | None], names: Sequence[str]) -> dict[str, list[str]]:
+    """Headers written more than once (ignoring surrounding spaces) -> the names :func:`column_names` gave
+    their columns, left to right; blank headers are not duplicates (each is ``column_<n>``)."""
+    groups: dict[str, list[str]] = {}
+    for cell, name in zip(cells, names, strict=False):
+        text = _header_text(cell)
+        if text:
+            groups.setdefault(text, []).append(name)
+    return {text: group for text, group in groups.items() if len(group) > 1}
+
+
+def column_letter(index: int) -> str:
+    """The spreadsheet letter of a 0-based column position (0 -> A, 25 -> Z, 26 -> AA), as users see it
+    when they open the file in Excel."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters

@@ -6,6 +6,11 @@ original cells, repeats of earlier rows caught across chunks, and the results ha
 memory by default, or written straight to the workspace by :mod:`critmin.ledger.store`. The invariant
 ``rows_in == rows_loaded + rows_quarantined`` is checked on every chunk; ``rows_blank`` counts wholly
 empty rows, which are skipped and not part of ``rows_in``.
+
+What concerns the whole file rather than a row — which sheet or which of two same-named columns was used,
+what the file turned out to be — is a :class:`~critmin.ledger.readers.SourceNote`: listed in
+:attr:`ImportResult.notes`, counted in ``issue_counts`` and reported by :meth:`ImportResult.issues` as a
+warning, on the header row when it is about a header.
 """
 
 from __future__ import annotations
@@ -24,10 +29,18 @@ from critmin.errors import CritminError
 from critmin.ledger import validate as v
 from critmin.ledger.codes import LookupCache, hts_unit_table
 from critmin.ledger.dates import infer_order
-from critmin.ledger.headers import ColumnMapping, DateOrder, MappingSpec, load_mapping, map_headers
+from critmin.ledger.headers import ColumnMapping, DateOrder, MappingSpec, map_headers, resolve_spec
 from critmin.ledger.normalise import NormaliseContext, normalise_chunk
 from critmin.ledger.prefetch import Prefetched
-from critmin.ledger.readers import ROW, RawChunk, Reader, SourceInfo, open_source
+from critmin.ledger.readers import (
+    ROW,
+    RawChunk,
+    Reader,
+    SourceInfo,
+    SourceNote,
+    duplicate_header_notes,
+    open_source,
+)
 from critmin.ledger.schema import LEDGER_SCHEMA, QUARANTINE_SCHEMA, conform
 from critmin.ledger.units import scale_table, unit_table
 
@@ -160,8 +173,14 @@ class ImportResult:
     quarantined_by_code: dict[str, int] = field(default_factory=dict)
     """quarantined rows per error code: why rows were left out (a row with two errors counts under both)"""
 
+    @property
+    def notes(self) -> list[SourceNote]:
+        """What concerns the whole file: the sheet or column used when there was a choice, and so on."""
+        return self.source.notes
+
     def issues(self) -> pl.DataFrame:
-        """Every issue (quarantine reasons and warnings), by row: ``row, column, code, severity, message``."""
+        """Every issue (file notes, quarantine reasons and warnings), by row: ``row, column, code, severity,
+        message``. File notes come first (their row is the header row, or empty)."""
         errors = self.quarantine.select(
             pl.col("source_row").alias("row"), "column", "code", "message"
         ).with_columns(
@@ -177,9 +196,16 @@ class ImportResult:
             pl.lit("warning").alias("severity"),
         )
         return (
-            pl.concat([errors, warnings], how="vertical")
+            pl.concat(
+                [
+                    v.note_issues(self.notes).select(pl.col("source_row").alias("row"), *errors.columns[1:]),
+                    errors,
+                    warnings,
+                ],
+                how="vertical",
+            )
             .unique(maintain_order=True)
-            .sort("row", maintain_order=True)
+            .sort("row", maintain_order=True, nulls_last=False)
         )
 
     def summary(self) -> dict[str, Any]:
@@ -199,16 +225,9 @@ class ImportResult:
             "duplicates": self.duplicates,
             "issue_counts": dict(sorted(self.issue_counts.items())),
             "quarantined_by_code": dict(sorted(self.quarantined_by_code.items())),
+            "notes": [note.as_dict() for note in self.notes],
             "elapsed_s": round(self.elapsed_s, 3),
         }
-
-
-def resolve_spec(mapping: MappingSpec | Path | None) -> tuple[MappingSpec, str]:
-    if mapping is None:
-        return MappingSpec(), ""
-    if isinstance(mapping, MappingSpec):
-        return mapping, "(given)"
-    return load_mapping(mapping), str(mapping)
 
 
 def prepare(
@@ -217,7 +236,12 @@ def prepare(
     """Open the file and decide the column mapping, without reading the rows (``critmin ledger mapping``)."""
     spec, origin = resolve_spec(mapping)
     reader = open_source(path, spec, sheet)
-    columns = map_headers(reader.info.columns, spec, origin=origin)
+    try:
+        columns = map_headers(reader.info.columns, spec, origin=origin)
+    except BaseException:
+        reader.close()
+        raise
+    reader.info.notes.extend(duplicate_header_notes(reader.info, columns))
     return reader, spec, columns
 
 
@@ -266,6 +290,8 @@ def run(
                 date_order=ctx.date_order,
                 date_order_basis="mapping file" if spec.date_order else "default (U.S. month/day/year)",
             )
+            for note in reader.info.notes:
+                result.issue_counts[note.code] = result.issue_counts.get(note.code, 0) + 1
             tracker = v.DuplicateTracker()
             unit_table()  # built here once (pint), not raced by the two checker threads
             scale_table()
@@ -338,6 +364,8 @@ class _Checked:
 def _check(chunk: RawChunk, ctx: NormaliseContext, consumed: int) -> _Checked:
     normal, issues = normalise_chunk(chunk.frame, ctx)
     issues = pl.concat([issues, _bad_row_issues(chunk.bad_rows)], how="vertical")
+    if chunk.oversize.height:
+        issues = v.precise_first(pl.concat([issues, v.oversize_issues(chunk.oversize)], how="vertical"))
     error_rows = issues.filter(pl.col("severity") == "error").get_column("source_row").unique()
     return _Checked(chunk, normal, issues, error_rows, consumed)
 

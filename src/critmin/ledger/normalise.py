@@ -4,6 +4,14 @@ Each field is parsed by a Polars expression over the whole chunk (dates, numbers
 the distinct values already resolved (HTS, countries, units, programmes, minerals). Every check produces
 issue rows through :func:`critmin.ledger.validate.issues_where`; nothing here decides whether a row is
 loaded — :mod:`critmin.ledger.ingest` does that from the issues' severities.
+
+Codes, numbers and dates are read in ASCII: compatibility forms (full-width ``８５０５．１１``, ligatures,
+superscripts) are folded to it by Unicode NFKC first, since they are the same characters typed through a
+CJK input method. Digits of another script (Arabic-Indic ``٨٥٠٥``) are different characters whose
+separators differ by locale, so they are not guessed: the cell is quarantined as ``digits_not_ascii``.
+That code and ``number_not_finite`` are *precise* (:data:`critmin.ledger.validate.PRECISE_CODES`): when
+either explains a cell, the generic complaint about the same cell (``hts_malformed``, ``value_invalid``
+...) is not repeated.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from critmin.ledger.fields import FIELDS_BY_NAME, INPUT_FIELDS
 from critmin.ledger.headers import ColumnMapping, DateOrder
 from critmin.ledger.numbers import (
     normalise_currency_code,
+    not_finite,
     parse_money,
     parse_number,
     parse_share,
@@ -79,6 +88,33 @@ class NormaliseContext:
         return name
 
 
+ASCII_FIELDS: tuple[str, ...] = (
+    "entry_date",
+    "liquidation_date",
+    "hts",
+    "country_origin",
+    "country_export",
+    "country_smelt_cast",
+    "quantity",
+    "unit",
+    "weight",
+    "customs_value_usd",
+    "currency",
+    "preference_program",
+    "content_mineral",
+    "content_kg",
+    "content_value_usd",
+    "us_metal_content_share",
+    "line_number",
+    "source_row",
+    "weight_unit",
+    "content_unit",
+)
+"""Fields read as codes, numbers or dates: NFKC-folded, and checked for digits of other scripts. Free text
+and identifiers (description, supplier, part and entry numbers, line ids) are kept exactly as written."""
+
+_OTHER_DIGITS = r"[\p{Nd}--0-9]"
+
 DATE_ORDER_TEXT = {"mdy": "month/day/year", "dmy": "day/month/year", "ymd": "year/month/day"}
 """How slash dates are read, in words, for the messages of every date column."""
 
@@ -100,8 +136,8 @@ def _source(raw: pl.DataFrame, ctx: NormaliseContext) -> pl.DataFrame:
 
 def normalise_chunk(raw: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Canonical columns for every row of ``raw`` (``NORMALISED_COLUMNS``) and the issues found."""
-    frame = _source(raw, ctx)
-    issues: list[pl.DataFrame] = [_missing_columns(frame, ctx)]
+    frame, found = _ascii_forms(_source(raw, ctx), ctx)
+    issues: list[pl.DataFrame] = [_missing_columns(frame, ctx), found]
     frame, found = _dates(frame, ctx)
     issues.append(found)
     frame, found = _liquidation(frame, ctx)
@@ -124,7 +160,62 @@ def normalise_chunk(raw: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFr
     issues.append(found)
     if ctx.hts_units is not None:
         issues.append(_unit_mismatch(frame, ctx))
-    return frame.select(NORMALISED_COLUMNS), pl.concat(issues, how="vertical")
+    return frame.select(NORMALISED_COLUMNS), v.precise_first(pl.concat(issues, how="vertical"))
+
+
+def _ascii_forms(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Fold compatibility forms of code, number and date cells to ASCII (NFKC), and flag the cells that
+    still hold digits of another script. Only columns with a non-ASCII byte are touched (a cheap test: a
+    string's length in bytes and in characters differ), and in them only the cells that have one."""
+    folded: list[pl.Expr] = []
+    flagged: list[pl.DataFrame] = [v.empty_issues()]
+    for name in ASCII_FIELDS:
+        if name not in ctx.mapping.fields:
+            continue  # constants come from the mapping file, checked on their own
+        column = pl.col(name)
+        wide = column.str.len_bytes() != column.str.len_chars()
+        if not frame.select(wide.any()).item():
+            continue
+        fixed = pl.when(wide).then(column.str.normalize("NFKC")).otherwise(column)
+        folded.append(fixed.alias(name))
+        label = ctx.column_label(name)
+        flagged.append(
+            v.issues_where(
+                frame,
+                wide & fixed.str.contains(_OTHER_DIGITS),
+                column=label,
+                code="digits_not_ascii",
+                message=pl.lit("Value ") + v.quoted(column) + pl.lit(" has digits other than 0-9."),
+            )
+        )
+    if folded:
+        frame = frame.with_columns(folded)
+    return frame, pl.concat(flagged, how="vertical")
+
+
+def _not_finite(
+    frame: pl.DataFrame, values: pl.Series, raw: pl.Expr, label: str, what: str
+) -> tuple[pl.Series, pl.DataFrame]:
+    """Readings that are no usable number (see :func:`critmin.ledger.numbers.not_finite`) made null, and a
+    ``number_not_finite`` issue for each, quoting the cell as written."""
+    flagged = not_finite(values)
+    if not flagged.any():
+        return values, v.empty_issues()
+    cells = frame.select(ROW, raw.alias("__raw")).with_columns(
+        values.alias("__reading"), flagged.alias("__flagged")
+    )
+    issues = v.issues_where(
+        cells,
+        pl.col("__flagged"),
+        column=label,
+        code="number_not_finite",
+        message=pl.lit(f"{what} ")
+        + v.quoted(pl.col("__raw"))
+        + pl.lit(" is infinite, not a number, or 10^15 or more (read as ")
+        + pl.col("__reading").cast(pl.String)
+        + pl.lit(")."),
+    )
+    return values.scatter(flagged.arg_true(), None), issues
 
 
 def _missing_columns(frame: pl.DataFrame, ctx: NormaliseContext) -> pl.DataFrame:
@@ -380,7 +471,8 @@ def _countries(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame
 def _value(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
     label = ctx.column_label("customs_value_usd")
     raw_values = frame.get_column("customs_value_usd")
-    amount, named = parse_money(raw_values, decimal_comma=ctx.decimal_comma)
+    amount, named = parse_money(raw_values, decimal_comma=ctx.decimal_comma, finite=False)
+    amount, huge = _not_finite(frame, amount, pl.col("customs_value_usd"), label, "Customs value")
     currency = normalise_currency_code(frame.get_column("currency")).fill_null(named)
     frame = frame.with_columns(
         raw_values.alias("value_raw"),
@@ -391,6 +483,7 @@ def _value(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl
     foreign = pl.col("value_currency").is_not_null() & (pl.col("value_currency") != "USD")
     issues = pl.concat(
         [
+            huge,
             v.issues_where(
                 frame,
                 raw.is_null() & _has_column(ctx, "customs_value_usd"),
@@ -437,7 +530,17 @@ def _value(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl
 
 def _quantity(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
     q_label, u_label, w_label = (ctx.column_label(n) for n in ("quantity", "unit", "weight"))
-    quantity, embedded_unit = split_quantity(frame.get_column("quantity"), decimal_comma=ctx.decimal_comma)
+    quantity, embedded_unit = split_quantity(
+        frame.get_column("quantity"), decimal_comma=ctx.decimal_comma, finite=False
+    )
+    quantity, huge = _not_finite(frame, quantity, pl.col("quantity"), q_label, "Quantity")
+    weight, huge_weight = _not_finite(
+        frame,
+        parse_number(frame.get_column("weight"), decimal_comma=ctx.decimal_comma, finite=False),
+        pl.col("weight"),
+        w_label,
+        "Net weight",
+    )
     frame = frame.with_columns(
         pl.col("quantity").alias("quantity_raw"),
         quantity.alias("quantity"),
@@ -454,9 +557,7 @@ def _quantity(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame,
     weight_factor = to_kg_factor(weight_unit) or 1.0
     factors = unit_table().select("unit", "dimension", "to_base")
     frame = frame.join(factors, on="unit", how="left", maintain_order="left").with_columns(
-        (parse_number(frame.get_column("weight"), decimal_comma=ctx.decimal_comma) * weight_factor).alias(
-            "weight_kg"
-        ),
+        (weight * weight_factor).alias("weight_kg"),
     )
     frame = frame.with_columns(  # a multiple of the canonical unit (kW -> W) scales the quantity
         (pl.col("quantity") * pl.col("unit_scale").fill_null(1.0)).alias("quantity")
@@ -474,6 +575,8 @@ def _quantity(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame,
     )
     issues = pl.concat(
         [
+            huge,
+            huge_weight,
             v.issues_where(
                 frame,
                 pl.col("quantity_raw").is_not_null() & q.is_null(),
@@ -547,6 +650,20 @@ def _content(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, 
     lookup = ctx.cache.lookup("mineral", frame.get_column("content_mineral"))
     content_unit = ctx.mapping.constants.get("content_unit") or "kg"
     factor = to_kg_factor(content_unit) or 1.0
+    content_kg, huge_kg = _not_finite(
+        frame,
+        parse_number(frame.get_column("content_kg"), decimal_comma=ctx.decimal_comma, finite=False),
+        pl.col("content_kg"),
+        k_label,
+        "Content",
+    )
+    content_value, huge_value = _not_finite(
+        frame,
+        parse_number(frame.get_column("content_value_usd"), decimal_comma=ctx.decimal_comma, finite=False),
+        pl.col("content_value_usd"),
+        cv_label,
+        "Content value",
+    )
     frame = (
         frame.rename({"content_mineral": "mineral_raw"})
         .join(
@@ -558,18 +675,16 @@ def _content(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, 
         .with_columns(
             pl.col("content_kg").alias("content_kg_raw"),
             pl.col("content_value_usd").alias("content_value_raw"),
-            (parse_number(frame.get_column("content_kg"), decimal_comma=ctx.decimal_comma) * factor).alias(
-                "content_kg"
-            ),
-            parse_number(frame.get_column("content_value_usd"), decimal_comma=ctx.decimal_comma).alias(
-                "content_value_usd"
-            ),
+            (content_kg * factor).alias("content_kg"),
+            content_value.alias("content_value_usd"),
         )
     )
     kg_raw, value_raw = pl.col("content_kg_raw"), pl.col("content_value_raw")
     kg, value = pl.col("content_kg"), pl.col("content_value_usd")
     issues = pl.concat(
         [
+            huge_kg,
+            huge_value,
             v.issues_where(
                 frame,
                 pl.col("mineral_raw").is_not_null() & pl.col("content_mineral").is_null(),
@@ -620,13 +735,18 @@ def _us_share(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame,
     """The U.S. metal content share as a fraction 0..1 (``0.9``, ``90%`` and ``90 %`` are all 0.9)."""
     label = ctx.column_label("us_metal_content_share")
     raw_values = frame.get_column("us_metal_content_share")
-    frame = frame.with_columns(
-        raw_values.alias("share_raw"),
-        parse_share(raw_values, decimal_comma=ctx.decimal_comma).alias("us_metal_content_share"),
+    shares, huge = _not_finite(
+        frame,
+        parse_share(raw_values, decimal_comma=ctx.decimal_comma, finite=False),
+        pl.col("us_metal_content_share"),
+        label,
+        "U.S. metal content share",
     )
+    frame = frame.with_columns(raw_values.alias("share_raw"), shares.alias("us_metal_content_share"))
     raw, share = pl.col("share_raw"), pl.col("us_metal_content_share")
     issues = pl.concat(
         [
+            huge,
             v.issues_where(
                 frame,
                 raw.is_not_null() & share.is_null(),

@@ -21,6 +21,8 @@ import yaml
 
 from critmin.errors import InputError
 from critmin.paths import SAMPLES_DIR
+from critmin.refdata import hts as hts_ref
+from critmin.refdata.countries import countries
 
 LEDGER_SAMPLES_DIR = SAMPLES_DIR / "ledger"
 COMPANIES = ("defense-prime", "battery-maker", "magnet-maker")
@@ -105,8 +107,6 @@ def _profile(company: str) -> dict[str, Any]:
 
 def _product_table(company: str) -> pl.DataFrame:
     """One row per (product, origin) with shares, price ranges and the preference claimed."""
-    from critmin.refdata import hts as hts_ref
-
     rows: list[dict[str, Any]] = []
     for index, product in enumerate(_profile(company)["products"]):
         for origin, spec in product["origins"].items():
@@ -238,8 +238,6 @@ def generate_frame(
 
 
 def _country_spellings() -> pl.DataFrame:
-    from critmin.refdata.countries import countries
-
     return countries().select(
         pl.col("iso3").alias("origin"), "iso2", pl.col("display_name").alias("country_name")
     )

@@ -8,6 +8,18 @@ from __future__ import annotations
 
 import polars as pl
 
+from critmin.refdata.scope import CLASSIFICATION_SCHEMA
+
+__all__ = [
+    "CLASSIFICATION_SCHEMA",
+    "LEDGER_COLUMNS",
+    "LEDGER_SCHEMA",
+    "QUARANTINE_SCHEMA",
+    "REQUIRED_COLUMNS",
+    "conform",
+    "empty_ledger",
+]
+
 LEDGER_SCHEMA: dict[str, pl.DataType] = {
     # identity and provenance
     "line_id": pl.String(),  # stable id: given by the user, else "<file stem>:<row>"
@@ -52,15 +64,6 @@ QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
     "code": pl.String(),  # machine-readable reason, e.g. "hts_unknown", "country_unknown", "value_missing"
     "message": pl.String(),  # what is wrong and how to fix it
     "raw": pl.String(),  # the original row as JSON, so it can be fixed and re-imported
-}
-
-CLASSIFICATION_SCHEMA: dict[str, pl.DataType] = {
-    "line_id": pl.String(),
-    "mineral_id": pl.String(),  # null for unmapped lines
-    # stage: ore_concentrate, oxide_salt_compound, metal_powder_alloy, semi_finished or derivative
-    "stage": pl.String(),
-    "confidence": pl.String(),  # exact | partial | basket | unmapped
-    "matched_prefix": pl.String(),  # the scope-map HTS prefix that matched (longest prefix wins)
 }
 
 

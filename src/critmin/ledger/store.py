@@ -33,7 +33,9 @@ from critmin.ledger.ingest import (
     prepare,
     run,
 )
-from critmin.ledger.schema import CLASSIFICATION_SCHEMA, LEDGER_SCHEMA
+from critmin.ledger.readers import file_sha256
+from critmin.ledger.schema import LEDGER_SCHEMA
+from critmin.refdata.scope import CLASSIFICATION_SCHEMA, classify
 from critmin.workspace import Workspace
 
 LINE_TABLE = "ledger_lines"
@@ -77,8 +79,6 @@ class _WorkspaceSink:
         pass  # the import's transaction commits or rolls back everything
 
     def write(self, lines: pl.DataFrame, quarantine: pl.DataFrame, warnings: pl.DataFrame) -> None:
-        from critmin.refdata.scope import classify
-
         if lines.height:
             ids = lines.select("line_id")
             self.replaced += _delete_lines(self.con, ids)
@@ -369,8 +369,6 @@ def import_bom(
     ws: Workspace, path: Path, *, mapping: MappingSpec | Path | None = None, sheet: str | int | None = None
 ) -> StoredBom:
     """Store a BOM and its explosion; re-derive the content of ledger lines whose part numbers it covers."""
-    from critmin.ledger.readers import file_sha256
-
     sha = file_sha256(path)
     with ws.connect() as con:
         found = con.execute(

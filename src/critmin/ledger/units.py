@@ -13,6 +13,7 @@ quantity is scaled by the factor pint gives (``2.5 kW`` -> ``2500 W``). Every ot
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -270,8 +271,6 @@ def resolve_units(values: pl.Series, extra: dict[str, str] | None = None) -> pl.
 
 def suggest_units(text: str, k: int = 3) -> list[str]:
     """Canonical codes whose spellings are closest to an unknown unit, for the quarantine message."""
-    import difflib
-
     key = unit_key(text)
     close = difflib.get_close_matches(key, list(alias_table()), n=10, cutoff=0.5)
     seen: list[str] = []

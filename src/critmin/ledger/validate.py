@@ -14,7 +14,7 @@ from enum import StrEnum
 
 import polars as pl
 
-from critmin.ledger.readers import ROW
+from critmin.ledger.readers import KEPT_CHARS, MAX_CELL_BYTES, ROW, SourceNote
 
 
 class Severity(StrEnum):
@@ -37,6 +37,30 @@ ISSUE_CODES: tuple[IssueCode, ...] = (
         "The row has more or fewer fields than the header.",
         "Quote fields that contain the delimiter (e.g. a comma in a description or a thousands "
         "separator), close unbalanced quotes, or remove cells right of the last header.",
+    ),
+    IssueCode(
+        "cell_too_large",
+        Severity.error,
+        "A cell is longer than 131,072 bytes (128 KiB); the quarantine copy keeps its first 1,024 "
+        "characters.",
+        "No ledger value is that long: close the quote that swallowed the lines after it, or shorten the "
+        "cell.",
+    ),
+    IssueCode(
+        "digits_not_ascii",
+        Severity.error,
+        "A code, number or date is written with digits of another script (Arabic-Indic ١٢٣, Devanagari "
+        "१२३ ...); full-width digits (１２３) are read as 0-9.",
+        "Write the digits as 0-9 (set the spreadsheet's or system's number format to Latin digits and "
+        "export again).",
+    ),
+    IssueCode(
+        "number_not_finite",
+        Severity.error,
+        "A number is infinite (inf, 1e309), not a number (nan), or 10^15 or more in size: no amount, "
+        "quantity or weight on an entry line is, and totals must stay finite.",
+        "Write the real value; a spreadsheet error (#NUM!, a formula dividing by zero) exported as text "
+        "is the usual cause.",
     ),
     IssueCode(
         "column_missing",
@@ -255,6 +279,41 @@ ISSUE_CODES: tuple[IssueCode, ...] = (
         "Make content_low <= quantity <= content_high.",
     ),
     IssueCode(
+        "format_mismatch",
+        Severity.warning,
+        "The file's content is another format than its name says (an .xlsx workbook named .csv); it was "
+        "read by its content.",
+        "Rename the file to the extension of what it holds.",
+    ),
+    IssueCode(
+        "encoding_detected",
+        Severity.warning,
+        "The file is UTF-16 (or UTF-32) text without the byte-order mark that announces it; the encoding "
+        "was recognised from its bytes.",
+        "Save it as CSV (UTF-8).",
+    ),
+    IssueCode(
+        "header_duplicate",
+        Severity.warning,
+        "Two or more columns have the same header; the leftmost that names a field feeds it, the others "
+        "are renamed `<header> (2)` ... and not used.",
+        "Rename or delete the extra column, or name the one to use in a mapping file (`columns:`).",
+    ),
+    IssueCode(
+        "sheet_chosen",
+        Severity.warning,
+        "The workbook has several visible sheets and none was named; the one whose header names the most "
+        "fields was read.",
+        "Name the sheet with --sheet (or `sheet:` in a mapping file).",
+    ),
+    IssueCode(
+        "sheet_hidden",
+        Severity.warning,
+        "The workbook has hidden sheets: they are not read unless named (or unless no visible sheet has a "
+        "header), and a hidden sheet that is read is said to be hidden.",
+        "Name the sheet to read with --sheet (or `sheet:` in a mapping file).",
+    ),
+    IssueCode(
         "duplicate_line",
         Severity.error,
         "The row repeats an earlier row.",
@@ -296,6 +355,53 @@ def issues_where(
         pl.lit(code, dtype=pl.String).alias("code"),
         pl.lit(spec.severity.value, dtype=pl.String).alias("severity"),
         (message + pl.lit(" Fix: " + spec.fix)).alias("message"),
+    )
+
+
+PRECISE_CODES: tuple[str, ...] = ("cell_too_large", "digits_not_ascii", "number_not_finite")
+"""Issue codes that say exactly what is wrong with a cell; other issues on that cell are left out."""
+
+
+def precise_first(issues: pl.DataFrame) -> pl.DataFrame:
+    """Leave out the generic issues (``unit_unknown``, ``value_invalid`` ...) of the cells a precise code
+    already explains: one cell, one reason, the one that names the fix."""
+    precise = pl.col("code").is_in(PRECISE_CODES)
+    cells = issues.filter(precise).select("source_row", "column").unique()
+    if cells.height == 0:
+        return issues
+    others = issues.filter(~precise).join(cells, on=["source_row", "column"], how="anti")
+    return pl.concat([others, issues.filter(precise)], how="vertical")
+
+
+def oversize_issues(oversize: pl.DataFrame) -> pl.DataFrame:
+    """``cell_too_large`` for each cell the reader found over MAX_CELL_BYTES (its row is quarantined; the
+    copy kept is cut to KEPT_CHARS characters)."""
+    message = (
+        pl.lit("Cell is ")
+        + pl.col("bytes").cast(pl.String)
+        + pl.lit(
+            f" bytes long, over the limit of {MAX_CELL_BYTES:,} for one cell; the quarantine copy keeps its "
+            f"first {KEPT_CHARS:,} characters."
+        )
+    )
+    found = [  # one pass per user column that has such a cell, not per row
+        issues_where(group, pl.lit(True), column=str(column), code="cell_too_large", message=message)
+        for (column,), group in oversize.group_by("column", maintain_order=True)
+    ]
+    return pl.concat([empty_issues(), *found], how="vertical")
+
+
+def note_issues(notes: list[SourceNote]) -> pl.DataFrame:
+    """File notes as issue rows (ISSUE_SCHEMA); their messages already end with the fix."""
+    return pl.DataFrame(
+        {
+            "source_row": [note.row for note in notes],
+            "column": [note.column for note in notes],
+            "code": [note.code for note in notes],
+            "severity": [CODES[note.code].severity.value for note in notes],
+            "message": [note.message for note in notes],
+        },
+        schema=ISSUE_SCHEMA,
     )
 
 

@@ -25,7 +25,7 @@ import httpx
 
 from critmin import __version__
 from critmin.monitor.alerts import payloads
-from critmin.monitor.digest import DigestFormat, render, summary_line
+from critmin.monitor.digest import DigestFormat, render, safe_links, summary_line
 from critmin.monitor.errors import DeliveryError
 from critmin.monitor.http import RandomFn, RetryPolicy, SleepFn, parse_retry_after
 from critmin.monitor.store import MonitorStore
@@ -80,7 +80,8 @@ class WebhookChannel:
 
     def send(self, alerts: Sequence[dict[str, Any]]) -> None:
         for alert in alerts:
-            body = {"type": "critmin.alert", "alert": alert, "summary": summary_line(alert)}
+            # links from the feed that are not http(s) are dropped, as in the digests
+            body = {"type": "critmin.alert", "alert": safe_links(alert), "summary": summary_line(alert)}
             try:
                 with httpx.Client(timeout=self.settings.timeout, transport=self._transport) as client:
                     response = client.post(

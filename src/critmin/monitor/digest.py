@@ -2,23 +2,37 @@
 
 All three digest formats render the same list of stored alert payloads, so they always agree; the Atom file is
 written atomically (temporary file then rename) so a feed reader never sees half a feed.
+
+Document fields come from a feed, so nothing in them is trusted: a link is emitted only when it is an
+absolute http(s) URL (:func:`web_link`); any other (``javascript:``, ``data:``, a relative path) is dropped
+and the document number shown as plain text, with the alert kept. Markdown text is escaped so a title cannot
+add links or HTML of its own; HTML and Atom are escaped by their writers.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 from xml.etree import ElementTree as ET
 
 from jinja2 import Environment, select_autoescape
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+LINK_FIELDS = ("html_url", "pdf_url")
+WEB_SCHEMES = frozenset({"http", "https"})
+_UNSAFE_IN_URL = re.compile(r"[\x00-\x20\x7f]")
+# What lets Markdown text become a link, an image or HTML ([, ], <), end a table cell (|) or undo these
+# escapes (the backslash). Other punctuation stays readable in the plain-text e-mail this Markdown also
+# serves as.
+_MD_SPECIAL = re.compile(r"([\\\[\]<|])")
 
 
 class DigestFormat(StrEnum):
@@ -38,6 +52,42 @@ def signed_usd(value: float | None) -> str:
     if value is None:
         return "n/a"
     return ("+" if value >= 0 else "-") + f"${abs(value):,.0f}"
+
+
+def web_link(value: Any) -> str | None:
+    """``value`` if it is an absolute http(s) URL with a host, else None.
+
+    Browsers ignore leading spaces and control characters before a scheme, so such URLs are refused rather
+    than trimmed; a scheme is compared case-insensitively (``JavaScript:`` is still javascript).
+    """
+    if not isinstance(value, str) or not value or _UNSAFE_IN_URL.search(value):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
+        return None
+    return value
+
+
+def safe_links(alert: dict[str, Any]) -> dict[str, Any]:
+    """The alert with its document's links that are not http(s) set to None (a copy; the input is kept)."""
+    doc = alert.get("document") or {}
+    if all(doc.get(name) is None or web_link(doc.get(name)) for name in LINK_FIELDS):
+        return alert
+    cleaned = {**doc, **{name: web_link(doc.get(name)) for name in LINK_FIELDS if name in doc}}
+    return {**alert, "document": cleaned}
+
+
+def md_text(value: Any) -> str:
+    """Feed text for Markdown, on one line, with the characters that could make a link or HTML escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", str(value)).replace("\n", " ")
+
+
+def md_url(url: str) -> str:
+    """An http(s) URL for a Markdown link target: spaces, brackets and parentheses percent-encoded."""
+    return quote(url, safe=":/?#@!$&'*+,;=%~-._")
 
 
 def summary_line(alert: dict[str, Any]) -> str:
@@ -77,22 +127,23 @@ def render_markdown(alerts: Sequence[dict[str, Any]], *, since: date | None, gen
     out = ["# critmin monitor digest", "", _header(since, len(alerts), generated), ""]
     for alert in alerts:
         doc = alert["document"]
-        link = (
-            f"[{doc['document_number']}]({doc['html_url']})"
-            if doc.get("html_url")
-            else doc["document_number"]
-        )
-        out += [f"## {doc.get('title') or doc['document_number']}", ""]
+        number = md_text(doc["document_number"])
+        href = web_link(doc.get("html_url"))
+        link = f"[{number}]({md_url(href)})" if href else number
+        out += [f"## {md_text(doc.get('title') or doc['document_number'])}", ""]
         meta = [
             link,
-            doc.get("type"),
-            f"published {doc['publication_date']}" if doc.get("publication_date") else None,
+            md_text(doc["type"]) if doc.get("type") else None,
+            f"published {md_text(doc['publication_date'])}" if doc.get("publication_date") else None,
         ]
-        meta += [doc.get("agencies"), f"watch: {alert['entry']['id']}"]
-        out += [" · ".join(str(m) for m in meta if m), "", summary_line(alert), ""]
+        meta += [
+            md_text(doc["agencies"]) if doc.get("agencies") else None,
+            f"watch: {md_text(alert['entry']['id'])}",
+        ]
+        out += [" · ".join(str(m) for m in meta if m), "", md_text(summary_line(alert)), ""]
         mentions = alert["mentions"]
         named = [
-            f"{label}: {', '.join(mentions[key])}"
+            f"{label}: {md_text(', '.join(mentions[key]))}"
             for key, label in (
                 ("hts", "HTS"),
                 ("minerals", "minerals"),
@@ -107,24 +158,24 @@ def render_markdown(alerts: Sequence[dict[str, Any]], *, since: date | None, gen
         if lines:
             out += ["| line | HTS | origin | value | duty | matched on |", "|---|---|---|---:|---:|---|"]
             for line in lines:
+                cells = (md_text(line[key]) for key in ("line_id", "hts", "country_origin"))
                 out.append(
-                    f"| {line['line_id']} | {line['hts']} | {line['country_origin']} | "
-                    f"{usd(line['customs_value_usd'])} "
-                    f"| {usd(line['current_duty_usd'])} | {', '.join(line['via'])} |"
+                    "| {} | {} | {} | ".format(*cells) + f"{usd(line['customs_value_usd'])} "
+                    f"| {usd(line['current_duty_usd'])} | {md_text(', '.join(line['via']))} |"
                 )
             out.append("")
         impact = alert.get("impact")
         if impact and impact.get("top_lines"):
             out += [
-                f"Largest changes under {impact['measure_id']}:",
+                f"Largest changes under {md_text(impact['measure_id'])}:",
                 "",
                 "| line | HTS | origin | duty before | duty after | change |",
                 "|---|---|---|---:|---:|---:|",
             ]
             for line in impact["top_lines"]:
+                cells = (md_text(line[key]) for key in ("line_id", "hts", "country_origin"))
                 out.append(
-                    f"| {line['line_id']} | {line['hts']} | {line['country_origin']} | "
-                    f"{usd(line['duty_before_usd'])} "
+                    "| {} | {} | {} | ".format(*cells) + f"{usd(line['duty_before_usd'])} "
                     f"| {usd(line['duty_after_usd'])} | {signed_usd(line['change_usd'])} |"
                 )
             out.append("")
@@ -140,7 +191,7 @@ td.num{text-align:right}.meta{color:#555}article{border-top:1px solid #ddd;paddi
 {% for a in alerts %}{% set d = a.document %}<article id="{{ a.alert_id }}">
 <h2>{{ d.title or d.document_number }}</h2>
 <p class="meta">
-{% if d.html_url %}<a href="{{ d.html_url }}">{{ d.document_number }}</a>
+{% if link(d.html_url) %}<a href="{{ link(d.html_url) }}">{{ d.document_number }}</a>
 {%- else %}{{ d.document_number }}{% endif %}
 {% if d.type %} · {{ d.type }}{% endif %}
 {% if d.publication_date %} · published {{ d.publication_date }}{% endif %}
@@ -177,6 +228,7 @@ def render_html(alerts: Sequence[dict[str, Any]], *, since: date | None, generat
         summary=summary_line,
         usd=usd,
         signed=signed_usd,
+        link=web_link,
     )
 
 
@@ -185,7 +237,7 @@ def render_json(alerts: Sequence[dict[str, Any]], *, since: date | None, generat
         "generated_at": generated.isoformat(timespec="seconds"),
         "since": since.isoformat() if since else None,
         "count": len(alerts),
-        "alerts": list(alerts),
+        "alerts": [safe_links(a) for a in alerts],
     }
     return json.dumps(body, indent=2, default=str) + "\n"
 
@@ -226,8 +278,9 @@ def atom_feed(alerts: Sequence[dict[str, Any]], *, feed_id: str, title: str, upd
         )
         if doc.get("publication_date"):
             ET.SubElement(entry, f"{{{ATOM_NS}}}published").text = f"{doc['publication_date']}T00:00:00Z"
-        if doc.get("html_url"):
-            ET.SubElement(entry, f"{{{ATOM_NS}}}link", {"rel": "alternate", "href": doc["html_url"]})
+        href = web_link(doc.get("html_url"))
+        if href:
+            ET.SubElement(entry, f"{{{ATOM_NS}}}link", {"rel": "alternate", "href": href})
         ET.SubElement(entry, f"{{{ATOM_NS}}}category", {"term": alert["entry"]["id"]})
         ET.SubElement(entry, f"{{{ATOM_NS}}}summary").text = summary_line(alert)
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)

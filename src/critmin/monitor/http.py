@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from critmin.monitor.errors import (
     FeedError,
     FeedHTTPError,
     FeedTimeoutError,
+    FeedUnreachableError,
     MalformedResponseError,
 )
 
@@ -159,6 +161,15 @@ class JsonClient:
                     f"The response from {shown} was cut off before its end ({exc}); the body is incomplete.",
                     url=shown,
                 )
+            except httpx.ConnectError as exc:
+                if _unresolvable(exc):
+                    host = httpx.URL(url).host
+                    raise FeedUnreachableError(
+                        f"Cannot resolve {host}: this machine looks offline, or the address is wrong. "
+                        "Nothing was retried; run again when the network is back.",
+                        url=shown,
+                    ) from exc
+                last_error = FeedError(f"Could not reach {shown}: {exc}.", url=shown)
             except httpx.TransportError as exc:
                 last_error = FeedError(f"Could not reach {shown}: {exc}.", url=shown)
             else:
@@ -204,6 +215,18 @@ class JsonClient:
                 self._sleep(delay)
         assert last_error is not None
         raise type(last_error)(**_error_kwargs(last_error, self.retry.attempts)) from last_error
+
+
+def _unresolvable(exc: BaseException) -> bool:
+    """Whether a connection failed because the host name does not resolve (``socket.gaierror`` somewhere in
+    the chain httpx and httpcore keep): no backoff makes a name resolve, unlike a refused or reset
+    connection."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _error_kwargs(error: FeedError, attempts: int) -> dict[str, Any]:

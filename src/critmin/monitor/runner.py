@@ -24,7 +24,7 @@ import polars as pl
 from critmin.monitor.alerts import DutyModel, LedgerContext, build_alerts, payloads
 from critmin.monitor.deliver import Channel, DeliveryReport, deliver_pending
 from critmin.monitor.digest import atom_feed, write_atomic
-from critmin.monitor.errors import FeedError, PagingLoopError
+from critmin.monitor.errors import FeedError, FeedUnreachableError, PagingLoopError
 from critmin.monitor.fedreg import Endpoint, FederalRegisterClient
 from critmin.monitor.http import RandomFn, RetryPolicy, SleepFn
 from critmin.monitor.match import schedule_prefixes
@@ -155,6 +155,8 @@ def _fetch_query(
         outcome.complete = True
         report.warnings.append(f"{query.label}: {exc}")
         _check_pass(store.close_pass(query, note=str(exc), run_id=report.run_id, url=exc.url), query, report)
+    except FeedUnreachableError:
+        raise  # offline: every other query would fail the same way, so the run stops here
     except FeedError as exc:
         outcome.error = str(exc)
         log.error("%s: %s", query.label, exc)

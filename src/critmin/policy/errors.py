@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from critmin.errors import CritminError
+from critmin.errors import InputError, NotFoundError
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Problem:
         return f"{where}:{field} {self.message} Fix: {self.fix}"
 
 
-class PolicyError(CritminError):
+class PolicyError(InputError):
     """A measure or scenario file, or a parameter override, is invalid. Lists every problem found."""
 
     def __init__(self, problems: list[Problem]) -> None:
@@ -44,5 +44,5 @@ class PolicyError(CritminError):
         return cls([Problem(str(file), line, field, message, fix)])
 
 
-class UnknownScenarioError(PolicyError):
+class UnknownScenarioError(PolicyError, NotFoundError):
     """A scenario or measure id that is neither shipped nor a readable file."""

@@ -28,6 +28,7 @@ LIBRARY_DIR = Path(__file__).resolve().parent / "library"
 IN_FORCE_DIR = LIBRARY_DIR / "in_force"
 SCENARIO_DIR = LIBRARY_DIR / "scenarios"
 
+
 def _all_field_names() -> set[str]:
     names: set[str] = set()
     for obj in vars(m).values():
@@ -474,7 +475,12 @@ def load_scenario(name_or_path: str | Path, overrides: Iterable[str | Override] 
     except ValidationError as exc:
         raise PolicyError(validation_problems(exc, doc)) from None
     parsed = _as_overrides(overrides)
-    values, touched = apply_overrides({k: p.value for k, p in spec.parameters.items()}, parsed, str(path))
+    values, touched = apply_overrides(
+        {k: p.value for k, p in spec.parameters.items()},
+        parsed,
+        str(path),
+        units={k: p.unit for k, p in spec.parameters.items()},
+    )
     raw, subs, unknown = substitute(spec.measures, values, ("scenario", "measures"))
     problems: list[Problem] = []
     for loc, ref in unknown:

@@ -5,6 +5,9 @@ measures refer to them as ``"${rate}"`` (the whole value, keeping its type) or i
 Overrides are parsed as YAML scalars, so ``--set rate=0.3``, ``--set rate=30%``,
 ``--set start_date=2026-09-01`` and ``--set partner_groups=[usmca,us_fta]`` all do what they look like.
 Dotted keys reach into mapping-valued parameters: ``--set reference_prices.neodymium=95``.
+
+A rate parameter (unit "fraction of ...") takes ``40%`` or ``0.40``; a bare number above 1 is refused,
+because ``--set rate=40`` almost always means 40% and would otherwise price a 4,000% tariff.
 """
 
 from __future__ import annotations
@@ -64,14 +67,61 @@ def parse_overrides(items: Iterable[str], source: str = "--set") -> list[Overrid
     return parsed
 
 
+def is_rate(name: str, unit: str | None) -> bool:
+    """Whether a parameter is a share of a value (a tariff rate): its unit says "fraction of ...", or, in a
+    file that gives no unit, its name ends in "rate"."""
+    if unit:
+        return unit.strip().lower().startswith("fraction")
+    return name == "rate" or name.endswith("_rate")
+
+
+def rate_override(override: Override) -> Override | Problem:
+    """``override`` with its value as a fraction: ``40%`` -> 0.4, ``0.4`` stays; a bare number above 1 is a
+    Problem that shows both ways of writing what was probably meant."""
+    value = override.value
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            return Override(override.key, float(value.strip()[:-1]) / 100.0, override.text)
+        except ValueError:
+            return _rate_problem(override, f"{value!r} is not a percentage.", "write e.g. 40% or 0.40.")
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 1:
+        return _rate_problem(
+            override,
+            f"{value:g} would be {value * 100:,g}%: a bare number for a rate is a fraction of 1.",
+            f"write {value:g}% or {_fraction_text(value / 100)}.",
+        )
+    return override
+
+
+def _rate_problem(override: Override, message: str, fix: str) -> Problem:
+    return Problem("--set", None, override.key, f"{override.text!r}: {message}", fix)
+
+
+def _fraction_text(value: float) -> str:
+    return f"{value:.2f}" if round(value, 2) == value else f"{value:g}"
+
+
 def apply_overrides(
-    parameters: Mapping[str, Any], overrides: Iterable[Override], scenario_path: str
+    parameters: Mapping[str, Any],
+    overrides: Iterable[Override],
+    scenario_path: str,
+    units: Mapping[str, str | None] | None = None,
 ) -> tuple[dict[str, Any], set[str]]:
-    """New parameter values with overrides applied, and the names that were overridden."""
+    """New parameter values with overrides applied, and the names that were overridden.
+
+    ``units`` (parameter name -> unit) marks the rate parameters, whose values are read as fractions
+    (see :func:`rate_override`).
+    """
     values = {name: _copy(value) for name, value in parameters.items()}
     touched: set[str] = set()
     problems: list[Problem] = []
     for override in overrides:
+        if units is not None and override.name in units and is_rate(override.name, units[override.name]):
+            checked = rate_override(override)
+            if isinstance(checked, Problem):
+                problems.append(checked)
+                continue
+            override = checked
         if override.name not in values:
             close = difflib.get_close_matches(override.name, list(values), n=3)
             hint = f"did you mean {', '.join(close)}? " if close else ""

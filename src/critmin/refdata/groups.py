@@ -12,11 +12,11 @@ import datetime as dt
 
 import polars as pl
 
-from critmin.errors import CritminError
+from critmin.errors import CritminError, NotFoundError
 from critmin.refdata.registry import load
 
 
-class UnknownGroupError(CritminError, LookupError):
+class UnknownGroupError(NotFoundError, LookupError):
     """A country group id that the shipped ``country_groups`` data do not define."""
 
     def __init__(self, group_id: str, known: list[str]) -> None:

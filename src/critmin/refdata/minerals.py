@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from critmin.errors import CritminError
+from critmin.errors import NotFoundError
 from critmin.refdata.registry import load
 
 
-class UnknownMineralError(CritminError, LookupError):
+class UnknownMineralError(NotFoundError, LookupError):
     """A mineral id or critical-mineral list id that the shipped data do not define."""
 
 

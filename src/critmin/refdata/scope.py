@@ -12,8 +12,19 @@ from __future__ import annotations
 import polars as pl
 
 from critmin.errors import InputError
-from critmin.ledger.schema import CLASSIFICATION_SCHEMA
+from critmin.refdata.minerals import list_members
 from critmin.refdata.registry import load
+
+CLASSIFICATION_SCHEMA: dict[str, pl.DataType] = {
+    "line_id": pl.String(),
+    "mineral_id": pl.String(),  # null for unmapped lines
+    # stage: ore_concentrate, oxide_salt_compound, metal_powder_alloy, semi_finished or derivative
+    "stage": pl.String(),
+    "confidence": pl.String(),  # exact | partial | basket | unmapped
+    "matched_prefix": pl.String(),  # the scope-map HTS prefix that matched (longest prefix wins)
+}
+"""What :func:`classify` returns. It is defined here, beside the map it describes, because reference data
+is a lower layer than the ledger: :mod:`critmin.ledger.schema` re-exports it for the engines."""
 
 PROCESSED_STAGES = ("oxide_salt_compound", "metal_powder_alloy")
 _CONFIDENCE_RANK = {"exact": 3, "partial": 2, "basket": 1}
@@ -74,8 +85,6 @@ def coverage(list_id: str = "usgs_2025_final") -> pl.DataFrame:
     prefixes, and every stage the map has for it. A mineral reached only through "other" basket codes (e.g.
     dysprosium oxide) has no code of its own, so it is reported as not covered, with the basket codes listed.
     """
-    from critmin.refdata.minerals import list_members
-
     members = sorted(list_members(list_id))
     scope = scope_map()
     per_mineral = scope.group_by("mineral_id").agg(

@@ -16,7 +16,7 @@ from typing import Literal
 
 import polars as pl
 
-from critmin.errors import CritminError
+from critmin.errors import InputError
 from critmin.refdata.registry import dataset_ids, load
 
 __all__ = [
@@ -60,7 +60,7 @@ STAGES = frozenset(
 AGGREGATE_IDS = frozenset({"rare_earths", "platinum_group_metals"})
 
 
-class SupplyQueryError(CritminError, ValueError):
+class SupplyQueryError(InputError, ValueError):
     """A supply query names a mineral, HS code or year the shipped data cannot answer; says what can."""
 
 

@@ -3,6 +3,12 @@
 Chromium is found on ``$CRITMIN_CHROMIUM``, else on the PATH (``chromium``, ``chromium-browser``,
 ``google-chrome``). It runs with networking and background services off and a throw-away profile, and is
 given virtual time to draw every chart before printing.
+
+The paper, margins, running header (ledger, law as of) and page numbers come from the HTML's own ``@page``
+rules (Chromium 131 or later prints page-margin boxes), so ``--print-to-pdf`` needs no DevTools session.
+The window is as wide as the page's printable width, so the charts, drawn once at load, are drawn at the
+width they print at; with tables split to fit (see :mod:`critmin.report.html`) nothing is wider than the
+page and Chromium never shrinks it.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from critmin.errors import CritminError
+from critmin.errors import CapabilityMissingError, CritminError
+from critmin.report.paper import DEFAULT_PAPER, Paper, geometry
 
 ENV_VAR = "CRITMIN_CHROMIUM"
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -25,8 +32,16 @@ INSTALL_HINT = (
 )
 
 
-class ChromiumNotFoundError(CritminError):
-    """No Chromium or Chrome binary to print the PDF with."""
+class ChromiumNotFoundError(CapabilityMissingError):
+    """No Chromium or Chrome binary to print the PDF with.
+
+    ``reason`` says what went wrong in a few words ("no Chromium on the PATH"), for callers that go
+    on without the PDF and say so in one line (``critmin demo``) rather than stop with the full message.
+    """
+
+    def __init__(self, message: str, *, reason: str = "no Chromium found") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class PdfError(CritminError):
@@ -40,17 +55,37 @@ def find_chromium() -> Path:
         path = Path(configured)
         if path.is_file() and os.access(path, os.X_OK):
             return path
-        raise ChromiumNotFoundError(f"{ENV_VAR}={configured} is not an executable file. {INSTALL_HINT}")
+        raise ChromiumNotFoundError(
+            f"{ENV_VAR}={configured} is not an executable file. {INSTALL_HINT}",
+            reason=f"{ENV_VAR}={configured} is not an executable file",
+        )
     for name in CANDIDATES:
         found = shutil.which(name)
         if found:
             return Path(found)
     raise ChromiumNotFoundError(
-        f"No Chromium found to print the PDF (looked for {', '.join(CANDIDATES)}). {INSTALL_HINT}"
+        f"No Chromium found to print the PDF (looked for {', '.join(CANDIDATES)}). {INSTALL_HINT}",
+        reason="no Chromium on the PATH",
     )
 
 
-def chromium_command(browser: Path, html: Path, pdf: Path, profile: Path) -> list[str]:
+def pdf_skipped_note(exc: ChromiumNotFoundError, rerun: str) -> str:
+    """One line for a run that goes on without the PDF: why, how to get Chromium, and what to run then."""
+    return (
+        f"PDF skipped: {exc.reason}; install chromium (Debian: apt-get install chromium) or set "
+        f"{ENV_VAR}=/path/to/chromium, then run: {rerun}"
+    )
+
+
+SCREEN_PADDING_PX = 2 * 32
+"""The report's side padding on screen (report.css, ``main``), dropped in print."""
+
+
+def chromium_command(
+    browser: Path, html: Path, pdf: Path, profile: Path, *, paper: Paper | str = DEFAULT_PAPER
+) -> list[str]:
+    """The headless print command; the window leaves the charts exactly the printable width of ``paper``."""
+    width = geometry(paper).content_width_px + SCREEN_PADDING_PX
     return [
         str(browser),
         "--headless",
@@ -66,7 +101,7 @@ def chromium_command(browser: Path, html: Path, pdf: Path, profile: Path) -> lis
         "--mute-audio",
         "--hide-scrollbars",
         f"--user-data-dir={profile}",
-        "--window-size=1100,1400",
+        f"--window-size={width},1400",
         "--run-all-compositor-stages-before-draw",
         f"--virtual-time-budget={CHART_TIME_BUDGET_MS}",
         "--no-pdf-header-footer",
@@ -76,15 +111,24 @@ def chromium_command(browser: Path, html: Path, pdf: Path, profile: Path) -> lis
 
 
 def write_pdf(
-    html: Path, pdf: Path, *, timeout: float = DEFAULT_TIMEOUT, browser: Path | None = None
+    html: Path,
+    pdf: Path,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    browser: Path | None = None,
+    paper: Paper | str = DEFAULT_PAPER,
 ) -> Path:
-    """Print ``html`` to ``pdf`` with headless Chromium; raises with Chromium's own message on failure."""
+    """Print ``html`` to ``pdf`` with headless Chromium; raises with Chromium's own message on failure.
+
+    ``paper`` must be the one the HTML was written for (:func:`critmin.report.write_html`): the HTML sets
+    the page size, and the charts are drawn for that page's width.
+    """
     binary = browser or find_chromium()
     pdf.parent.mkdir(parents=True, exist_ok=True)
     target = pdf.resolve()
     target.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="critmin-chromium-") as profile:
-        command = chromium_command(binary, html, target, Path(profile))
+        command = chromium_command(binary, html, target, Path(profile), paper=paper)
         try:
             done = subprocess.run(
                 command,

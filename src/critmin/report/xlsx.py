@@ -16,7 +16,9 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from critmin import __version__
+from critmin.spreadsheet import WORKBOOK_OPTIONS
 from critmin.views import Analysis, Section, TableView, sections
+from critmin.views.layout import line_duty_table
 from critmin.views.summary import executive_summary, headline_table
 
 NUMBER_FORMATS = {
@@ -56,14 +58,14 @@ def _write_table(
     title: Format,
 ) -> None:
     frame = view.frame
-    sheet.write(0, 0, view.title, title)
+    sheet.write_string(0, 0, view.title, title)
     if view.note:
-        sheet.write(1, 0, view.note)
+        sheet.write_string(1, 0, view.note)
     top = 2
     kinds = [view.format_of(c) for c in frame.columns]
     widths = [len(c) + 2 for c in frame.columns]
     for col, name in enumerate(frame.columns):
-        sheet.write(top, col, name, header)
+        sheet.write_string(top, col, name, header)
     for r, raw in enumerate(frame.iter_rows(), start=top + 1):
         for c, (value, kind) in enumerate(zip(raw, kinds, strict=True)):
             value = _cell_value(value)
@@ -104,8 +106,8 @@ def _write_summary(
     sheet: Worksheet, a: Analysis, formats: dict[str, Format], header: Format, title: Format
 ) -> None:
     """The executive summary's sentences, then the headline numbers (the same table as the HTML's)."""
-    sheet.write(0, 0, f"critmin report — {a.ledger_name}", title)
-    sheet.write(1, 0, f"Report date {a.as_of.isoformat()}; critmin {__version__}")
+    sheet.write_string(0, 0, f"critmin report — {a.ledger_name}", title)
+    sheet.write_string(1, 0, f"Report date {a.as_of.isoformat()}; critmin {__version__}")
     row = 3
     for sentence in executive_summary(a)["sentences"]:
         sheet.write_string(row, 0, sentence)
@@ -113,7 +115,7 @@ def _write_summary(
     row += 1
     table = headline_table(a)
     for col, name in enumerate(table.columns):
-        sheet.write(row, col, name, header)
+        sheet.write_string(row, col, name, header)
     for values in table.iter_rows():
         row += 1
         sheet.write_string(row, 0, str(values[0]))
@@ -129,7 +131,9 @@ def write_xlsx(a: Analysis, path: Path, *, parts: list[Section] | None = None) -
     built = parts if parts is not None else sections(a)
     names = sheet_names(built)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with xlsxwriter.Workbook(str(path), {"strings_to_urls": False, "remove_timezone": True}) as book:
+    # Strings stay strings (a ledger cell "=HYPERLINK(...)" is text, not a formula) and links are written
+    # only by write_url below, for http(s) addresses.
+    with xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "remove_timezone": True}) as book:
         book.set_properties(
             {"title": f"critmin report — {a.ledger_name}", "comments": f"critmin {__version__}"}
         )
@@ -140,4 +144,6 @@ def write_xlsx(a: Analysis, path: Path, *, parts: list[Section] | None = None) -
         tables = [t for s in built for t in s.tables]
         for name, view in zip(names[1:], tables, strict=True):
             _write_table(book, book.add_worksheet(name), view, formats, header, title)
+        lines = line_duty_table(a)  # line by line: in the workbook only, too long for the HTML and PDF
+        _write_table(book, book.add_worksheet(lines.id), lines, formats, header, title)
     return path

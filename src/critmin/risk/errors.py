@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from critmin.errors import CritminError, InputError
+from critmin.errors import NotFoundError
 
 
-class RiskDataError(CritminError):
-    """An indicator cannot be computed because its inputs are missing; the message says which and why."""
+class RiskDataError(NotFoundError):
+    """An indicator cannot be computed for the importer, material or year asked: the shipped data hold no
+    inputs for it. The message says which data are missing and what they cover."""
 
 
-class UnknownMaterialError(InputError, LookupError):
+class UnknownMaterialError(NotFoundError, LookupError):
     """A material name is not one the shipped data cover; carries the names that are."""
 
     def __init__(self, value: str, known: list[str], context: str = "") -> None:

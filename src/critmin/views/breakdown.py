@@ -326,3 +326,45 @@ def world_map_figure(a: Analysis) -> go.Figure:
         resolution=110,
     )
     return style(fig, title="Where the ledger's imports come from (customs value)", height=440)
+
+
+LINE_COLUMNS = ("line_id", "entry_date", "hts", "country_origin", "supplier", "customs_value_usd")
+
+
+def _measures_text(run: ScenarioRun) -> pl.DataFrame:
+    """Per line, the customs-duty measures of one run with their amounts, largest first
+    (``s301_list3 $1234.50; mfn_general $12.00``)."""
+    cents = (pl.col("amount") * 100).round(0).cast(pl.Int64)
+    return (
+        run.result.components.filter((pl.col("payer") == "customs") & ~pl.col("refund_eligible"))
+        .sort(["amount", "measure_id"], descending=[True, False])
+        .with_columns(
+            pl.format(
+                "{} ${}.{}",
+                pl.col("measure_id").cast(pl.String),
+                cents // 100,
+                (cents % 100).cast(pl.String).str.zfill(2),
+            ).alias("_text")
+        )
+        .group_by("line_id", maintain_order=True)
+        .agg(pl.col("_text").str.join("; ").alias(f"measures_{run.id}"))
+    )
+
+
+def line_duty(a: Analysis) -> pl.DataFrame:
+    """One row per ledger line: its duty under the law in force and under each scenario, and the measures
+    that make it up, so any total in the report can be traced to the lines and measures behind it.
+
+    Columns: line_id, entry_date, hts, country_origin, supplier, customs_value_usd, then per run (the
+    law in force first) ``duty_<run>`` (customs duty on the line, as the engine totals it) and
+    ``measures_<run>`` (each customs measure charged with its amount; payments to exporters and duty
+    refundable under invalidated measures are not in them). Each run re-dates the lines to its own
+    evaluation date (``scenario_comparison``'s ``eval_date``), not to their entry dates.
+    """
+    frame = a.baseline.result.lines.select(LINE_COLUMNS)
+    for run in a.runs:
+        duty = run.result.lines.select("line_id", pl.col("duty").alias(f"duty_{run.id}"))
+        frame = frame.join(duty, on="line_id", how="left", maintain_order="left").join(
+            _measures_text(run), on="line_id", how="left", maintain_order="left"
+        )
+    return frame

@@ -102,17 +102,38 @@ class FigureView:
 
 @dataclass(frozen=True)
 class Section:
+    """A part of the report: paragraphs (``text``), then a list of parallel statements (``items``, one per
+    scenario, say), then the figures and tables."""
+
     id: str
     title: str
     text: list[str] = field(default_factory=list)
     tables: list[TableView] = field(default_factory=list)
     figures: list[FigureView] = field(default_factory=list)
+    items: list[str] = field(default_factory=list)
+
+
+def today_basis(a: Analysis) -> str:
+    """What "duty today" means in the report, and how the duty commands reproduce or differ from it.
+
+    The report re-dates every line to the report date, while ``critmin exposure`` without ``--as-of``
+    evaluates each line on its own entry date, under the law in force then; the two "status quo" figures
+    differ, so the report says which one it shows.
+    """
+    day = a.as_of.isoformat()
+    return (
+        f"Duty today is the law in force on {day} applied to every ledger line as if it entered that day "
+        f"(the status_quo scenario, as “critmin exposure FILE --scenario status_quo --as-of {day}” "
+        "computes it), not the duty assessed when the goods entered: without --as-of, “critmin exposure "
+        "FILE” evaluates each line on its own entry date under the law then in force, and so shows a "
+        "different status-quo figure."
+    )
 
 
 def _summary(a: Analysis) -> Section:
     sentences = summary.executive_summary(a)["sentences"]
-    table = TableView("headline", "Headline numbers", summary.headline_table(a))
-    return Section("summary", "Executive summary", sentences, [table])
+    table = TableView("headline", "Headline numbers", summary.headline_table(a), note=today_basis(a))
+    return Section("summary", "Executive summary", tables=[table], items=sentences)
 
 
 def _scenarios(a: Analysis) -> Section:
@@ -122,13 +143,16 @@ def _scenarios(a: Analysis) -> Section:
         "is in force (the report date, or the scenario's start date if later). Annual figures scale the "
         f"ledger's {a.period.months} months of entries to twelve (× {a.period.annual_factor:.4g})."
     )
+    reach = scenarios.reach_sentences(a)
+    lead = "Which ledger lines each scenario's own measures reach, and why the others are not reached:"
     table = TableView("scenario_comparison", "Duty by scenario", scenarios.scenario_comparison(a))
     return Section(
         "scenarios",
         "Scenarios compared",
-        [text, *scenarios.reach_sentences(a)],
+        [text, today_basis(a), *([lead] if reach else [])],
         [table],
         [FigureView("scenario_figure", scenarios.scenario_figure(a))],
+        items=reach,
     )
 
 
@@ -248,6 +272,18 @@ def _sources(a: Analysis) -> Section:
     ]
     text = "Every measure that entered a calculation, with its citations, and every input with its vintage."
     return Section("sources", "Sources", [text], tables)
+
+
+def line_duty_table(a: Analysis) -> TableView:
+    """Duty line by line under the law in force and each scenario: a workbook sheet, too long for a page."""
+    note = (
+        f"Each ledger line's customs duty under the law in force on {a.as_of.isoformat()} and under each "
+        "scenario (on its eval_date in scenario_comparison), every line re-dated to that day; measures_* "
+        "lists the measures applied to the line with their amounts. Payments to exporters and refundable "
+        "duty are not included."
+    )
+    formats: dict[str, ColumnFormat] = {f"duty_{r.id}": "usd2" for r in a.runs}
+    return TableView("line_duty", "Duty by ledger line", breakdown.line_duty(a), note=note, formats=formats)
 
 
 def sections(a: Analysis) -> list[Section]:

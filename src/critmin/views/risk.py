@@ -9,6 +9,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
+from critmin.risk.company import LedgerRisk
 from critmin.views import labels
 from critmin.views.analysis import Analysis
 from critmin.views.charts import FEOC_COLOUR, OTHER_COLOUR, PARTNER_COLOUR, empty_figure, style
@@ -106,7 +107,13 @@ def dfars_flags(a: Analysis) -> pl.DataFrame:
     One row per line (a magnet line may name several minerals). Columns: line_id, entry_date, hts,
     country_origin, country_smelt_cast, customs_value_usd, material, certainty, regime, flag, reason.
     """
-    lines = a.risk.exposure.lines.filter(pl.col("dfars_flag").is_not_null())
+    return ledger_dfars_flags(a.risk)
+
+
+def ledger_dfars_flags(risk: LedgerRisk) -> pl.DataFrame:
+    """:func:`dfars_flags` from a ledger's risk alone, for callers that assess risk without a whole
+    analysis (``critmin risk ledger``): the report, the dashboard and the command show the same table."""
+    lines = risk.exposure.lines.filter(pl.col("dfars_flag").is_not_null())
     if lines.is_empty():
         return lines.select("line_id", "entry_date", "hts", "country_origin", "customs_value_usd")
     return (

@@ -18,6 +18,7 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from critmin import __version__
 from critmin.errors import CritminError
+from critmin.web.deps import notice_outside_changes
 from critmin.web.render import HERE, render
 from critmin.web.routes.api import api_router
 from critmin.web.routes.pages import pages_router
@@ -25,6 +26,7 @@ from critmin.web.security import (
     SECURITY_HEADERS,
     TOKEN_COOKIE,
     CSRFCookieMiddleware,
+    HostCheckMiddleware,
     SecurityHeadersMiddleware,
     TokenMiddleware,
     UploadLimitMiddleware,
@@ -33,6 +35,7 @@ from critmin.web.security import (
 )
 from critmin.web.settings import WebSettings
 from critmin.web.state import Dashboard
+from critmin.workspace import WorkspaceInUseError
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,14 @@ def _plotly_js() -> Path:
 def _world_topology() -> Path:
     """Plotly's world outline, shipped with critmin so maps draw without the network."""
     return Path(str(resources.files("critmin.views").joinpath("assets/world_110m.json")))
+
+
+SWAGGER_FILES = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css"}
+
+
+def _swagger_ui(name: str) -> Path:
+    """Swagger UI 5 as packaged by fastapi-offline: /docs works offline and under this app's CSP."""
+    return Path(str(resources.files("fastapi_offline").joinpath("static", name)))
 
 
 def _is_api(request: Request) -> bool:
@@ -75,25 +86,40 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             "takes `ledger` (an import id; default the latest), `as_of` (the report date; default today) "
             "and, where it depends on one, `scenario` (a shipped scenario id; default the measures in force)."
         ),
-        dependencies=[Depends(csrf_guard)],
+        dependencies=[Depends(csrf_guard), Depends(notice_outside_changes)],
         lifespan=lifespan,
+        # FastAPI's own /docs loads Swagger UI from a CDN with an inline script; ours is served below.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.dashboard = dashboard
-    # Starlette runs the last-added middleware first: declared-size limit, token, the CSRF cookie, headers,
-    # and innermost the count of body bytes as they arrive (whatever Content-Length claimed, or without one).
+    # Starlette runs the last-added middleware first: the Host check, declared-size limit, token, the CSRF
+    # cookie, headers, and innermost the count of body bytes as they arrive (whatever Content-Length
+    # claimed, or without one).
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_upload_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(CSRFCookieMiddleware)
     app.add_middleware(TokenMiddleware, token=settings.token)
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(HostCheckMiddleware, settings=settings)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api_router())
     app.include_router(pages_router())
 
     @app.exception_handler(CritminError)
     async def critmin_error(request: Request, exc: CritminError) -> Response:
-        return _error_response(request, 400, str(exc))
+        # The error's class says whose problem it is (critmin.errors): 4xx the request, 5xx the server.
+        if exc.http_status >= 500:
+            log.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
+        return _error_response(request, exc.http_status, str(exc))
+
+    @app.exception_handler(WorkspaceInUseError)
+    async def workspace_busy(request: Request, exc: WorkspaceInUseError) -> Response:
+        # Another process (an import, a monitor run) holds the workspace for now: retry, not fix the input.
+        response = _error_response(request, 503, f"{exc} Try again in a moment.")
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> Response:
@@ -135,6 +161,17 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     @app.get("/vendor/topojson/world_110m.json", include_in_schema=False)
     def world_topology() -> FileResponse:
         return FileResponse(_world_topology(), media_type="application/json")
+
+    @app.get("/vendor/swagger-ui/{name}", include_in_schema=False)
+    def swagger_ui_file(name: str) -> FileResponse:
+        if name not in SWAGGER_FILES:  # two known files; the name never reaches the file system otherwise
+            raise HTTPException(404, "Not Found")
+        return FileResponse(_swagger_ui(name), media_type=SWAGGER_FILES[name])
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def api_docs(request: Request) -> HTMLResponse:
+        """Swagger UI over /openapi.json; its "Try it out" requests carry the CSRF token."""
+        return render(request, "api_docs.html", "docs", openapi_url=app.openapi_url)
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_form(request: Request) -> HTMLResponse:

@@ -80,3 +80,11 @@ def require_selection(
             404, "No ledger imported yet: upload one (POST /api/v1/ledgers) or import a sample."
         )
     return found
+
+
+def notice_outside_changes(request: Request) -> None:
+    """App-wide dependency: before anything is served from memory, notice writes by other processes.
+
+    A plain function, so FastAPI runs it in the thread pool: the check may open the workspace.
+    """
+    dashboard(request).notice_outside_changes()

@@ -77,6 +77,22 @@ class ImportOut(BaseModel):
     )
 
 
+class DeletedOut(BaseModel):
+    """What deleting an import removed, as row counts (all in one transaction)."""
+
+    import_id: int
+    source_file: str
+    lines: int
+    quarantined: int
+    warnings: int
+    classification: int = Field(description="scope-map classification rows of the deleted lines")
+    content: int = Field(description="mineral-content rows of the deleted lines")
+    superseded_imports: list[int] = Field(
+        description="earlier versions of the same file, left without lines, removed with it"
+    )
+    runs_unlinked: int = Field(description="recorded exposure runs kept, no longer pointing at the import")
+
+
 class Selection(BaseModel):
     """What a view was computed for."""
 

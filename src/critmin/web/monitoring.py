@@ -35,11 +35,14 @@ def full_timeline(dash: Dashboard, today: date) -> pl.DataFrame:
 def alerts(dash: Dashboard) -> pl.DataFrame:
     from critmin.monitor.store import MonitorStore
 
-    frame = MonitorStore(dash.workspace()).alerts()
+    with dash.workspace() as ws:
+        frame = MonitorStore(ws).alerts()
     return frame.select(ALERT_COLUMNS).sort("publication_date", descending=True, nulls_last=True)
 
 
 def documents(dash: Dashboard, limit: int = 50) -> pl.DataFrame:
     from critmin.monitor.store import MonitorStore
 
-    return MonitorStore(dash.workspace()).documents().select(DOCUMENT_COLUMNS).head(limit)
+    with dash.workspace() as ws:
+        frame = MonitorStore(ws).documents()
+    return frame.select(DOCUMENT_COLUMNS).head(limit)

@@ -1,7 +1,10 @@
-"""Access token, CSRF protection, security headers and upload limits, as ASGI middleware.
+"""Host check, access token, CSRF protection, security headers and upload limits, as ASGI middleware.
 
-The token may come as ``Authorization: Bearer`` (API clients) or as the HttpOnly cookie set by the login form
-(browsers). Forms are protected by a double-submit CSRF token: a random cookie echoed in a hidden field.
+The Host header must name this server (:func:`critmin.web.settings.host_allowed`), so a web page that
+rebinds its own domain name to 127.0.0.1 cannot read the dashboard. The token may come as
+``Authorization: Bearer`` (API clients) or as the HttpOnly cookie set by the login form (browsers). Every
+state-changing request, whatever its body, needs that header or a double-submit CSRF token: a random cookie
+echoed in a hidden form field or the ``X-CSRF-Token`` header.
 """
 
 from __future__ import annotations
@@ -11,9 +14,13 @@ import secrets
 from collections.abc import Awaitable, Callable
 
 from fastapi import HTTPException
+from starlette.datastructures import Headers
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from critmin.web.settings import ALLOWED_HOSTS_ENV, WebSettings, host_allowed
 
 CSRF_COOKIE = "critmin_csrf"
 CSRF_FIELD = "csrf_token"
@@ -27,9 +34,11 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-    # Plotly evaluates generated code, hence 'unsafe-eval'; everything is served from this origin.
+    # Scripts come only from files of this origin: no inline script runs, so markup injected into a page
+    # cannot execute. Plotly compiles code at run time, hence 'unsafe-eval'; inline styles are Plotly's and
+    # Swagger UI's own element styles.
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+        "default-src 'self'; script-src 'self' 'unsafe-eval'; "
         "style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
         "base-uri 'none'; object-src 'none'"
@@ -49,6 +58,37 @@ class SecurityHeadersMiddleware(BaseHTTPMiddleware):
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
+
+
+class HostCheckMiddleware:
+    """Answers 400 to a request whose Host header is not a name this server is reached by.
+
+    DNS rebinding: a page on ``evil.example`` re-points that name at 127.0.0.1, and the browser then treats
+    the dashboard as ``evil.example``'s own origin and lets the page read it. The request still says
+    ``Host: evil.example``, which is what this refuses. Pure ASGI, outermost, so nothing else runs first.
+    """
+
+    def __init__(self, app: ASGIApp, settings: WebSettings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        host = Headers(scope=scope).get("host", "")
+        if host_allowed(host, self.settings):
+            await self.app(scope, receive, send)
+            return
+        shown = host[:100] or "(none)"
+        response = PlainTextResponse(
+            f"Host {shown!r} is not a name this critmin server answers to. It serves localhost, "
+            "127.0.0.1 and [::1] (and the address it is bound to); to reach it under another name, start it "
+            f"with `critmin serve --allowed-host NAME` (or set {ALLOWED_HOSTS_ENV}).",
+            status_code=400,
+            headers=SECURITY_HEADERS,
+        )
+        await response(scope, receive, send)
 
 
 class UploadLimitMiddleware(BaseHTTPMiddleware):
@@ -106,31 +146,38 @@ class CSRFCookieMiddleware(BaseHTTPMiddleware):
         return response
 
 
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+CSRF_REFUSED = (
+    "CSRF check failed: reload the page and submit the form again. (API clients send an Authorization "
+    "header; scripts of this origin send the X-CSRF-Token header.)"
+)
+
+
+def media_type(request: Request) -> str:
+    """The Content-Type without parameters, lower-cased: media types are case-insensitive (RFC 9110)."""
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
 async def csrf_guard(request: Request) -> None:
-    """App-wide dependency: a state-changing request in a form encoding must echo the CSRF cookie.
+    """App-wide dependency: every state-changing request must prove it comes from this app's own pages.
 
-    Only form encodings can be sent cross-site without a CORS preflight, so JSON and bearer-token API calls
-    are not exposed to CSRF; forms are, and must carry the token in the ``csrf_token`` field (or the
-    ``X-CSRF-Token`` header). The parsed form is cached on the request, so handlers still read it.
+    Every method but GET, HEAD and OPTIONS is checked, whatever its Content-Type or with none: a cross-site
+    page can send a POST or a body-less request without a CORS preflight, and the server must not guess
+    which bodies are harmless. Proof is either an ``Authorization`` header, which a cross-site page cannot
+    add without a preflight this app never grants, or the CSRF cookie echoed in the ``X-CSRF-Token`` header
+    or, for a form body, the ``csrf_token`` field. The parsed form is cached on the request, so handlers
+    still read it.
     """
     if request.method in SAFE_METHODS:
         return
     if request.headers.get("authorization"):
-        # A cross-site form cannot carry this header, and a script can only add it after a CORS preflight
-        # this app never grants; so an API client's upload needs no CSRF token.
-        return
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith(FORM_TYPES):
         return
     sent = request.headers.get("x-csrf-token")
-    if sent is None and not content_type.startswith("text/plain"):
+    if sent is None and media_type(request) in FORM_TYPES:
         value = (await request.form()).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not tokens_match(sent, request.cookies.get(CSRF_COOKIE) or ""):
-        raise HTTPException(403, "CSRF check failed: reload the page and submit the form again.")
+        raise HTTPException(403, CSRF_REFUSED)
 
 
 def csrf_token(request: Request) -> str:

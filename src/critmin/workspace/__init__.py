@@ -11,25 +11,35 @@ Typical use::
 """
 
 from critmin.errors import WorkspaceError
+from critmin.workspace.imports import DeletedImport, UnknownImportError, delete_import, import_label_key
 from critmin.workspace.location import DEFAULT_FILENAME, ENV_VAR, default_path, resolve_path
 from critmin.workspace.migrations import AppliedMigration, Migration, MigrationError, discover
 from critmin.workspace.rows import ReplaceResult, quote_ident
-from critmin.workspace.store import Workspace, WorkspaceInfo, WorkspaceInUseError, WorkspaceNotFoundError
+from critmin.workspace.store import (
+    Workspace,
+    WorkspaceInfo,
+    WorkspaceInUseError,
+    WorkspaceNotFoundError,
+)
 
 __all__ = [
     "DEFAULT_FILENAME",
     "ENV_VAR",
     "AppliedMigration",
+    "DeletedImport",
     "Migration",
     "MigrationError",
     "ReplaceResult",
+    "UnknownImportError",
     "Workspace",
     "WorkspaceError",
     "WorkspaceInUseError",
     "WorkspaceInfo",
     "WorkspaceNotFoundError",
     "default_path",
+    "delete_import",
     "discover",
+    "import_label_key",
     "quote_ident",
     "resolve_path",
 ]

@@ -2,8 +2,9 @@
 
 DuckDB gives critmin what a folder of spreadsheets cannot: atomic writes (a killed import leaves the
 previous rows intact), columnar queries over Arrow without a server, and a single file a user can copy or
-delete. It also allows only one writing process per file, which this module turns into a clear message
-instead of a raw lock error.
+delete. It also allows only one process at a time to write a file (and none to read it meanwhile). Opening
+therefore waits briefly for another process to let go (the dashboard holds the file only for the length of
+a request), and past that wait names the process that holds it instead of showing a raw lock error.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +37,10 @@ if TYPE_CHECKING:
     from critmin.workspace.rows import Frame
 
 _LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
+LOCK_WAIT_ENV = "CRITMIN_LOCK_WAIT"
+DEFAULT_LOCK_WAIT = 5.0
+"""Seconds an open waits for another process to release the file: long enough to outlast a dashboard
+request or a small import, short enough that a command blocked by a long ``monitor run`` says so quickly."""
 _MIGRATION_LOCK = threading.Lock()  # two threads opening one file must not both apply the same migration
 
 
@@ -43,7 +49,18 @@ class WorkspaceNotFoundError(WorkspaceError, FileNotFoundError):
 
 
 class WorkspaceInUseError(WorkspaceError):
-    """Another process holds the DuckDB file lock."""
+    """Another process holds the DuckDB file lock (after waiting :data:`DEFAULT_LOCK_WAIT` seconds for it).
+
+    ``pid`` and ``command`` name the holder when DuckDB reports it. The condition is transient, so the web
+    app answers it with 503 and ``Retry-After`` rather than blaming the request.
+    """
+
+    http_status = 503
+
+    def __init__(self, message: str, *, pid: int | None = None, command: str | None = None) -> None:
+        super().__init__(message)
+        self.pid = pid
+        self.command = command
 
 
 @dataclass(frozen=True)
@@ -91,13 +108,16 @@ class Workspace:
         read_only: bool = False,
         migrate: bool = True,
         migrations: Sequence[mig.Migration] | None = None,
+        wait: float | None = None,
     ) -> Workspace:
         """Open the workspace at ``path`` (resolved by :func:`resolve_path`).
 
         ``create`` makes a missing one (parent directories too). A writable open applies pending migrations
         unless ``migrate=False`` (``critmin workspace migrate`` wants to list them first); a read-only open
         never writes, so several processes can read one workspace at the same time. ``migrations``
-        replaces the shipped set (tests use it to stage a migration that is killed halfway).
+        replaces the shipped set (tests use it to stage a migration that is killed halfway). ``wait`` is how
+        many seconds to retry while another process holds the file (default ``$CRITMIN_LOCK_WAIT``, else
+        :data:`DEFAULT_LOCK_WAIT`); then :class:`WorkspaceInUseError` names that process.
         """
         if create and read_only:
             raise ValueError("create=True needs a writable workspace; drop read_only=True.")
@@ -111,7 +131,7 @@ class Workspace:
                     f"point --workspace or {ENV_VAR} at an existing workspace."
                 )
             target.parent.mkdir(parents=True, exist_ok=True)
-        con = _connect(target, read_only=read_only)
+        con = _connect(target, read_only=read_only, wait=lock_wait() if wait is None else wait)
         workspace = cls(target, con, read_only=read_only, available=available, created=not existed)
         try:
             workspace._check_is_workspace(create=create)
@@ -405,17 +425,53 @@ def _duckdb_config(path: Path) -> dict[str, str | bool | int | float | list[str]
     }
 
 
-def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+def lock_wait() -> float:
+    """Seconds an open waits for another process to let go of the file (``$CRITMIN_LOCK_WAIT``)."""
+    configured = os.environ.get(LOCK_WAIT_ENV, "").strip()
+    if not configured:
+        return DEFAULT_LOCK_WAIT
+    try:
+        return max(0.0, float(configured))
+    except ValueError as exc:
+        raise WorkspaceError(
+            f"{LOCK_WAIT_ENV}={configured!r} is not a number of seconds; set it to e.g. 5, or unset it."
+        ) from exc
+
+
+def _connect(path: Path, *, read_only: bool, wait: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open the file, retrying while another process holds its lock, for at most ``wait`` seconds.
+
+    Another process's lock is usually short (a dashboard request, an import), so a brief wait turns most
+    collisions into a short delay instead of an error.
+    """
+    deadline = time.monotonic() + wait
+    pause = 0.02
+    while True:
+        try:
+            return _connect_once(path, read_only=read_only)
+        except WorkspaceInUseError:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise
+            time.sleep(min(pause, remaining))
+            pause = min(pause * 2, 0.25)
+
+
+def _connect_once(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(str(path), read_only=read_only, config=_duckdb_config(path))
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" in text.lower():
             holder = _LOCK_HOLDER.search(text)
-            pid = f" (PID {holder[1]})" if holder else ""
+            pid = int(holder[1]) if holder else None
+            command = _command_of(pid) if pid is not None else None
+            named = f" (PID {pid}{f': {command}' if command else ''})" if pid is not None else ""
             raise WorkspaceInUseError(
-                f"Workspace {path} is in use by another critmin process{pid}; close it or use another "
-                f"workspace (--workspace PATH or {ENV_VAR})."
+                f"Workspace {path} is in use by another critmin process{named}; close it or use another "
+                f"workspace (--workspace PATH or {ENV_VAR}).",
+                pid=pid,
+                command=command,
             ) from exc
         if "not a valid DuckDB database" in text:
             raise WorkspaceError(
@@ -428,3 +484,24 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
             f"Workspace {path} is already open in this process in another mode; close it before opening it "
             f"{mode}. ({exc})"
         ) from exc
+
+
+def _command_of(pid: int, limit: int = 120) -> str | None:
+    """The holder's command line, so the message says *which* program to close (Linux ``/proc``; else None).
+
+    Shown from the ``critmin`` word on when there is one (``critmin serve --port 8000``), not the interpreter.
+    """
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    argv = [part.decode(errors="replace") for part in raw.split(b"\0") if part]
+    if not argv:
+        return None
+    for index, part in enumerate(argv):
+        name = Path(part).name
+        if name == "critmin" or (name == "-m" and argv[index + 1 : index + 2] == ["critmin"]):
+            argv = ["critmin", *argv[index + (1 if name == "critmin" else 2) :]]
+            break
+    text = " ".join(argv)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -254,8 +254,9 @@ SPECS: list[DatasetSpec] = [
         retrieved=RETRIEVED,
         description=(
             "Annual prices as USGS quotes them (price, unit) and converted to USD per kg of the priced good; "
-            "basis names the series (grade, market, assessor), stage its processing stage. Single-oxide "
-            "rare-earth prices are keyed to the element. " + HAND
+            "series_id is the key of one price series (mineral and product form, e.g. "
+            "rare_earths_ndpr_oxide), basis its USGS label (grade, market, assessor), stage its processing "
+            "stage. Single-oxide rare-earth prices are keyed to the element. " + HAND
         ),
         build=build_mineral_prices,
         raw_inputs=(USGS_SALIENT, CURATED_USGS),

@@ -117,15 +117,35 @@ def build_net_import_reliance(raw_dir: Path) -> pl.DataFrame:
     )
 
 
+SERIES_ID = r"^[a-z0-9]+(_[a-z0-9]+)*$"
+
+
 def _price_series() -> pl.DataFrame:
+    """The curated series table; the series id is the key a price history is asked for by.
+
+    One mineral can have several series at very different levels (rare earths: mischmetal and NdPr oxide),
+    so the id names the mineral and the product form, and it must be unique and snake_case.
+    """
+    where = "curated/usgs_mcs2026.yaml (price_series)"
     entries = curated("usgs_mcs2026.yaml")["price_series"]
     frame = pl.DataFrame(
         entries,
-        schema={"commodity": pl.String, "label": pl.String, "mineral_id": pl.String, "stage": pl.String},
+        schema={
+            "series": pl.String,
+            "commodity": pl.String,
+            "label": pl.String,
+            "mineral_id": pl.String,
+            "stage": pl.String,
+        },
     )
-    check_unique(frame, ["commodity", "label"], "curated/usgs_mcs2026.yaml (price_series)")
-    check_stage_values(frame["stage"], "curated/usgs_mcs2026.yaml (price_series)")
-    return frame.rename({"mineral_id": "series_mineral_id"})
+    check_unique(frame, ["commodity", "label"], where)
+    check_unique(frame, ["series"], where)
+    bad = frame.filter(pl.col("series").is_null() | ~pl.col("series").str.contains(SERIES_ID))
+    if bad.height:
+        where_bad = bad.select("commodity", "label").rows()
+        raise ReferenceDataError(f"{where}: every entry needs a snake_case `series` id; check {where_bad}.")
+    check_stage_values(frame["stage"], where)
+    return frame.rename({"mineral_id": "series_mineral_id", "series": "series_id"})
 
 
 def build_mineral_prices(raw_dir: Path) -> pl.DataFrame:
@@ -141,8 +161,10 @@ def build_mineral_prices(raw_dir: Path) -> pl.DataFrame:
     unknown_units = sorted(set(joined["unit"].unique().to_list()) - set(KG_PER_UNIT))
     if unknown_units:
         raise ReferenceDataError(f"USGS price units {unknown_units} have no conversion to USD/kg.")
+    check_unique(joined, ["series_id", "year"], "USGS price lines (one price per series and year)")
     return joined.select(
         pl.col("series_mineral_id").alias("mineral_id"),
+        "series_id",
         "year",
         "estimated",
         pl.col("value").alias("price"),

@@ -44,12 +44,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     },
     404: {"model": m.ErrorOut, "description": "no such ledger import (or no ledger imported yet)"},
 }
-UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: ERRORS[400],
+FORBIDDEN: dict[int | str, dict[str, Any]] = {
     403: {
         "model": m.ErrorOut,
-        "description": "a form post without the CSRF token or an Authorization header",
+        "description": "a change sent without an Authorization header or the CSRF token (X-CSRF-Token)",
     },
+}
+CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, **FORBIDDEN}
+UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: ERRORS[400],
+    **FORBIDDEN,
     413: {"model": m.ErrorOut, "description": "the file is larger than the server's upload limit"},
 }
 
@@ -152,7 +156,7 @@ def api_router() -> APIRouter:
         outcome = await import_upload(dash, file)
         return await run_in_threadpool(import_out, dash, outcome)
 
-    @router.post("/ledgers/samples/{name}", responses=ERRORS)
+    @router.post("/ledgers/samples/{name}", responses=CHANGE_ERRORS)
     def import_sample(dash: DashboardDep, name: Annotated[SampleName, Path()]) -> m.ImportOut:
         """Import one of the shipped sample ledgers (illustrative companies)."""
         return import_out(dash, dash.import_sample(name.value))
@@ -160,6 +164,15 @@ def api_router() -> APIRouter:
     @router.get("/ledgers/{import_id}", responses=ERRORS)
     def ledger(dash: DashboardDep, import_id: ImportId) -> m.LedgerOut:
         return ledger_out(_record(dash, import_id))
+
+    @router.delete("/ledgers/{import_id}", responses={404: ERRORS[404], **FORBIDDEN})
+    def delete_ledger(dash: DashboardDep, import_id: ImportId) -> m.DeletedOut:
+        """Delete an import with its lines, quarantined rows, warnings, classification and content."""
+        try:
+            deleted = dash.delete_import(import_id)
+        except UnknownLedgerError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        return m.DeletedOut(**deleted.as_dict())
 
     @router.get("/ledgers/{import_id}/quarantine", responses=ERRORS, response_model=m.Table)
     def quarantine(

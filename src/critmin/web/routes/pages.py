@@ -9,7 +9,7 @@ from functools import cache
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from critmin import refdata
@@ -20,7 +20,7 @@ from critmin.web.ingest import import_upload
 from critmin.web.present import html_table
 from critmin.web.queries import Selection
 from critmin.web.render import personalise, render, render_shared
-from critmin.web.state import SAMPLE_LEDGERS, Dashboard, LedgerRecord
+from critmin.web.state import SAMPLE_LEDGERS, Dashboard, LedgerRecord, UnknownLedgerError
 
 By = Literal["mineral", "origin", "supplier", "hts", "measure"]
 REPORT_FORMATS = (("html", "HTML (self-contained)"), ("xlsx", "Excel workbook"), ("pdf", "PDF"))
@@ -168,9 +168,10 @@ def pages_router() -> APIRouter:
         request: Request,
         q: Annotated[PageQuery, Depends()],
         status: Annotated[Literal["imported", "unchanged"] | None, Query()] = None,
+        deleted: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     ) -> Response:
         ctx = page_context(request, q)
-        return ledger_view(request, ctx, status=status)
+        return ledger_view(request, ctx, status=status, deleted=deleted)
 
     @router.post("/ledger", response_class=HTMLResponse)
     async def upload(request: Request, file: Annotated[UploadFile, File()]) -> Response:
@@ -194,6 +195,16 @@ def pages_router() -> APIRouter:
         return RedirectResponse(
             f"/ledger?ledger={outcome.record.import_id}&status={outcome.status}", status_code=303
         )
+
+    @router.post("/ledger/{import_id}/delete", response_class=HTMLResponse)
+    def delete_ledger(request: Request, import_id: Annotated[int, Path(ge=1, le=2**62)]) -> Response:
+        dash = dashboard(request)
+        try:
+            dash.delete_import(import_id)
+        except UnknownLedgerError as exc:
+            ctx = page_context(request, PageQuery())
+            return ledger_view(request, ctx, error=str(exc), status_code=404)
+        return RedirectResponse(f"/ledger?deleted={import_id}", status_code=303)
 
     @router.get("/exposure", response_class=HTMLResponse)
     def exposure_page(
@@ -473,6 +484,7 @@ def ledger_view(
     ctx: PageContext,
     *,
     status: str | None = None,
+    deleted: int | None = None,
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -499,7 +511,13 @@ def ledger_view(
                 api=f"{api}/lines",
             ),
         )
-    values = {"import_status": status, "error": error, "quarantine": quarantine, "lines": lines}
+    values = {
+        "import_status": status,
+        "deleted": deleted,
+        "error": error,
+        "quarantine": quarantine,
+        "lines": lines,
+    }
     if error is None:
-        return shared(request, "ledger.html", "ledger", ctx, (status,), lambda: values)
+        return shared(request, "ledger.html", "ledger", ctx, (status, deleted), lambda: values)
     return show(request, "ledger.html", "ledger", ctx, status_code, **values)

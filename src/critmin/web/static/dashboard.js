@@ -86,9 +86,21 @@
     });
   }
 
+  // Forms that destroy something ask first; the question is in the form's data-confirm attribute.
+  function confirmForms() {
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) {
+          event.preventDefault();
+        }
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     tidySelection();
     guardUpload();
+    confirmForms();
   });
   // Plotly is loaded with `defer`, so it is ready once the document has loaded.
   window.addEventListener("load", drawCharts);
