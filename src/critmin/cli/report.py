@@ -10,6 +10,7 @@ import typer
 from critmin.cli.command import CritminCommand, plain_errors_are_input
 from critmin.cli.output import console, print_table, step_progress
 from critmin.cli.policy import parse_date
+from critmin.report.paper import DEFAULT_PAPER, Paper
 from critmin.views import DEFAULT_DRAWS, DEFAULT_SEED, DEFAULT_TREE
 
 
@@ -50,6 +51,9 @@ def report(
     pdf: Annotated[
         bool, typer.Option("--pdf/--no-pdf", help="Also print report.pdf with headless Chromium.")
     ] = True,
+    paper: Annotated[
+        Paper, typer.Option("--paper", case_sensitive=False, help="Paper of report.pdf: letter or a4.")
+    ] = DEFAULT_PAPER,
 ) -> None:
     """Write a self-contained HTML report, an Excel workbook and a PDF of a ledger's exposure and risk.
 
@@ -81,7 +85,7 @@ def report(
             progress=step,
         )
         formats = ("html", "xlsx", "pdf") if pdf else ("html", "xlsx")
-        files = write_report(analysis, out, formats=formats, progress=step)
+        files = write_report(analysis, out, formats=formats, progress=step, paper=paper)
     print_table(headline_table(analysis), f"{analysis.ledger_name}: annual duty (USD)")
     for path in files.paths():
         console.print(f"  {path}")
