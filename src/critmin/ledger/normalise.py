@@ -35,35 +35,12 @@ from critmin.ledger.numbers import (
     split_quantity,
 )
 from critmin.ledger.readers import ROW
+from critmin.ledger.schema import LEDGER_COLUMNS
 from critmin.ledger.spellings import by_spelling
 from critmin.ledger.units import to_kg_factor, unit_table
 
-NORMALISED_COLUMNS: tuple[str, ...] = (
-    ROW,
-    "line_id",
-    "entry_number",
-    "source_file",
-    "source_row",
-    "entry_date",
-    "hts",
-    "description",
-    "country_origin",
-    "country_export",
-    "country_smelt_cast",
-    "supplier",
-    "part_number",
-    "quantity",
-    "unit",
-    "quantity_kg",
-    "customs_value_usd",
-    "preference_program",
-    "content_mineral",
-    "content_kg",
-    "content_value_usd",
-    "liquidation_date",
-    "us_metal_content_share",
-    "__user_id",
-)
+NORMALISED_COLUMNS: tuple[str, ...] = (ROW, *LEDGER_COLUMNS, "__user_id")
+"""The canonical ledger columns, plus the chunk row number and the user's own line id while normalising."""
 
 
 @dataclass
