@@ -84,7 +84,7 @@ def test_xlsx_workbook(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     sheets = load_workbook(out, read_only=True).sheetnames
-    assert sheets[:3] == ["Summary", "By cause", "Variances"]
+    assert sheets[:4] == ["Summary", "By cause", "By measure", "Variances"]
     assert "CAPE" in sheets and "Quarantine" in sheets
 
 

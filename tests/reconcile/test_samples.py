@@ -106,6 +106,9 @@ def test_aegis_origin_claim_and_fees(aegis: Any) -> None:
     urgent = aegis.refunds.filter(pl.col("entry_number") == "AX710000497")
     assert set(urgent.get_column("days_left").to_list()) == {18}
     assert aegis.cape_entries() == ["AX710000497"]
+    # the monitor's alert: protest windows closing within 30 days (but not within 10)
+    assert aegis.deadlines(30).get_column("heading").to_list() == ["9903.01.24", "9903.01.25"]
+    assert aegis.deadlines(10).is_empty()
 
 
 def test_the_readme_documents_every_planted_difference() -> None:

@@ -38,7 +38,7 @@ COMMAND_MODULES = (
 )
 
 BATCH_COMMANDS = frozenset(
-    {"demo", "exposure", "explain", "ledger", "monitor", "report", "risk", "sample", "simulate"}
+    {"demo", "exposure", "explain", "ledger", "monitor", "reconcile", "report", "risk", "sample", "simulate"}
 )
 """Commands that may evaluate a big ledger and exit: the ones :func:`main` tunes the allocators for."""
 

@@ -139,6 +139,14 @@ def _print_tables(result: Reconciliation) -> None:
         title="By cause",
         keys=("cause", "variance"),
     )
+    by_measure = result.by_measure()
+    if by_measure.height:
+        print_frame(
+            _dollars(by_measure, "paid", "expected", "variance"),
+            TableFormat.table,
+            title="Differences by measure",
+            keys=("measure_id", "slot", "variance", "causes"),
+        )
     variances = result.variances.sort(pl.col("variance").abs(), descending=True, nulls_last=True)
     if variances.height:
         print_frame(

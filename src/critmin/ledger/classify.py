@@ -22,7 +22,11 @@ import polars as pl
 
 from critmin.ledger.units import unit_table
 from critmin.refdata.content import default_factors
+from critmin.refdata.registry import get_record
 from critmin.refdata.scope import CLASSIFICATION_SCHEMA, classify
+
+SCOPE_DATASETS = ("pcmdp_scope", "content_factors")
+"""The reference data that classification and factor content depend on (besides the HTS code)."""
 
 LINE_CONTENT_SCHEMA: dict[str, pl.DataType] = {
     "line_id": pl.String(),
@@ -95,6 +99,22 @@ def classify_lines(lines: pl.DataFrame) -> ClassificationReport:
     return ClassificationReport(classification, summary, baskets, unmapped)
 
 
+def scope_version() -> str:
+    """Which reference data classifies codes: ``pcmdp_scope@<sha256[:12]>+content_factors@<sha256[:12]>``.
+
+    Classification and factor content are functions of the HTS code and this version only, so the
+    workspace stores them once per (version, code).
+    """
+    return "+".join(f"{d}@{get_record(d).sha256[:12]}" for d in SCOPE_DATASETS)
+
+
+def code_classification(codes: pl.Series) -> pl.DataFrame:
+    """Scope-map classification of each distinct code: CLASSIFICATION_SCHEMA with ``hts`` for ``line_id``."""
+    unique = codes.cast(pl.String).unique().drop_nulls().sort()
+    frame = pl.DataFrame({"line_id": unique, "hts": unique})
+    return classify(frame).rename({"line_id": "hts"})
+
+
 def _factor_prefix(codes: pl.Series, prefixes: list[str]) -> pl.Series:
     """Longest prefix of each code among ``prefixes`` (null when none), one pass per prefix length."""
     lengths = sorted({len(p) for p in prefixes}, reverse=True)
@@ -108,35 +128,50 @@ def _factor_prefix(codes: pl.Series, prefixes: list[str]) -> pl.Series:
     return frame.select(pl.coalesce([*candidates, pl.lit(None, dtype=pl.String)]).alias("prefix")).to_series()
 
 
-def line_content(lines: pl.DataFrame, bom_per_unit: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Mineral content of every line (LINE_CONTENT_SCHEMA), from ledger, BOM or reference factors.
+CODE_CONTENT_SCHEMA: dict[str, pl.DataType] = {
+    "hts": pl.String(),
+    "factor_row": pl.Int32(),  # 1, 2, ... per code
+    "mineral_id": pl.String(),
+    "factor_low": pl.Float64(),  # kg of mineral per kg of product
+    "factor_central": pl.Float64(),
+    "factor_high": pl.Float64(),
+    "factor_detail": pl.String(),  # null: no reference factor for this code
+}
+"""What :func:`code_content` returns: the reference content factors of each HTS code (sources 3 and 4)."""
+
+_NO_SOURCE = "no content on the line, no BOM item and no reference factor for this HTS code"
+_NO_MASS = "reference factor exists but the line has no mass: add a net weight or a mass unit"
+
+
+def stated_content(lines: pl.DataFrame, bom_per_unit: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Content that belongs to the line itself (sources 1 and 2, LINE_CONTENT_SCHEMA); other lines absent.
 
     ``bom_per_unit`` is :attr:`critmin.ledger.bom.BomResult.per_unit` (item, item_unit, mineral_id, kg_*);
-    a line links to it through ``part_number``. Every line appears at least once.
+    a line links to it through ``part_number``.
     """
     base = lines.select(
-        "line_id", "hts", "part_number", "quantity", "unit", "quantity_kg", "content_mineral", "content_kg"
+        "line_id", "part_number", "quantity", "unit", "content_mineral", "content_kg"
     )
-
     from_ledger = (
         base.filter(pl.col("content_mineral").is_not_null() & pl.col("content_kg").is_not_null())
         .select(
             "line_id",
-            "content_mineral",
-            pl.col("content_kg").alias("lo"),
-            pl.col("content_kg").alias("mid"),
-            pl.col("content_kg").alias("hi"),
+            pl.col("content_mineral").alias("mineral_id"),
+            pl.col("content_kg").alias("content_kg_low"),
+            pl.col("content_kg").alias("content_kg_central"),
+            pl.col("content_kg").alias("content_kg_high"),
             pl.lit("ledger").alias("content_source"),
             pl.lit("content given on the line").alias("content_detail"),
         )
-        .rename({"content_mineral": "mineral_id"})
     )
-    done = from_ledger.select("line_id").unique()
-
     frames = [from_ledger]
     if bom_per_unit is not None and bom_per_unit.height:
         units = unit_table().select("unit", "dimension", "to_base")
-        candidates = base.join(done, on="line_id", how="anti").join(units, on="unit", how="left")
+        candidates = (
+            base.filter(pl.col("part_number").is_not_null())
+            .join(from_ledger.select("line_id").unique(), on="line_id", how="anti")
+            .join(units, on="unit", how="left")
+        )
         amount = (
             pl.when((pl.col("item_unit") == "kg") & (pl.col("dimension") == "mass"))
             .then(pl.col("quantity") * pl.col("to_base"))
@@ -146,70 +181,98 @@ def line_content(lines: pl.DataFrame, bom_per_unit: pl.DataFrame | None = None) 
         linked = candidates.join(
             bom_per_unit, left_on="part_number", right_on="item", how="inner"
         ).with_columns(amount.alias("__units"))
-        from_bom = linked.filter(pl.col("__units").is_not_null()).select(
-            "line_id",
-            "mineral_id",
-            (pl.col("__units") * pl.col("kg_low")).alias("lo"),
-            (pl.col("__units") * pl.col("kg_central")).alias("mid"),
-            (pl.col("__units") * pl.col("kg_high")).alias("hi"),
-            pl.lit("bom").alias("content_source"),
-            (
-                pl.lit("BOM item ")
-                + pl.col("part_number")
-                + pl.lit(" (")
-                + pl.col("content_source")
-                + pl.lit(")")
-            ).alias("content_detail"),
+        frames.append(
+            linked.filter(pl.col("__units").is_not_null()).select(
+                "line_id",
+                "mineral_id",
+                (pl.col("__units") * pl.col("kg_low")).alias("content_kg_low"),
+                (pl.col("__units") * pl.col("kg_central")).alias("content_kg_central"),
+                (pl.col("__units") * pl.col("kg_high")).alias("content_kg_high"),
+                pl.lit("bom").alias("content_source"),
+                (
+                    pl.lit("BOM item ")
+                    + pl.col("part_number")
+                    + pl.lit(" (")
+                    + pl.col("content_source")
+                    + pl.lit(")")
+                ).alias("content_detail"),
+            )
         )
-        frames.append(from_bom)
-        done = pl.concat([done, from_bom.select("line_id").unique()])
+    out = pl.concat(
+        [f.select([pl.col(n).cast(t) for n, t in LINE_CONTENT_SCHEMA.items()]) for f in frames],
+        how="vertical",
+    )
+    return out
 
+
+def code_content(codes: pl.Series) -> pl.DataFrame:
+    """Reference content factors of each distinct code (CODE_CONTENT_SCHEMA): the default factor rows of
+    the longest matching prefix, or one row with a null ``factor_detail`` when no prefix matches."""
     factors = default_factors("per_kg_product").select(
         "hts_prefix", "mineral_id", "low", "central", "high", "product_id"
     )
-    rest = base.join(done, on="line_id", how="anti")
-    rest = rest.with_columns(
-        _factor_prefix(rest.get_column("hts"), factors.get_column("hts_prefix").unique().to_list()).alias(
-            "prefix"
-        )
+    unique = codes.cast(pl.String).unique().drop_nulls().sort()
+    frame = pl.DataFrame({"hts": unique}).with_columns(
+        _factor_prefix(unique, factors.get_column("hts_prefix").unique().to_list()).alias("prefix")
     )
-    with_mass = rest.filter(pl.col("prefix").is_not_null() & pl.col("quantity_kg").is_not_null())
-    from_factor = with_mass.join(factors, left_on="prefix", right_on="hts_prefix", how="inner").select(
-        "line_id",
+    joined = frame.join(factors, left_on="prefix", right_on="hts_prefix", how="left").sort(
+        "hts", "mineral_id", nulls_last=True
+    )
+    return joined.select(
+        "hts",
+        pl.int_range(1, pl.len() + 1).over("hts").alias("factor_row"),
         "mineral_id",
-        (pl.col("quantity_kg") * pl.col("low")).alias("lo"),
-        (pl.col("quantity_kg") * pl.col("central")).alias("mid"),
-        (pl.col("quantity_kg") * pl.col("high")).alias("hi"),
-        pl.lit("factor").alias("content_source"),
-        (pl.lit("reference factor ") + pl.col("product_id") + pl.lit(" x net mass")).alias("content_detail"),
-    )
-    frames.append(from_factor)
-    reason = (
-        pl.when(pl.col("prefix").is_null())
-        .then(pl.lit("no content on the line, no BOM item and no reference factor for this HTS code"))
-        .otherwise(
-            pl.lit("reference factor exists but the line has no mass: add a net weight or a mass unit")
-        )
-    )
-    none = rest.join(from_factor.select("line_id").unique(), on="line_id", how="anti").select(
+        pl.col("low").alias("factor_low"),
+        pl.col("central").alias("factor_central"),
+        pl.col("high").alias("factor_high"),
+        pl.when(pl.col("prefix").is_not_null())
+        .then(pl.lit("reference factor ") + pl.col("product_id") + pl.lit(" x net mass"))
+        .alias("factor_detail"),
+    ).select([pl.col(n).cast(t) for n, t in CODE_CONTENT_SCHEMA.items()])
+
+
+def content_from_codes(lines: pl.DataFrame, per_code: pl.DataFrame) -> pl.DataFrame:
+    """Content of lines from their codes' factors (sources 3 and 4, LINE_CONTENT_SCHEMA): factor x net
+    mass, or one ``none`` row saying why. ``lines`` has line_id, hts and quantity_kg; ``per_code`` is
+    :func:`code_content` of (at least) their codes. The workspace view ``ledger_line_content`` is the same
+    join in SQL."""
+    has_factor = pl.col("factor_detail").is_not_null() & pl.col("quantity_kg").is_not_null()
+    joined = lines.select("line_id", "hts", "quantity_kg").join(per_code, on="hts", how="inner")
+    return joined.filter(pl.col("quantity_kg").is_not_null() | (pl.col("factor_row") == 1)).select(
         "line_id",
-        pl.lit(None, dtype=pl.String).alias("mineral_id"),
-        pl.lit(None, dtype=pl.Float64).alias("lo"),
-        pl.lit(None, dtype=pl.Float64).alias("mid"),
-        pl.lit(None, dtype=pl.Float64).alias("hi"),
-        pl.lit("none").alias("content_source"),
-        reason.alias("content_detail"),
+        pl.when(has_factor).then(pl.col("mineral_id")).alias("mineral_id"),
+        (pl.col("quantity_kg") * pl.col("factor_low")).alias("content_kg_low"),
+        (pl.col("quantity_kg") * pl.col("factor_central")).alias("content_kg_central"),
+        (pl.col("quantity_kg") * pl.col("factor_high")).alias("content_kg_high"),
+        pl.when(has_factor).then(pl.lit("factor")).otherwise(pl.lit("none")).alias("content_source"),
+        pl.when(pl.col("factor_detail").is_null())
+        .then(pl.lit(_NO_SOURCE))
+        .when(pl.col("quantity_kg").is_null())
+        .then(pl.lit(_NO_MASS))
+        .otherwise(pl.col("factor_detail"))
+        .alias("content_detail"),
+    ).select([pl.col(n).cast(t) for n, t in LINE_CONTENT_SCHEMA.items()])
+
+
+def line_content(lines: pl.DataFrame, bom_per_unit: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Mineral content of every line (LINE_CONTENT_SCHEMA), from ledger, BOM or reference factors.
+
+    ``bom_per_unit`` is :attr:`critmin.ledger.bom.BomResult.per_unit` (item, item_unit, mineral_id, kg_*);
+    a line links to it through ``part_number``. Every line appears at least once: its
+    :func:`stated_content`, or else :func:`content_from_codes`.
+    """
+    stated = stated_content(lines, bom_per_unit)
+    rest = lines.select("line_id", "hts", "quantity_kg").join(
+        stated.select("line_id").unique(), on="line_id", how="anti"
     )
-    frames.append(none)
+    derived = content_from_codes(rest, code_content(rest.get_column("hts")))
     order = lines.select("line_id").with_row_index("__order")
-    out = (
-        pl.concat(frames, how="vertical")
-        .rename({"lo": "content_kg_low", "mid": "content_kg_central", "hi": "content_kg_high"})
+    return (
+        pl.concat([stated, derived], how="vertical")
         .join(order, on="line_id", how="left")
         .sort("__order", "mineral_id", nulls_last=True, maintain_order=True)
         .drop("__order")
     )
-    return out.select([pl.col(name).cast(dtype) for name, dtype in LINE_CONTENT_SCHEMA.items()])
 
 
 def classified_lines(lines: pl.DataFrame, bom_per_unit: pl.DataFrame | None = None) -> pl.DataFrame:

@@ -9,7 +9,7 @@ are read.
 
 Headers are recognised the way the ledger ingest recognises them (:mod:`critmin.ledger.headers`: lower
 case, punctuation to spaces, ``(1)`` and units in brackets set aside), so ``HTS Number - Full``,
-``hts_number_full`` and ``HTS NUMBER FULL`` are the same column. The names in :data:`ACE_NAMES` were
+``hts_number_full`` and ``HTS NUMBER FULL`` are the same column. The names in :data:`ACE_NAMES` are
 checked against exports of the real report; :data:`ASSUMED_NAMES` were not (see ``docs/reconcile.md``).
 """
 

@@ -89,6 +89,13 @@ class Reconciliation:
             .sort(pl.col("variance").abs(), descending=True)
         )
 
+    def deadlines(self, within_days: int) -> pl.DataFrame:
+        """Refundable lines whose protest window closes within ``within_days`` days of ``today`` (the
+        monitor's alert: act before the deadline), soonest first."""
+        return self.refunds.filter(
+            (pl.col("status") == "protest_window") & (pl.col("days_left") <= within_days)
+        ).sort("protest_deadline", "entry_number", "line_number")
+
     # ------------------------------------------------------------------------------------------- totals
 
     def totals(self) -> dict[str, Any]:
@@ -231,6 +238,7 @@ class Reconciliation:
         return {
             "Summary": summary,
             "By cause": self.by_cause(),
+            "By measure": self.by_measure(),
             "Variances": self.variances,
             "Slots": self.slots,
             "Lines": self.lines.with_columns(pl.col("causes").list.join(", ")),

@@ -263,7 +263,7 @@ def _cause() -> pl.Expr:
         .then(pl.lit(Cause.heading_missing.value))
         .when(column1)
         .then(pl.lit(Cause.rate_differs.value))
-        .otherwise(pl.col("reason_cause"))
+        .otherwise(pl.coalesce(pl.col("reason_cause"), pl.lit(Cause.heading_not_owed.value)))
     )
 
 

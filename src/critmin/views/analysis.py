@@ -9,7 +9,7 @@ aggregate and label these results.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +24,7 @@ from critmin.errors import InputError
 from critmin.invest import Appraisal, Project
 from critmin.optimize import Problem, Solution
 from critmin.policy.loader import MeasureSet, library_ids, load_scenario, shipped_scenario_paths
+from critmin.policy.trees import Tree
 from critmin.risk.company import LedgerRisk, ledger_risk
 from critmin.views.simulation_run import SimulationOutcome, run_simulation
 
@@ -163,9 +164,15 @@ def default_scenarios() -> list[str]:
 
 
 def _scenario_run(
-    name: str | Path, lines: pl.DataFrame, as_of: date, content: ContentCase, *, baseline: bool = False
+    name: str | Path,
+    lines: pl.DataFrame,
+    as_of: date,
+    content: ContentCase,
+    *,
+    baseline: bool = False,
+    overrides: Sequence[str] = (),
 ) -> ScenarioRun:
-    measure_set = load_scenario(name)
+    measure_set = load_scenario(name, overrides)
     when = as_of if baseline else scenario_eval_date(measure_set, as_of)
     result = evaluate(lines, measure_set, as_of=when, content=content)
     return ScenarioRun(measure_set.id, measure_set.title, measure_set.description, when, result, baseline)
@@ -180,7 +187,8 @@ def analyse(
     rows_quarantined: int = 0,
     as_of: date | None = None,
     scenarios: Sequence[str | Path] | None = None,
-    tree: str | Path | None = DEFAULT_TREE,
+    parameters: Mapping[str, Sequence[str]] | None = None,
+    tree: str | Path | Tree | None = DEFAULT_TREE,
     draws: int = DEFAULT_DRAWS,
     seed: int = DEFAULT_SEED,
     content: ContentCase = "central",
@@ -193,7 +201,9 @@ def analyse(
 
     ``as_of`` (default today) is the report date: duty "today" re-dates every line to it. ``scenarios``
     default to every shipped PCMDP scenario; each is compared with ``status_quo`` on the same lines.
-    ``tree`` (None or ``draws=0`` to skip) drives the Monte Carlo. Sourcing and projects are optional.
+    ``parameters`` maps a scenario to its ``--set`` overrides, e.g. ``{"trq": ["quota_kg=500000"]}``.
+    ``tree`` (an id, a file or a loaded :class:`Tree`; None or ``draws=0`` to skip) drives the Monte Carlo.
+    Sourcing and projects are optional.
     """
     from critmin.invest import appraise
     from critmin.invest.branches import branches_from_tree
@@ -204,7 +214,9 @@ def analyse(
     if lines.is_empty():
         raise InputError(f"{ledger_name}: the ledger has no loadable lines, so there is nothing to report.")
     when = as_of or date.today()
-    loaded_tree = load_tree(tree) if tree is not None else None  # fail on a bad tree before any work
+    # fail on a bad tree before any work
+    loaded_tree = tree if isinstance(tree, Tree) or tree is None else load_tree(tree)
+    overrides = parameters or {}
     timings: dict[str, float] = {}
     names = list(scenarios) if scenarios is not None else default_scenarios()
     with _timed(timings, "duty in force", progress):
@@ -214,7 +226,7 @@ def analyse(
         for name in names:
             if str(name) == BASELINE_SCENARIO:
                 continue
-            runs.append(_scenario_run(name, lines, when, content))
+            runs.append(_scenario_run(name, lines, when, content, overrides=overrides.get(str(name), ())))
     with _timed(timings, "supply risk", progress):
         risk = ledger_risk(lines, as_of=when)
     with _timed(timings, "deadlines", progress):

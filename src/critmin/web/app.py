@@ -19,6 +19,8 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from critmin import __version__
 from critmin.errors import CritminError
 from critmin.web.deps import notice_outside_changes
+from critmin.web.inputs import InvalidInputError
+from critmin.web.models import ProblemOut, ProblemsOut
 from critmin.web.render import HERE, render
 from critmin.web.routes.api import api_router
 from critmin.web.routes.pages import pages_router
@@ -112,6 +114,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         # The error's class says whose problem it is (critmin.errors): 4xx the request, 5xx the server.
         if exc.http_status >= 500:
             log.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
+        if isinstance(exc, InvalidInputError) and _is_api(request):
+            body = ProblemsOut(detail=str(exc), problems=[ProblemOut(**p.__dict__) for p in exc.problems])
+            return JSONResponse(body.model_dump(), status_code=exc.http_status)
         return _error_response(request, exc.http_status, str(exc))
 
     @app.exception_handler(WorkspaceInUseError)

@@ -1,14 +1,18 @@
-"""An uploaded ledger, from the request to the workspace: save privately, import, delete the copy.
+"""Uploaded files, from the request to the library: save privately, read, delete the copy.
 
-The import itself is the ledger ingester's (every row loaded or quarantined, with reasons); it runs in a
-worker thread so the server keeps answering while a large file is read. The saved copy is removed once the
-lines are in the workspace, so no uploaded file lingers on disk.
+A ledger is imported by the ledger ingester (every row loaded or quarantined, with reasons); an input file
+(scenario tree, sourcing problem, project) is read by the library's own loader. Either runs in a worker
+thread so the server keeps answering while a large file is read, and the saved copy is removed once it is
+read, so no uploaded file lingers on disk.
 """
 
 from __future__ import annotations
 
 import logging
 import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 from fastapi import HTTPException
@@ -16,10 +20,15 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from critmin.errors import CritminError
+from critmin.web.inputs import FieldProblem, InputTooLargeError, InvalidInputError
 from critmin.web.state import Dashboard, ImportOutcome, public_message
-from critmin.web.uploads import UploadTooLargeError, save_upload
+from critmin.web.uploads import UploadTooLargeError, refuse_yaml_aliases, save_upload
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Input files are a few kilobytes; a megabyte is room for a large sourcing problem.
+YAML_MAX_BYTES = 1024 * 1024
 
 
 async def import_upload(dash: Dashboard, upload: UploadFile) -> ImportOutcome:
@@ -46,3 +55,34 @@ async def import_upload(dash: Dashboard, upload: UploadFile) -> ImportOutcome:
         ) from exc
     finally:
         saved.path.unlink(missing_ok=True)
+
+
+async def read_yaml_upload(dash: Dashboard, upload: UploadFile, read: Callable[[Path, str], T]) -> T:
+    """An uploaded YAML input read by ``read(path, label)`` (a :mod:`critmin.web.inputs` reader).
+
+    Every problem, from the size to a field the loader refuses, is an :class:`InvalidInputError` whose
+    problems name the file by the user's label.
+    """
+    limit = min(dash.settings.max_upload_bytes, YAML_MAX_BYTES)
+    try:
+        saved = await save_upload(
+            upload, dash.uploads_dir, limit, suffix=".yaml", expected="a YAML file (see docs/web.md)"
+        )
+    except UploadTooLargeError as exc:
+        raise InputTooLargeError([_file_problem(upload, str(exc), "upload a smaller file.")]) from exc
+    except CritminError as exc:
+        raise InvalidInputError([_file_problem(upload, str(exc), "choose another file.")]) from exc
+    try:
+        try:
+            refuse_yaml_aliases(saved.path, saved.label)
+        except CritminError as exc:
+            raise InvalidInputError([_file_problem(upload, str(exc), "write the values out.")]) from exc
+        return await run_in_threadpool(read, saved.path, saved.label)
+    finally:
+        saved.path.unlink(missing_ok=True)
+
+
+def _file_problem(upload: UploadFile, message: str, fix: str) -> FieldProblem:
+    from critmin.web.uploads import label_for
+
+    return FieldProblem(label_for(upload.filename), None, "", message, fix)

@@ -185,3 +185,55 @@ class SourcesOut(BaseModel):
     selection: Selection
     measures: Table
     datasets: Table
+
+
+# ---------------------------------------------------------------------------------------------------------
+# inputs of the analysis
+
+
+class ProblemOut(BaseModel):
+    """One thing wrong with an input, placed so it can be fixed."""
+
+    file: str = Field(description="the uploaded file's name, the scenario id, or the form ('simulation')")
+    line: int | None = Field(description="1-based line in the file, where known")
+    field: str = Field(description="the parameter, form field or dotted YAML key; empty for the whole file")
+    message: str
+    fix: str
+
+
+class ProblemsOut(BaseModel):
+    """An input refused: every problem found, each with its field and the fix."""
+
+    detail: str = Field(description="the problems in one text")
+    problems: list[ProblemOut]
+
+
+class ParametersIn(BaseModel):
+    """Scenario parameter overrides, as ``critmin exposure --set name=value`` takes them."""
+
+    set: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="parameter name (or dotted key into a mapping) -> value as typed on the command line, "
+        "e.g. {'rate': '40%'}; a rate takes 40% or 0.4, never a bare 40. Empty: back to the scenario's own "
+        "values.",
+        examples=[{"rate": "40%"}],
+    )
+
+
+class ScenarioParametersOut(BaseModel):
+    scenario: str
+    values: dict[str, str] = Field(description="every parameter's value in effect, as --set text")
+    overrides: list[str] = Field(description="the name=value items set here")
+
+
+class InputsOut(BaseModel):
+    """What every analysis of this server uses besides the ledger and the report date."""
+
+    parameters: list[ScenarioParametersOut]
+    tree: str = Field(description="scenario tree: a shipped tree id, or the id inside the uploaded file")
+    tree_file: str | None = Field(description="name of the uploaded tree file, if one is in use")
+    draws: int = Field(description="Monte Carlo draws (0: no simulation)")
+    sourcing: str | None = Field(description="sourcing problem: shipped example name or uploaded file name")
+    sourcing_uploaded: bool
+    projects: list[str] = Field(description="projects appraised: their names")
+    projects_uploaded: bool

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import plotly.graph_objects as go
 import polars as pl
 
-from critmin.paths import SAMPLES_DIR
 from critmin.web.present import HtmlTable, figure_script_json, html_table
 from critmin.web.state import Dashboard, LedgerRecord
 
@@ -44,17 +43,11 @@ def analysis(dash: Dashboard, sel: Selection) -> Analysis:
 
 
 def build_analysis(dash: Dashboard, sel: Selection) -> Analysis:
-    from critmin.invest import load_project
-    from critmin.optimize import load_problem
+    """The analysis of the selected ledger with the dashboard's inputs (:mod:`critmin.web.inputs`)."""
     from critmin.views.analysis import analyse
 
-    settings = dash.settings
-    problem = (
-        load_problem(SAMPLES_DIR / "sourcing" / f"{settings.sourcing_problem}.yaml")
-        if settings.sourcing_problem
-        else None
-    )
-    projects = [load_project(SAMPLES_DIR / "projects" / f"{name}.yaml") for name in settings.projects]
+    inputs = dash.inputs
+    problem, problem_name = inputs.sourcing()
     record = sel.record
     return analyse(
         dash.lines(record.import_id),
@@ -63,10 +56,12 @@ def build_analysis(dash: Dashboard, sel: Selection) -> Analysis:
         rows_in=record.rows_in,
         rows_quarantined=record.rows_quarantined,
         as_of=sel.as_of,
-        draws=settings.draws,
+        parameters=inputs.parameters,
+        tree=inputs.analysis_tree(),
+        draws=inputs.draws,
         sourcing=problem,
-        sourcing_name=settings.sourcing_problem,
-        projects=projects,
+        sourcing_name=problem_name,
+        projects=inputs.projects(),
     )
 
 

@@ -27,6 +27,7 @@ import polars as pl
 
 from critmin.errors import InputError, NotFoundError
 from critmin.web.cache import ComputeCache
+from critmin.web.inputs import AnalysisInputs
 from critmin.web.settings import WebSettings
 from critmin.workspace import DeletedImport, UnknownImportError, Workspace, WorkspaceInUseError
 from critmin.workspace.imports import IMPORT_LABEL_KEY
@@ -97,6 +98,9 @@ class Dashboard:
         self._file_state: tuple[Any, ...] | None = None  # the workspace files' stat when last checked
         self._fingerprint: tuple[Any, ...] | None = None  # what the cached views were computed from
         self._uploads: Path | None = None
+        self._inputs = AnalysisInputs(
+            draws=settings.draws, sourcing_name=settings.sourcing_problem, project_names=settings.projects
+        )
 
     # ------------------------------------------------------------------------------------------ resources
     @contextmanager
@@ -135,6 +139,19 @@ class Dashboard:
         self.analyses.clear()
         self.reports.clear()
         self.pages.clear()
+
+    @property
+    def inputs(self) -> AnalysisInputs:
+        """Scenario parameters, tree and draws, sourcing problem and projects every analysis uses."""
+        return self._inputs
+
+    def change_inputs(self, change: Callable[[AnalysisInputs], AnalysisInputs]) -> AnalysisInputs:
+        """Apply a checked change (see :mod:`critmin.web.inputs`); every analysis is then recomputed."""
+        with self._lock:
+            self._inputs = change(self._inputs)
+            changed = self._inputs
+        self.forget()
+        return changed
 
     def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
         return self.cache.get_or_compute(key, compute)

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from starlette.datastructures import UploadFile
 
 from critmin.errors import InputError
@@ -60,14 +61,24 @@ def choose_suffix(head: bytes, client_name: str | None) -> str:
     return _TEXT_SUFFIXES.get(hinted, ".csv")
 
 
-async def save_upload(upload: UploadFile, directory: Path, max_bytes: int) -> SavedUpload:
-    """Copy an upload to ``directory`` in chunks, counting bytes; past ``max_bytes`` the copy is removed."""
+async def save_upload(
+    upload: UploadFile,
+    directory: Path,
+    max_bytes: int,
+    *,
+    suffix: str | None = None,
+    expected: str = "a ledger file with a header row and lines",
+) -> SavedUpload:
+    """Copy an upload to ``directory`` in chunks, counting bytes; past ``max_bytes`` the copy is removed.
+
+    The saved file's suffix is ``suffix`` when given (YAML inputs), else chosen from the content.
+    """
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     label = label_for(upload.filename)
     head = await upload.read(CHUNK_BYTES)
     if not head:
-        raise InputError(f"{label}: the file is empty; choose a ledger file with a header row and lines.")
-    path = directory / f"upload-{secrets.token_hex(12)}{choose_suffix(head, upload.filename)}"
+        raise InputError(f"{label}: the file is empty; choose {expected}.")
+    path = directory / f"upload-{secrets.token_hex(12)}{suffix or choose_suffix(head, upload.filename)}"
     digest = hashlib.sha256()
     size = 0
     try:
@@ -78,7 +89,7 @@ async def save_upload(upload: UploadFile, directory: Path, max_bytes: int) -> Sa
                 if size > max_bytes:
                     raise UploadTooLargeError(
                         f"{label}: the file is larger than the upload limit of {max_bytes:,} bytes. "
-                        "Split it, or import it with `critmin ledger import`."
+                        + ("Split it, or import it with `critmin ledger import`." if suffix is None else "")
                     )
                 digest.update(chunk)
                 out.write(chunk)
@@ -88,3 +99,26 @@ async def save_upload(upload: UploadFile, directory: Path, max_bytes: int) -> Sa
         path.unlink(missing_ok=True)
         raise
     return SavedUpload(path=path, label=label, size=size, sha256=digest.hexdigest())
+
+
+def refuse_yaml_aliases(path: Path, label: str) -> None:
+    """Refuse YAML anchors and aliases in an uploaded input file, before it is loaded.
+
+    An alias repeats a node without repeating its text, so a few hundred bytes of nested aliases expand to
+    billions of values once validated. Input files never need them. Only the event stream is read, which
+    expands nothing; a syntax error is left for the loader, which reports it with its line.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{label}: the file is not UTF-8 text; save it as UTF-8 YAML.") from exc
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                line = event.start_mark.line + 1 if event.start_mark is not None else "?"
+                raise InputError(
+                    f"{label}: line {line} uses a YAML anchor or alias (&name or *name), which uploads "
+                    "do not accept; write the repeated values out."
+                )
+    except yaml.YAMLError:
+        return

@@ -7,22 +7,41 @@ from enum import Enum, StrEnum
 from typing import Annotated, Any, Literal
 
 import polars as pl
-from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Request, Response, UploadFile
+from fastapi import (
+    APIRouter,
+    Body,
+    Depends,
+    File,
+    Form,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+)
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from critmin import __version__, refdata
+from critmin.policy.trees import shipped_trees
+from critmin.web import inputs as i
 from critmin.web import models as m
 from critmin.web import queries
 from critmin.web.catalog import SPECS, FigureName, figure_json
 from critmin.web.deps import dashboard, require_selection
-from critmin.web.ingest import import_upload
+from critmin.web.ingest import import_upload, read_yaml_upload
 from critmin.web.present import table
 from critmin.web.queries import Selection
 from critmin.web.state import SAMPLE_LEDGERS, Dashboard, ImportOutcome, LedgerRecord, UnknownLedgerError
 
 By = Literal["mineral", "origin", "supplier", "hts", "measure"]
 SampleName = Enum("SampleName", {name: name for name in SAMPLE_LEDGERS}, type=str)  # type: ignore[misc]
+# Enumerations of what ships, so no request value names a file.
+ParameterScenario = Enum(  # type: ignore[misc]
+    "ParameterScenario", {name: name for name in i.parameter_scenarios()}, type=str
+)
+TreeId = Enum("TreeId", {name: name for name in shipped_trees()}, type=str)  # type: ignore[misc]
 
 REPORT_MEDIA = {
     "html": "text/html; charset=utf-8",
@@ -56,6 +75,19 @@ UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
     **FORBIDDEN,
     413: {"model": m.ErrorOut, "description": "the file is larger than the server's upload limit"},
 }
+
+INPUT_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {
+        "model": m.ProblemsOut,
+        "description": "the input cannot be used: every problem with its file, line, field and fix",
+    },
+    **FORBIDDEN,
+}
+INPUT_UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
+    **INPUT_ERRORS,
+    413: {"model": m.ProblemsOut, "description": "the file is larger than the limit for input files"},
+}
+YamlFile = Annotated[UploadFile, File(description="a YAML file, up to 1 MB; anchors and aliases are refused")]
 
 SelectionDep = Annotated[Selection, Depends(require_selection)]
 ImportId = Annotated[int, Path(ge=1, le=2**62, description="ledger import id")]
@@ -115,6 +147,31 @@ def paged(
 
     # A cache of its own, so a client paging through a long ledger does not push the views out.
     return Response(dash.pages.get_or_compute((*key, offset, limit), build), media_type="application/json")
+
+
+def inputs_out(inputs: i.AnalysisInputs) -> m.InputsOut:
+    projects = (
+        [inputs.project_upload.value.name]
+        if inputs.project_upload is not None
+        else list(inputs.project_names)
+    )
+    return m.InputsOut(
+        parameters=[
+            m.ScenarioParametersOut(
+                scenario=name,
+                values=inputs.parameter_values(name),
+                overrides=list(inputs.parameters.get(name, ())),
+            )
+            for name in i.parameter_scenarios()
+        ],
+        tree=inputs.tree,
+        tree_file=inputs.tree_upload.label if inputs.tree_upload is not None else None,
+        draws=inputs.draws,
+        sourcing=inputs.sourcing_upload.label if inputs.sourcing_upload is not None else inputs.sourcing_name,
+        sourcing_uploaded=inputs.sourcing_upload is not None,
+        projects=projects,
+        projects_uploaded=inputs.project_upload is not None,
+    )
 
 
 def _record(dash: Dashboard, import_id: int) -> LedgerRecord:
@@ -187,6 +244,69 @@ def api_router() -> APIRouter:
         """The canonical lines of an import, a page at a time (``total_rows`` is the whole import)."""
         record = _record(dash, import_id)
         return paged(dash, ("lines", record.import_id), lambda: dash.lines(record.import_id), offset, limit)
+
+    # ------------------------------------------------------------------------------------------ inputs
+    @router.get("/inputs")
+    def analysis_inputs(dash: DashboardDep) -> m.InputsOut:
+        """Scenario parameters, scenario tree and draws, sourcing problem and projects every view uses."""
+        return inputs_out(dash.inputs)
+
+    @router.put("/inputs/parameters/{scenario}", responses=INPUT_ERRORS)
+    def set_parameters(
+        dash: DashboardDep,
+        scenario: Annotated[ParameterScenario, Path(description="shipped scenario id")],
+        body: Annotated[m.ParametersIn, Body()],
+    ) -> m.InputsOut:
+        """Set a scenario's parameters (``--set name=value``); an empty ``set`` restores the file's values."""
+        items = [
+            f"{name}={i.value_text(value) if not isinstance(value, str) else value}"
+            for name, value in body.set.items()
+        ]
+        return inputs_out(dash.change_inputs(lambda now: i.set_parameters(now, scenario.value, items)))
+
+    @router.post("/inputs/simulation", responses=INPUT_UPLOAD_ERRORS)
+    async def set_simulation(
+        dash: DashboardDep,
+        draws: Annotated[int, Form(description=f"Monte Carlo draws, 0 (no simulation) to {i.MAX_DRAWS:,}")],
+        tree: Annotated[TreeId | None, Form(description="a shipped scenario tree")] = None,
+        file: Annotated[
+            UploadFile | None, File(description="a scenario tree file (YAML); wins over tree")
+        ] = None,
+    ) -> m.InputsOut:
+        """Choose the scenario tree (shipped, or a file) and the number of draws of the simulation."""
+        i.check_draws(draws)
+        upload = None
+        if file is not None and file.filename:
+            upload = await read_yaml_upload(dash, file, i.read_uploaded_tree)
+        chosen = tree.value if tree is not None else None
+        changed = await run_in_threadpool(
+            dash.change_inputs, lambda now: i.set_simulation(now, draws, chosen, upload)
+        )
+        return inputs_out(changed)
+
+    @router.post("/inputs/sourcing", responses=INPUT_UPLOAD_ERRORS)
+    async def upload_sourcing(dash: DashboardDep, file: YamlFile) -> m.InputsOut:
+        """Use an uploaded sourcing problem (see docs/optimize.md) instead of the shipped example."""
+        upload = await read_yaml_upload(dash, file, i.read_uploaded_problem)
+        changed = await run_in_threadpool(dash.change_inputs, lambda now: i.set_sourcing(now, upload))
+        return inputs_out(changed)
+
+    @router.delete("/inputs/sourcing", responses=FORBIDDEN)
+    def reset_sourcing(dash: DashboardDep) -> m.InputsOut:
+        """Back to the sourcing problem the server was started with."""
+        return inputs_out(dash.change_inputs(lambda now: i.set_sourcing(now, None)))
+
+    @router.post("/inputs/projects", responses=INPUT_UPLOAD_ERRORS)
+    async def upload_project(dash: DashboardDep, file: YamlFile) -> m.InputsOut:
+        """Appraise an uploaded project (see docs/invest.md) instead of the shipped examples."""
+        upload = await read_yaml_upload(dash, file, i.read_uploaded_project)
+        changed = await run_in_threadpool(dash.change_inputs, lambda now: i.set_project(now, upload))
+        return inputs_out(changed)
+
+    @router.delete("/inputs/projects", responses=FORBIDDEN)
+    def reset_projects(dash: DashboardDep) -> m.InputsOut:
+        """Back to the projects the server was started with."""
+        return inputs_out(dash.change_inputs(lambda now: i.set_project(now, None)))
 
     # ------------------------------------------------------------------------------------------- views
     @router.get("/summary", responses=ERRORS, response_model=m.SummaryOut)

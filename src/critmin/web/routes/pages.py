@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -10,13 +10,16 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from critmin import refdata
+from critmin.policy.trees import shipped_trees
+from critmin.web import inputs as i
 from critmin.web import queries
 from critmin.web.catalog import FigureName, figure_json
 from critmin.web.deps import ScenarioId, dashboard, find_selection
-from critmin.web.ingest import import_upload
+from critmin.web.ingest import import_upload, read_yaml_upload
 from critmin.web.present import html_table
 from critmin.web.queries import Selection
 from critmin.web.render import personalise, render, render_shared
@@ -100,6 +103,28 @@ class PageQuery:
                 f"the ledger is an import number, the date is YYYY-MM-DD and the scenario one of {known}.",
             ) from exc
         return ledger, as_of, scenario
+
+
+@dataclass(frozen=True)
+class FormState:
+    """A refused input form, shown again: which form, what was typed, and every problem by field."""
+
+    name: str
+    problems: list[i.FieldProblem]
+    values: dict[str, str]
+    status: int = 400
+
+    def on(self, name: str, field: str) -> list[i.FieldProblem]:
+        """The problems of one field of form ``name`` (none when another form was sent)."""
+        return [p for p in self.problems if p.field == field] if name == self.name else []
+
+    def rest(self, name: str, fields: Sequence[str]) -> list[i.FieldProblem]:
+        """The problems of form ``name`` not shown beside one of ``fields``."""
+        return [p for p in self.problems if p.field not in fields] if name == self.name else []
+
+
+def refused(name: str, exc: i.InvalidInputError, values: dict[str, str] | None = None) -> FormState:
+    return FormState(name, exc.problems, values or {}, exc.http_status)
 
 
 def page_context(request: Request, q: PageQuery) -> PageContext:
@@ -259,65 +284,46 @@ def pages_router() -> APIRouter:
 
     @router.get("/scenarios", response_class=HTMLResponse)
     def scenarios_page(request: Request, q: Annotated[PageQuery, Depends()]) -> Response:
-        ctx = page_context(request, q)
-        if ctx.sel is None:
-            return show(request, "empty.html", "scenarios", ctx)
-        dash, sel = ctx.dash, ctx.sel
-        has_simulation = queries.view(dash, sel, "has_simulation", lambda a: a.simulation is not None)
-        return shared(
-            request,
-            "scenarios.html",
-            "scenarios",
-            ctx,
-            (),
-            lambda: dict(
-                comparison=queries.html(
-                    dash,
-                    sel,
-                    "scenario_comparison",
-                    v.scenario_comparison,
-                    title="Duty by scenario",
-                    api="/api/v1/scenarios/comparison",
-                ),
-                has_simulation=has_simulation,
-                sim_summary=queries.html(
-                    dash,
-                    sel,
-                    "simulation_summary",
-                    v.simulation_summary,
-                    title="Distribution of duty over the simulated year",
-                ),
-                branches=queries.html(
-                    dash,
-                    sel,
-                    "simulation_branches",
-                    v.simulation_branches,
-                    title="Expected duty by branch of the tree",
-                ),
-                tornado=queries.html(dash, sel, "tornado", v.tornado, title="Sensitivity (tornado)"),
-                measures=queries.html(
-                    dash,
-                    sel,
-                    "measure_sources",
-                    v.measure_sources,
-                    title="Measures behind these numbers, with their citations",
-                    limit=500,
-                    api="/api/v1/sources",
-                ),
-                charts={
-                    "scenarios": figure_json(dash, sel, FigureName.scenarios),
-                    **(
-                        {
-                            "distribution": figure_json(dash, sel, FigureName.distribution),
-                            "fan_chart": figure_json(dash, sel, FigureName.fan_chart),
-                            "tornado": figure_json(dash, sel, FigureName.tornado),
-                        }
-                        if has_simulation
-                        else {}
-                    ),
-                },
-            ),
-        )
+        return scenarios_view(request, page_context(request, q))
+
+    @router.post("/scenarios/parameters/{scenario}", response_class=HTMLResponse)
+    async def set_parameters(
+        request: Request, scenario: Annotated[str, Path()], q: Annotated[PageQuery, Depends()]
+    ) -> Response:
+        if scenario not in i.parameter_scenarios():
+            raise HTTPException(404, f"No shipped scenario {scenario!r} with parameters.")
+        form = await request.form()
+        fields = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("csrf_token", "action")}
+        dash = dashboard(request)
+        try:
+            items = [] if form.get("action") == "reset" else i.changed_items(scenario, fields)
+            await run_in_threadpool(dash.change_inputs, lambda now: i.set_parameters(now, scenario, items))
+        except i.InvalidInputError as exc:
+            state = refused(f"parameters:{scenario}", exc, fields)
+            return scenarios_view(request, page_context(request, q), state)
+        return back(request, "/scenarios", q, f"parameters-{scenario}")
+
+    @router.post("/scenarios/simulation", response_class=HTMLResponse)
+    async def set_simulation(
+        request: Request,
+        q: Annotated[PageQuery, Depends()],
+        draws: Annotated[str, Form()],
+        tree: Annotated[str, Form()] = "",
+        file: Annotated[UploadFile | None, File()] = None,
+    ) -> Response:
+        dash = dashboard(request)
+        values = {"draws": draws, "tree": tree}
+        try:
+            count = i.parse_draws(draws)
+            upload = None
+            if file is not None and file.filename:
+                upload = await read_yaml_upload(dash, file, i.read_uploaded_tree)
+            await run_in_threadpool(
+                dash.change_inputs, lambda now: i.set_simulation(now, count, tree or None, upload)
+            )
+        except i.InvalidInputError as exc:
+            return scenarios_view(request, page_context(request, q), refused("simulation", exc, values))
+        return back(request, "/scenarios", q, "simulation")
 
     @router.get("/risk", response_class=HTMLResponse)
     def risk_page(request: Request, q: Annotated[PageQuery, Depends()]) -> Response:
@@ -409,72 +415,47 @@ def pages_router() -> APIRouter:
             ),
         )
 
+    @router.post("/sourcing/problem", response_class=HTMLResponse)
+    async def upload_problem(
+        request: Request, q: Annotated[PageQuery, Depends()], file: Annotated[UploadFile, File()]
+    ) -> Response:
+        dash = dashboard(request)
+        try:
+            upload = await read_yaml_upload(dash, file, i.read_uploaded_problem)
+        except i.InvalidInputError as exc:
+            return sourcing_view(request, page_context(request, q), refused("sourcing", exc))
+        await run_in_threadpool(dash.change_inputs, lambda now: i.set_sourcing(now, upload))
+        return back(request, "/sourcing", q, "sourcing-input")
+
+    @router.post("/sourcing/problem/reset", response_class=HTMLResponse)
+    def reset_problem(request: Request, q: Annotated[PageQuery, Depends()]) -> Response:
+        dashboard(request).change_inputs(lambda now: i.set_sourcing(now, None))
+        return back(request, "/sourcing", q, "sourcing-input")
+
+    @router.post("/investment/project", response_class=HTMLResponse)
+    async def upload_project(
+        request: Request, q: Annotated[PageQuery, Depends()], file: Annotated[UploadFile, File()]
+    ) -> Response:
+        dash = dashboard(request)
+        try:
+            upload = await read_yaml_upload(dash, file, i.read_uploaded_project)
+        except i.InvalidInputError as exc:
+            return investment_view(request, page_context(request, q), refused("project", exc))
+        await run_in_threadpool(dash.change_inputs, lambda now: i.set_project(now, upload))
+        return back(request, "/investment", q, "project-input")
+
+    @router.post("/investment/project/reset", response_class=HTMLResponse)
+    def reset_project(request: Request, q: Annotated[PageQuery, Depends()]) -> Response:
+        dashboard(request).change_inputs(lambda now: i.set_project(now, None))
+        return back(request, "/investment", q, "project-input")
+
     @router.get("/sourcing", response_class=HTMLResponse)
     def sourcing_page(request: Request, q: Annotated[PageQuery, Depends()]) -> Response:
-        ctx = page_context(request, q)
-        if ctx.sel is None:
-            return show(request, "empty.html", "sourcing", ctx)
-        dash, sel = ctx.dash, ctx.sel
-        return shared(
-            request,
-            "sourcing.html",
-            "sourcing",
-            ctx,
-            (),
-            lambda: dict(
-                summary=queries.view(dash, sel, "sourcing_summary", v.sourcing_summary),
-                mix=queries.html(
-                    dash,
-                    sel,
-                    "sourcing_results",
-                    v.sourcing_results,
-                    title="Optimised supply mix",
-                    api="/api/v1/sourcing",
-                ),
-                binding=queries.html(
-                    dash,
-                    sel,
-                    "sourcing_binding",
-                    v.sourcing_binding,
-                    title="Binding constraints and shadow prices",
-                    api="/api/v1/sourcing",
-                ),
-                charts={"sourcing": figure_json(dash, sel, FigureName.sourcing)},
-            ),
-        )
+        return sourcing_view(request, page_context(request, q))
 
     @router.get("/investment", response_class=HTMLResponse)
     def investment_page(request: Request, q: Annotated[PageQuery, Depends()]) -> Response:
-        ctx = page_context(request, q)
-        if ctx.sel is None:
-            return show(request, "empty.html", "investment", ctx)
-        dash, sel = ctx.dash, ctx.sel
-        return shared(
-            request,
-            "investment.html",
-            "investment",
-            ctx,
-            (),
-            lambda: dict(
-                results=queries.html(
-                    dash,
-                    sel,
-                    "investment_results",
-                    v.investment_results,
-                    title="Project appraisal",
-                    api="/api/v1/investment",
-                ),
-                branches=queries.html(
-                    dash,
-                    sel,
-                    "investment_branches",
-                    v.investment_branches,
-                    title="NPV by policy branch",
-                    api="/api/v1/investment",
-                ),
-                charts={"investment": figure_json(dash, sel, FigureName.investment)},
-            ),
-        )
+        return investment_view(request, page_context(request, q))
 
     return router
 
@@ -521,3 +502,171 @@ def ledger_view(
     if error is None:
         return shared(request, "ledger.html", "ledger", ctx, (status, deleted), lambda: values)
     return show(request, "ledger.html", "ledger", ctx, status_code, **values)
+
+
+def back(request: Request, path: str, q: PageQuery, anchor: str) -> Response:
+    """After a change, the page it was made on, with the same selection, scrolled to the form."""
+    query = page_context(request, q).query
+    return RedirectResponse(f"{path}{'?' + query if query else ''}#{anchor}", status_code=303)
+
+
+def with_form(
+    request: Request,
+    template: str,
+    page: str,
+    ctx: PageContext,
+    form: FormState | None,
+    values: Callable[[], dict[str, Any]],
+) -> Response:
+    """A page that holds input forms: shared while no form was refused, else rendered with the problems."""
+    if form is None:
+        return shared(request, template, page, ctx, (), lambda: {"form": None, **values()})
+    return show(request, template, page, ctx, form.status, form=form, **values())
+
+
+def scenarios_view(request: Request, ctx: PageContext, form: FormState | None = None) -> Response:
+    """The Scenarios page: comparison, simulation, the scenario-parameter and simulation forms."""
+    import critmin.views as v
+
+    if ctx.sel is None:
+        return show(request, "empty.html", "scenarios", ctx, form.status if form else 200)
+    dash, sel = ctx.dash, ctx.sel
+    has_simulation = queries.view(dash, sel, "has_simulation", lambda a: a.simulation is not None)
+    return with_form(
+        request,
+        "scenarios.html",
+        "scenarios",
+        ctx,
+        form,
+        lambda: dict(
+            inputs=dash.inputs,
+            parameter_forms=i.parameter_forms(dash.inputs),
+            trees=shipped_trees(),
+            max_draws=i.MAX_DRAWS,
+            simulation=queries.view(dash, sel, "simulation_run", simulation_facts),
+            comparison=queries.html(
+                dash,
+                sel,
+                "scenario_comparison",
+                v.scenario_comparison,
+                title="Duty by scenario",
+                api="/api/v1/scenarios/comparison",
+            ),
+            has_simulation=has_simulation,
+            sim_summary=queries.html(
+                dash,
+                sel,
+                "simulation_summary",
+                v.simulation_summary,
+                title="Distribution of duty over the simulated year",
+            ),
+            branches=queries.html(
+                dash,
+                sel,
+                "simulation_branches",
+                v.simulation_branches,
+                title="Expected duty by branch of the tree",
+            ),
+            tornado=queries.html(dash, sel, "tornado", v.tornado, title="Sensitivity (tornado)"),
+            measures=queries.html(
+                dash,
+                sel,
+                "measure_sources",
+                v.measure_sources,
+                title="Measures behind these numbers, with their citations",
+                limit=500,
+                api="/api/v1/sources",
+            ),
+            charts={
+                "scenarios": figure_json(dash, sel, FigureName.scenarios),
+                **(
+                    {
+                        "distribution": figure_json(dash, sel, FigureName.distribution),
+                        "fan_chart": figure_json(dash, sel, FigureName.fan_chart),
+                        "tornado": figure_json(dash, sel, FigureName.tornado),
+                    }
+                    if has_simulation
+                    else {}
+                ),
+            },
+        ),
+    )
+
+
+def simulation_facts(a: Any) -> dict[str, Any] | None:
+    """The tree and the draws the analysis's simulation ran with (None without a simulation)."""
+    s = a.simulation
+    if s is None:
+        return None
+    return {"tree_id": s.tree_id, "tree_title": s.tree_title, "draws": s.draws}
+
+
+def sourcing_view(request: Request, ctx: PageContext, form: FormState | None = None) -> Response:
+    import critmin.views as v
+
+    if ctx.sel is None:
+        return show(request, "empty.html", "sourcing", ctx, form.status if form else 200)
+    dash, sel = ctx.dash, ctx.sel
+    return with_form(
+        request,
+        "sourcing.html",
+        "sourcing",
+        ctx,
+        form,
+        lambda: dict(
+            inputs=dash.inputs,
+            summary=queries.view(dash, sel, "sourcing_summary", v.sourcing_summary),
+            mix=queries.html(
+                dash,
+                sel,
+                "sourcing_results",
+                v.sourcing_results,
+                title="Optimised supply mix",
+                api="/api/v1/sourcing",
+            ),
+            binding=queries.html(
+                dash,
+                sel,
+                "sourcing_binding",
+                v.sourcing_binding,
+                title="Binding constraints and shadow prices",
+                api="/api/v1/sourcing",
+            ),
+            charts={"sourcing": figure_json(dash, sel, FigureName.sourcing)},
+        ),
+    )
+
+
+def investment_view(request: Request, ctx: PageContext, form: FormState | None = None) -> Response:
+    import critmin.views as v
+
+    if ctx.sel is None:
+        return show(request, "empty.html", "investment", ctx, form.status if form else 200)
+    dash, sel = ctx.dash, ctx.sel
+    return with_form(
+        request,
+        "investment.html",
+        "investment",
+        ctx,
+        form,
+        lambda: dict(
+            inputs=dash.inputs,
+            results=queries.html(
+                dash,
+                sel,
+                "investment_results",
+                v.investment_results,
+                title="Project appraisal",
+                api="/api/v1/investment",
+            ),
+            branches=queries.html(
+                dash,
+                sel,
+                "investment_branches",
+                v.investment_branches,
+                title="NPV by policy branch",
+                api="/api/v1/investment",
+            ),
+            charts={"investment": figure_json(dash, sel, FigureName.investment)},
+        ),
+    )
