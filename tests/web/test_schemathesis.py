@@ -57,7 +57,7 @@ atexit.register(shutil.rmtree, _DIRS, ignore_errors=True)  # also when the modul
 READ_APP = create_app(settings_for(_DIRS / "read.duckdb"))
 WRITE_APP = create_app(settings_for(_DIRS / "write.duckdb", draws=0))
 reads = schemathesis.openapi.from_asgi("/openapi.json", READ_APP).include(method="GET")
-writes = schemathesis.openapi.from_asgi("/openapi.json", WRITE_APP).include(method=["POST", "DELETE"])
+writes = schemathesis.openapi.from_asgi("/openapi.json", WRITE_APP).include(method=["POST", "PUT", "DELETE"])
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -107,4 +107,10 @@ def test_every_operation_is_exercised() -> None:
         "POST /api/v1/ledgers",
         "POST /api/v1/ledgers/samples/{name}",
         "DELETE /api/v1/ledgers/{import_id}",
+        "PUT /api/v1/inputs/parameters/{scenario}",
+        "POST /api/v1/inputs/simulation",
+        "POST /api/v1/inputs/sourcing",
+        "DELETE /api/v1/inputs/sourcing",
+        "POST /api/v1/inputs/projects",
+        "DELETE /api/v1/inputs/projects",
     }

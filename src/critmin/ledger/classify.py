@@ -149,20 +149,17 @@ def stated_content(lines: pl.DataFrame, bom_per_unit: pl.DataFrame | None = None
     ``bom_per_unit`` is :attr:`critmin.ledger.bom.BomResult.per_unit` (item, item_unit, mineral_id, kg_*);
     a line links to it through ``part_number``.
     """
-    base = lines.select(
-        "line_id", "part_number", "quantity", "unit", "content_mineral", "content_kg"
-    )
-    from_ledger = (
-        base.filter(pl.col("content_mineral").is_not_null() & pl.col("content_kg").is_not_null())
-        .select(
-            "line_id",
-            pl.col("content_mineral").alias("mineral_id"),
-            pl.col("content_kg").alias("content_kg_low"),
-            pl.col("content_kg").alias("content_kg_central"),
-            pl.col("content_kg").alias("content_kg_high"),
-            pl.lit("ledger").alias("content_source"),
-            pl.lit("content given on the line").alias("content_detail"),
-        )
+    base = lines.select("line_id", "part_number", "quantity", "unit", "content_mineral", "content_kg")
+    from_ledger = base.filter(
+        pl.col("content_mineral").is_not_null() & pl.col("content_kg").is_not_null()
+    ).select(
+        "line_id",
+        pl.col("content_mineral").alias("mineral_id"),
+        pl.col("content_kg").alias("content_kg_low"),
+        pl.col("content_kg").alias("content_kg_central"),
+        pl.col("content_kg").alias("content_kg_high"),
+        pl.lit("ledger").alias("content_source"),
+        pl.lit("content given on the line").alias("content_detail"),
     )
     frames = [from_ledger]
     if bom_per_unit is not None and bom_per_unit.height:
@@ -238,20 +235,24 @@ def content_from_codes(lines: pl.DataFrame, per_code: pl.DataFrame) -> pl.DataFr
     join in SQL."""
     has_factor = pl.col("factor_detail").is_not_null() & pl.col("quantity_kg").is_not_null()
     joined = lines.select("line_id", "hts", "quantity_kg").join(per_code, on="hts", how="inner")
-    return joined.filter(pl.col("quantity_kg").is_not_null() | (pl.col("factor_row") == 1)).select(
-        "line_id",
-        pl.when(has_factor).then(pl.col("mineral_id")).alias("mineral_id"),
-        (pl.col("quantity_kg") * pl.col("factor_low")).alias("content_kg_low"),
-        (pl.col("quantity_kg") * pl.col("factor_central")).alias("content_kg_central"),
-        (pl.col("quantity_kg") * pl.col("factor_high")).alias("content_kg_high"),
-        pl.when(has_factor).then(pl.lit("factor")).otherwise(pl.lit("none")).alias("content_source"),
-        pl.when(pl.col("factor_detail").is_null())
-        .then(pl.lit(_NO_SOURCE))
-        .when(pl.col("quantity_kg").is_null())
-        .then(pl.lit(_NO_MASS))
-        .otherwise(pl.col("factor_detail"))
-        .alias("content_detail"),
-    ).select([pl.col(n).cast(t) for n, t in LINE_CONTENT_SCHEMA.items()])
+    return (
+        joined.filter(pl.col("quantity_kg").is_not_null() | (pl.col("factor_row") == 1))
+        .select(
+            "line_id",
+            pl.when(has_factor).then(pl.col("mineral_id")).alias("mineral_id"),
+            (pl.col("quantity_kg") * pl.col("factor_low")).alias("content_kg_low"),
+            (pl.col("quantity_kg") * pl.col("factor_central")).alias("content_kg_central"),
+            (pl.col("quantity_kg") * pl.col("factor_high")).alias("content_kg_high"),
+            pl.when(has_factor).then(pl.lit("factor")).otherwise(pl.lit("none")).alias("content_source"),
+            pl.when(pl.col("factor_detail").is_null())
+            .then(pl.lit(_NO_SOURCE))
+            .when(pl.col("quantity_kg").is_null())
+            .then(pl.lit(_NO_MASS))
+            .otherwise(pl.col("factor_detail"))
+            .alias("content_detail"),
+        )
+        .select([pl.col(n).cast(t) for n, t in LINE_CONTENT_SCHEMA.items()])
+    )
 
 
 def line_content(lines: pl.DataFrame, bom_per_unit: pl.DataFrame | None = None) -> pl.DataFrame:

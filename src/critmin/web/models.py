@@ -205,7 +205,9 @@ class ProblemsOut(BaseModel):
     """An input refused: every problem found, each with its field and the fix."""
 
     detail: str = Field(description="the problems in one text")
-    problems: list[ProblemOut]
+    problems: list[ProblemOut] = Field(
+        default_factory=list, description="each problem; empty when the request body itself was unreadable"
+    )
 
 
 class ParametersIn(BaseModel):

@@ -3,8 +3,10 @@
 What goes (rules tested in ``tests/workspace/test_imports.py``):
 
 1. The import's record, its lines, its quarantined rows and its warnings (all keyed by ``import_id``).
-2. What was derived from those lines: their scope-map classification and mineral content (keyed by
-   ``line_id``), and the label the dashboard gave the upload.
+2. What was derived from those lines: the content stated on them (keyed by ``line_id``), the per-code
+   classification and content factors no remaining line uses, and the label the dashboard gave the
+   upload. ``classification`` and ``content`` count the rows the views ``ledger_classification`` and
+   ``ledger_line_content`` gave for the import's lines.
 3. Earlier versions of the same file that this import superseded and that no longer hold a line or a
    quarantined row. They are records only; left behind, they would make re-importing that earlier file a
    no-op ("unchanged") that restores nothing.
@@ -77,6 +79,7 @@ def delete_import(ws: Workspace, import_id: int) -> DeletedImport:
         source_file = str(found[0])
         classification, content = _delete_derived(con, import_id)
         lines = _delete(con, "ledger_lines", "import_id = ?", [import_id])
+        _delete_unused_codes(con)
         quarantined = _delete(con, "ledger_quarantine", "import_id = ?", [import_id])
         warnings = _delete(con, "ledger_warnings", "import_id = ?", [import_id])
         _delete(con, "ledger_imports", "import_id = ?", [import_id])
@@ -103,18 +106,24 @@ def delete_import(ws: Workspace, import_id: int) -> DeletedImport:
 
 
 def _delete_derived(con: duckdb.DuckDBPyConnection, import_id: int) -> tuple[int, int]:
-    """Classification and content rows of the import's lines (they are keyed by line id, not import)."""
-    counts = []
-    for table in ("ledger_classification", "ledger_line_content"):
-        counts.append(
-            _delete(
-                con,
-                table,
-                "line_id IN (SELECT line_id FROM ledger_lines WHERE import_id = ?)",
-                [import_id],
-            )
-        )
+    """Classification and content rows of the import's lines (read through the views, keyed by line id),
+    deleting the stated content; the per-code rows go in :func:`_delete_unused_codes`."""
+    owned = "line_id IN (SELECT line_id FROM ledger_lines WHERE import_id = ?)"
+    counts = [
+        _count(con, f"SELECT count(*) FROM {view} WHERE {owned}", [import_id])
+        for view in ("ledger_classification", "ledger_line_content")
+    ]
+    _delete(con, "ledger_stated_content", owned, [import_id])
     return counts[0], counts[1]
+
+
+def _delete_unused_codes(con: duckdb.DuckDBPyConnection) -> None:
+    """Per-code classification and content of (version, code) pairs no remaining line reads."""
+    for table in ("ledger_code_classification", "ledger_code_content"):
+        con.execute(
+            f"DELETE FROM {table} c WHERE NOT EXISTS (SELECT 1 FROM ledger_lines l JOIN ledger_imports i "
+            "ON i.import_id = l.import_id WHERE i.scope_version = c.scope_version AND l.hts = c.hts)"
+        )
 
 
 def _delete_empty_versions(con: duckdb.DuckDBPyConnection, source_file: str, import_id: int) -> list[int]:

@@ -19,7 +19,7 @@ from critmin.web import inputs as i
 from critmin.web import queries
 from critmin.web.catalog import FigureName, figure_json
 from critmin.web.deps import ScenarioId, dashboard, find_selection
-from critmin.web.ingest import import_upload, read_yaml_upload
+from critmin.web.ingest import YAML_MAX_BYTES, import_upload, read_yaml_upload
 from critmin.web.present import html_table
 from critmin.web.queries import Selection
 from critmin.web.render import personalise, render, render_shared
@@ -75,6 +75,7 @@ class PageContext:
             "scenario_titles": scenario_titles(),
             "samples": SAMPLE_LEDGERS,
             "max_upload_bytes": self.dash.settings.max_upload_bytes,
+            "yaml_max_bytes": min(self.dash.settings.max_upload_bytes, YAML_MAX_BYTES),
         }
 
 
@@ -286,10 +287,12 @@ def pages_router() -> APIRouter:
     def scenarios_page(request: Request, q: Annotated[PageQuery, Depends()]) -> Response:
         return scenarios_view(request, page_context(request, q))
 
-    @router.post("/scenarios/parameters/{scenario}", response_class=HTMLResponse)
+    @router.post("/scenarios/parameters/{name}", response_class=HTMLResponse)
     async def set_parameters(
-        request: Request, scenario: Annotated[str, Path()], q: Annotated[PageQuery, Depends()]
+        request: Request, name: Annotated[str, Path()], q: Annotated[PageQuery, Depends()]
     ) -> Response:
+        # the path names the scenario whose form was sent; the query keeps the page's own selection
+        scenario = name
         if scenario not in i.parameter_scenarios():
             raise HTTPException(404, f"No shipped scenario {scenario!r} with parameters.")
         form = await request.form()

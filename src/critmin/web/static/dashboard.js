@@ -60,29 +60,29 @@
     });
   }
 
-  // Say at once that a file is too large, rather than after uploading it.
-  function guardUpload() {
-    var form = document.getElementById("upload-form");
-    if (!form) {
-      return;
-    }
-    var limit = parseInt(form.getAttribute("data-max-bytes"), 10);
-    var problem = document.getElementById("upload-problem");
-    form.addEventListener("submit", function (event) {
-      var input = form.querySelector("input[type=file]");
-      var file = input && input.files && input.files[0];
-      if (file && limit && file.size > limit) {
-        event.preventDefault();
-        problem.hidden = false;
-        problem.textContent = file.name + " is " + file.size.toLocaleString() + " bytes; the limit is " +
-          limit.toLocaleString() + " bytes. Split the file, or import it with `critmin ledger import`.";
-        return;
-      }
-      var button = form.querySelector("button[type=submit]");
-      if (button) {
-        button.disabled = true;
-        button.textContent = "Importing…";
-      }
+  // Say at once that a file is too large, rather than after uploading it (every form with a size limit).
+  function guardUploads() {
+    document.querySelectorAll("form[data-max-bytes]").forEach(function (form) {
+      var limit = parseInt(form.getAttribute("data-max-bytes"), 10);
+      var problem = form.querySelector("[data-upload-problem]");
+      form.addEventListener("submit", function (event) {
+        var input = form.querySelector("input[type=file]");
+        var file = input && input.files && input.files[0];
+        if (file && limit && file.size > limit) {
+          event.preventDefault();
+          if (problem) {
+            problem.hidden = false;
+            problem.textContent = file.name + " is " + file.size.toLocaleString() + " bytes; the limit is " +
+              limit.toLocaleString() + " bytes. " + (form.getAttribute("data-too-large") || "");
+          }
+          return;
+        }
+        var button = form.querySelector("button[type=submit]");
+        if (button) {
+          button.disabled = true;
+          button.textContent = form.getAttribute("data-busy") || "Uploading…";
+        }
+      });
     });
   }
 
@@ -97,9 +97,23 @@
     });
   }
 
+  // A refused form comes back with its problems beside the fields: bring the first into view.
+  function showProblems() {
+    var first = document.querySelector("ul.problems");
+    if (!first) {
+      return;
+    }
+    first.scrollIntoView({ block: "center" });
+    var field = document.querySelector("input[aria-invalid=true]");
+    if (field) {
+      field.focus({ preventScroll: true });
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    showProblems();
     tidySelection();
-    guardUpload();
+    guardUploads();
     confirmForms();
   });
   // Plotly is loaded with `defer`, so it is ready once the document has loaded.
