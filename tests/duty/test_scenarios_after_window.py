@@ -69,7 +69,8 @@ def test_a_start_date_that_is_no_date_is_reported_not_a_crash() -> None:
     with pytest.raises(PolicyError) as info:
         load_scenario("s232_tariff_non_partners", ["start_date=2026-13-01"])
     text = str(info.value)
-    assert "effective_from" in text and "parameter `start_date` (set with --set)" in text
+    # refused where it is typed, before it reaches a measure's effective_from
+    assert "field `start_date`" in text and "'2026-13-01' is not a date" in text
     assert "YYYY-MM-DD" in text
 
 
@@ -162,7 +163,8 @@ def test_report_counts_the_lines_each_scenario_reaches(tmp_path: Path) -> None:
     assert row["eval_date"] == DEFAULT_START
     assert (row["lines_reached"], row["lines_paying"]) == (2, 2)
     assert frame.filter(pl.col("baseline")).get_column("lines_reached").to_list() == [None]
-    text = " ".join(next(s for s in sections(a) if s.id == "scenarios").text)
+    section = next(s for s in sections(a) if s.id == "scenarios")
+    text = " ".join([*section.text, *section.items])
     assert "Scenario s232_tariff_non_partners reaches 2 of 3 lines" in text
     assert "as if entered on 2027-01-01" in text and "the other one is not" in text
 

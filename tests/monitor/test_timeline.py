@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from critmin.monitor._yaml import load as load_yaml
 from critmin.monitor.errors import EventsFileError
 from critmin.monitor.timeline import (
     TIMELINE_SCHEMA,
@@ -20,6 +19,7 @@ from critmin.monitor.timeline import (
     shipped_events,
     timeline,
 )
+from critmin.yamlfile import load as load_yaml
 
 # (event id, date, end date) the policy reference dates and the monitor must ship
 REQUIRED = [

@@ -98,7 +98,7 @@ def test_invalid_watchlists(data: dict[str, object], message: str) -> None:
 def test_yaml_syntax_error_names_line(tmp_path: Path) -> None:
     path = tmp_path / "w.yaml"
     path.write_text("entries:\n  - id: a\n    terms: [x\n", encoding="utf-8")
-    with pytest.raises(WatchlistError, match=r"w\.yaml line \d+, column \d+: not valid YAML"):
+    with pytest.raises(WatchlistError, match=r"w\.yaml:\d+: is not valid YAML"):
         load_watchlist(path)
 
 

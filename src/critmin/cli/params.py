@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-import yaml
+
+from critmin import yamlfile
 
 
 def parse_sets(items: list[str] | None) -> dict[str, Any]:
@@ -15,5 +16,5 @@ def parse_sets(items: list[str] | None) -> dict[str, Any]:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
             raise typer.BadParameter(f"--set {item!r}: expected KEY=VALUE, e.g. --set floor.level=110")
-        out[key.strip()] = yaml.safe_load(raw) if raw.strip() else None
+        out[key.strip()] = yamlfile.scalar(raw)
     return out

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -22,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from critmin import yamlfile
 from critmin.errors import InputError
 from critmin.invest.series import check_series, one_series_of_mineral, price_series_catalogue, series_ids
 
@@ -234,12 +234,7 @@ def load_project(path: Path, overrides: dict[str, Any] | None = None) -> Project
     Every problem is reported as an InputError naming the file and the field, so a user can fix the file
     without reading a traceback.
     """
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError(f"Project file {path} does not exist.") from exc
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML: {exc}") from exc
+    data = yamlfile.read(path, "project file").data
     if not isinstance(data, dict):
         raise InputError(f"{path}: a project file is a YAML mapping of fields (see docs/invest.md).")
     return project_from_dict(data, str(path), overrides)

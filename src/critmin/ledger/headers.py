@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from critmin import yamlfile
 from critmin.errors import InputError
 from critmin.ledger.fields import BOM_FIELDS, FIELDS_BY_NAME, LEDGER_FIELDS, FieldSet
 from critmin.ledger.minerals import mineral_from_text
@@ -218,12 +218,7 @@ class MappingSpec(BaseModel):
 
 def load_mapping(path: Path) -> MappingSpec:
     """Read and check a mapping file; errors name the file and the offending key."""
-    try:
-        payload = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError as exc:
-        raise InputError(f"Mapping file {path} does not exist.") from exc
-    except yaml.YAMLError as exc:
-        raise InputError(f"Mapping file {path} is not valid YAML: {exc}") from exc
+    payload = yamlfile.read(path, "column mapping file").data or {}
     if not isinstance(payload, dict):
         raise InputError(f"Mapping file {path} must be a YAML mapping with keys such as `columns:`.")
     try:

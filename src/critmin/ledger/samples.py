@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-import yaml
 
+from critmin import yamlfile
 from critmin.errors import InputError
 from critmin.paths import SAMPLES_DIR
 from critmin.refdata import hts as hts_ref
@@ -92,8 +92,7 @@ STYLES: dict[str, dict[str, str]] = {
 @cache
 def profiles() -> dict[str, Any]:
     """The company profiles (parsed ``companies.yaml``)."""
-    with (LEDGER_SAMPLES_DIR / "companies.yaml").open(encoding="utf-8") as handle:
-        data: dict[str, Any] = yaml.safe_load(handle)
+    data: dict[str, Any] = yamlfile.read(LEDGER_SAMPLES_DIR / "companies.yaml").data
     return data
 
 

@@ -29,8 +29,8 @@ from typing import Any
 
 import polars as pl
 import pycountry
-import yaml
 
+from critmin import yamlfile
 from critmin.errors import CritminError
 
 log = logging.getLogger("critmin.monitor")
@@ -113,7 +113,7 @@ def _alternation(terms: list[str]) -> str:
 
 @cache
 def vocabulary() -> Vocabulary:
-    raw = yaml.safe_load(resources.files("critmin.monitor").joinpath("mineral_terms.yaml").read_text("utf-8"))
+    raw = yamlfile.load(resources.files("critmin.monitor").joinpath("mineral_terms.yaml").read_text("utf-8"))
     if not isinstance(raw, dict):
         raise VocabularyError("mineral_terms.yaml must map mineral ids to {terms, exact}.")
     rows: list[dict[str, Any]] = []

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from critmin.monitor._yaml import load as load_yaml
+from critmin import yamlfile
 from critmin.monitor.errors import EventsFileError
+from critmin.yamlfile import YamlFileError
 
 Reliability = Literal["P", "P-copy", "L", "N", "A", "R", "user"]
 EventKind = Literal[
@@ -172,17 +172,18 @@ def _parse(data: Any, source: str, origin: Literal["shipped", "user"]) -> list[E
 
 def shipped_events() -> list[Event]:
     text = resources.files("critmin.monitor").joinpath("events.yaml").read_text("utf-8")
-    return _parse(load_yaml(text), "critmin/monitor/events.yaml", "shipped")
+    source = "critmin/monitor/events.yaml"
+    return _parse(yamlfile.load(text, source), source, "shipped")
 
 
 def load_events_file(path: Path) -> list[Event]:
     """A user's events; sources are optional (an internal deadline has none) and tagged ``user``."""
     try:
-        data = load_yaml(Path(path).read_text(encoding="utf-8"))
+        data = yamlfile.load(Path(path).read_text(encoding="utf-8"), path)
     except OSError as exc:
         raise EventsFileError(f"Cannot read events file {path}: {exc.strerror}.") from None
-    except yaml.YAMLError as exc:
-        raise EventsFileError(f"{path}: not valid YAML ({exc}).") from None
+    except YamlFileError as exc:
+        raise EventsFileError(str(exc)) from None
     return _parse(data, str(path), "user")
 
 

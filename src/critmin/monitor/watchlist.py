@@ -36,14 +36,14 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from critmin import yamlfile
 from critmin.errors import ReferenceDataError
-from critmin.monitor._yaml import load as load_yaml
 from critmin.monitor.errors import WatchlistError
 from critmin.monitor.fedreg import DocumentQuery, DocumentType, Endpoint, PublicInspectionQuery
 from critmin.monitor.match import vocabulary
+from critmin.yamlfile import YamlFileError
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _AGENCY_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -338,11 +338,9 @@ def load_watchlist(path: Path) -> Watchlist:
     except OSError as exc:
         raise WatchlistError(f"Cannot read watchlist {path}: {exc.strerror}.") from None
     try:
-        data = load_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise WatchlistError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)}).") from None
+        data = yamlfile.load(text, path)
+    except YamlFileError as exc:
+        raise WatchlistError(str(exc)) from None
     watchlist = parse_watchlist(data, source=str(path))
     atom = watchlist.deliver.atom
     if atom is not None and not atom.is_absolute():  # relative to the watchlist file, like any config

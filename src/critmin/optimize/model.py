@@ -11,9 +11,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from critmin import yamlfile
 from critmin.errors import InputError
 
 
@@ -111,12 +111,7 @@ class Problem(_Strict):
 
 
 def load_problem(path: Path) -> Problem:
-    try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError(f"Problem file {path} does not exist.") from exc
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML: {exc}") from exc
+    data: Any = yamlfile.read(path, "sourcing problem file").data
     try:
         return Problem.model_validate(data)
     except ValidationError as exc:

@@ -698,6 +698,19 @@ class Parameter(_Model):
     unit: str | None = None
     source: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _dated_value(cls, data: Any) -> Any:
+        """A parameter whose unit is a date holds a date (YAML files keep dates as text)."""
+        if isinstance(data, dict) and is_date_unit(data.get("unit")) and isinstance(data.get("value"), str):
+            return {**data, "value": date.fromisoformat(data["value"])}
+        return data
+
+
+def is_date_unit(unit: str | None) -> bool:
+    """Whether a parameter's unit declares a calendar date (``date, YYYY-MM-DD``)."""
+    return bool(unit) and str(unit).strip().lower().startswith("date")
+
 
 class ScenarioSpec(_Model):
     """A named set of measures: the in-force library (or nothing) plus inline measures and parameters."""

@@ -16,11 +16,12 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-import yaml
-
+from critmin import yamlfile
 from critmin.policy.errors import PolicyError, Problem
+from critmin.policy.models import is_date_unit
 
 _WHOLE = re.compile(r"^\$\{([a-z][a-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}$")
 _INNER = re.compile(r"\$\{([a-z][a-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}")
@@ -57,11 +58,7 @@ def parse_overrides(items: Iterable[str], source: str = "--set") -> list[Overrid
                 )
             )
             continue
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else None
-        except (yaml.YAMLError, ValueError):  # ValueError: a date-shaped value that is no date (2026-13-01)
-            value = raw
-        parsed.append(Override(key, value, item))
+        parsed.append(Override(key, yamlfile.scalar(raw), item))
     if problems:
         raise PolicyError(problems)
     return parsed
@@ -93,6 +90,20 @@ def rate_override(override: Override) -> Override | Problem:
     return override
 
 
+def date_override(override: Override) -> Override | Problem:
+    """``override`` with its value as a date; anything but an ISO date is a Problem showing the form."""
+    try:
+        return Override(override.key, date.fromisoformat(str(override.value).strip()), override.text)
+    except ValueError:
+        return Problem(
+            "--set",
+            None,
+            override.key,
+            f"{override.text!r}: {override.value!r} is not a date.",
+            "write the date as YYYY-MM-DD, e.g. 2027-03-01.",
+        )
+
+
 def _rate_problem(override: Override, message: str, fix: str) -> Problem:
     return Problem("--set", None, override.key, f"{override.text!r}: {message}", fix)
 
@@ -122,6 +133,12 @@ def apply_overrides(
                 problems.append(checked)
                 continue
             override = checked
+        if units is not None and override.name in units and is_date_unit(units[override.name]):
+            dated = date_override(override)
+            if isinstance(dated, Problem):
+                problems.append(dated)
+                continue
+            override = dated
         if override.name not in values:
             close = difflib.get_close_matches(override.name, list(values), n=3)
             hint = f"did you mean {', '.join(close)}? " if close else ""

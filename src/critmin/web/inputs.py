@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 import yaml
 from pydantic import ValidationError
 
+from critmin import yamlfile
 from critmin.errors import InputError
 from critmin.invest import Project, load_project
 from critmin.optimize import Problem, load_problem
@@ -26,6 +27,7 @@ from critmin.policy.errors import PolicyError
 from critmin.policy.loader import load_scenario, shipped_scenario_paths
 from critmin.policy.trees import Tree, load_tree, shipped_trees
 from critmin.views.analysis import BASELINE_SCENARIO, DEFAULT_TREE
+from critmin.yamlfile import YamlFileError
 
 T = TypeVar("T")
 
@@ -340,17 +342,9 @@ def _loader_problems(exc: InputError, path: Path, label: str, doc: str) -> list[
             )
             for error in cause.errors()
         ]
-    if isinstance(cause, yaml.MarkedYAMLError):
-        mark = cause.problem_mark or cause.context_mark
-        return [
-            FieldProblem(
-                label,
-                mark.line + 1 if mark is not None else None,
-                "",
-                f"is not valid YAML: {cause.problem or cause}.",
-                "check indentation and quoting around this line (strings containing ':' or '#' need quotes).",
-            )
-        ]
+    unreadable = exc if isinstance(exc, YamlFileError) else cause
+    if isinstance(unreadable, YamlFileError):
+        return [FieldProblem(label, unreadable.line, unreadable.key, unreadable.problem, unreadable.fix)]
     return [FieldProblem(label, None, "", _relabel(str(exc), path, label), f"see {doc} for the format.")]
 
 
@@ -365,10 +359,8 @@ def _fix_for(error: Any, doc: str) -> str:
 
 def _line_finder(path: Path) -> Any:
     """A function from a validation error's location to the 1-based line of the file, where it can tell."""
-    from critmin.policy._yaml import read_yaml
-
     try:
-        doc = read_yaml(path)
-    except (PolicyError, OSError):
+        doc = yamlfile.read(path)
+    except (YamlFileError, OSError):
         return lambda _loc: None
     return lambda loc: doc.line_of(tuple(step for step in loc if isinstance(step, int | str)))

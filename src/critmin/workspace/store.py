@@ -171,7 +171,13 @@ class Workspace:
 
     def _apply_pending(self) -> list[mig.Migration]:
         with _MIGRATION_LOCK, self._cursor() as cur:
-            return mig.apply(cur, mig.pending(cur, self._available, where=f"Workspace {self.path}"))
+            done = mig.apply(cur, mig.pending(cur, self._available, where=f"Workspace {self.path}"))
+            if done:
+                # Write the new schema into the database file now. DuckDB 1.x cannot replay some schema
+                # changes (ALTER TABLE ... ADD COLUMN) from its write-ahead log, so a process killed before
+                # its next checkpoint would leave a workspace that no longer opens.
+                cur.execute("CHECKPOINT")
+            return done
 
     def _record_migrations(self, kind: str, done: Sequence[mig.Migration]) -> None:
         if done and "events_log" in self.tables():

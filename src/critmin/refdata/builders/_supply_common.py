@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import yaml
 
 from critmin.errors import ReferenceDataError
 from critmin.paths import CURATED_DIR
+from critmin.refdata.builders._yaml import load_curated_yaml
 from critmin.refdata.supply import STAGES
 
 # Spellings of "no value" in the raw extracts: pandas wrote NaN as 'nan' and SQLite NULL as 'None'; BACI uses
@@ -31,7 +31,7 @@ def curated(name: str) -> dict[str, Any]:
     path = CURATED_DIR / name
     if not path.exists():
         raise ReferenceDataError(f"Curated file {path} is missing; it ships with critmin.")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_curated_yaml(path)
     if not isinstance(data, dict):
         raise ReferenceDataError(f"Curated file {path} must hold a mapping at the top level.")
     return data

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import yaml
 
 from critmin.errors import ReferenceDataError
 from critmin.paths import CURATED_DIR
+from critmin.refdata.builders._yaml import load_curated_yaml
 from critmin.refdata.builders.hts import HTS_CSV, build_schedule
 from critmin.refdata.registry import DatasetSpec
 
@@ -387,7 +387,7 @@ def _envelope_rows(ctx: _Context, rows: list[dict[str, Any]]) -> list[dict[str, 
 
 
 def build_factors(raw_dir: Path) -> pl.DataFrame:
-    data = yaml.safe_load((CURATED_DIR / FACTORS_FILE).read_text(encoding="utf-8"))
+    data = load_curated_yaml(CURATED_DIR / FACTORS_FILE)
     ctx = _Context(data)
     rows = _compound_rows(ctx) + _cell_rows(ctx) + _ndfeb_rows(ctx) + _smco_rows(ctx) + _fixed_rows(ctx)
     rows += _envelope_rows(ctx, rows)
@@ -401,10 +401,7 @@ def _validate(frame: pl.DataFrame, raw_dir: Path) -> None:
     bad_codes = sorted(set(frame.get_column("hts_prefix").to_list()) - codes)
     if bad_codes:
         raise ReferenceDataError(f"{FACTORS_FILE}: HTS prefixes not in the schedule: {bad_codes}.")
-    minerals = {
-        str(m["id"])
-        for m in yaml.safe_load((CURATED_DIR / MINERALS_FILE).read_text(encoding="utf-8"))["minerals"]
-    }
+    minerals = {str(m["id"]) for m in load_curated_yaml(CURATED_DIR / MINERALS_FILE)["minerals"]}
     bad_minerals = sorted(set(frame.get_column("mineral_id").to_list()) - minerals)
     if bad_minerals:
         raise ReferenceDataError(f"{FACTORS_FILE}: unknown mineral ids {bad_minerals}.")

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import yaml
 
 from critmin.paths import CURATED_DIR
+from critmin.refdata.builders._yaml import load_curated_yaml
 from critmin.refdata.hts import parse_rate, parse_rate_series
 from critmin.refdata.registry import DatasetSpec
 
@@ -402,7 +402,7 @@ def build_special_programs(raw_dir: Path) -> pl.DataFrame:
 
 def build_program_codes(raw_dir: Path) -> pl.DataFrame:
     del raw_dir  # curated from the HTS General Notes; see the YAML for each code's citation
-    entries = yaml.safe_load((CURATED_DIR / PROGRAM_CODES_FILE).read_text(encoding="utf-8"))["programs"]
+    entries = load_curated_yaml(CURATED_DIR / PROGRAM_CODES_FILE)["programs"]
     frame = pl.DataFrame(
         [
             {

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import yaml
 
 from critmin.errors import ReferenceDataError
 from critmin.paths import CURATED_DIR
+from critmin.refdata.builders._yaml import load_curated_yaml
 from critmin.refdata.builders.hts import HTS_CSV, build_schedule
 from critmin.refdata.registry import DatasetSpec
 
@@ -32,14 +32,12 @@ PROCESSED_STAGES = ("oxide_salt_compound", "metal_powder_alloy")
 
 
 def _sources() -> dict[str, dict[str, str]]:
-    data: dict[str, dict[str, str]] = yaml.safe_load(
-        (CURATED_DIR / SOURCES_FILE).read_text(encoding="utf-8")
-    )["sources"]
+    data: dict[str, dict[str, str]] = load_curated_yaml(CURATED_DIR / SOURCES_FILE)["sources"]
     return data
 
 
 def _mineral_ids() -> set[str]:
-    entries = yaml.safe_load((CURATED_DIR / MINERALS_FILE).read_text(encoding="utf-8"))["minerals"]
+    entries = load_curated_yaml(CURATED_DIR / MINERALS_FILE)["minerals"]
     return {str(entry["id"]) for entry in entries}
 
 
@@ -125,7 +123,7 @@ def build_scope(raw_dir: Path) -> pl.DataFrame:
 
 def build_products(raw_dir: Path) -> pl.DataFrame:
     path = CURATED_DIR / PRODUCTS_FILE
-    entries: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))["products"]
+    entries: list[dict[str, Any]] = load_curated_yaml(path)["products"]
     sources = _sources()
     minerals = _mineral_ids()
     known_codes = set(_descriptions(raw_dir).get_column("hts_prefix").to_list())
