@@ -395,3 +395,25 @@ def test_readers_share_but_exclude_a_writer(ws_path: Path, spawn: Callable[..., 
     with pytest.raises(WorkspaceInUseError, match="in use by another critmin process"):
         Workspace.open(ws_path)
     assert child.finish() == 0
+
+
+def test_a_released_workspace_lets_another_process_in_and_reopens_on_next_use(
+    ws_path: Path, spawn: Callable[..., Child], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long command (a monitor run waiting on the network) releases the file between its writes."""
+    monkeypatch.setenv(LOCK_WAIT_ENV, "10")
+    with Workspace.open(ws_path, create=True) as ws:
+        ws.release()
+        assert not ws.closed  # released, not closed: the next operation opens the file again
+        child = spawn("hold", ws_path)
+        child.expect("open")  # another writer got in while this one waited
+        threading.Timer(0.3, child.finish).start()
+        started = time.monotonic()
+        assert ws.schema_version >= 1  # waits for the other process, then reopens
+        assert time.monotonic() - started >= 0.2
+        with ws.transaction() as con:
+            con.execute("CREATE TABLE after_release (x INTEGER)")
+            ws.release()  # inside a transaction it keeps the file: the write stays atomic
+            con.execute("INSERT INTO after_release VALUES (1)")
+        assert "after_release" in ws.tables()
+    assert ws.closed

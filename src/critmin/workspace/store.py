@@ -97,6 +97,7 @@ class Workspace:
         self._available = tuple(available)
         self._con: duckdb.DuckDBPyConnection | None = con
         self._transactions: set[int] = set()  # ids of connections currently inside transaction()
+        self._released = False  # closed by release(): the next operation opens the file again
 
     # ----------------------------------------------------------------------------------------- opening
     @classmethod
@@ -264,13 +265,27 @@ class Workspace:
 
     def close(self) -> None:
         """Release the connection (and, once the last one in this process closes, the file lock)."""
+        self._released = False
         if self._con is not None:
             self._con.close()
             self._con = None
 
+    def release(self) -> None:
+        """Let go of the file until the next operation, which opens it again (waiting up to
+        ``$CRITMIN_LOCK_WAIT`` for another process).
+
+        A long-running command calls this before it waits on something else (a Federal Register page, a
+        delivery), so the dashboard and other commands can use the workspace meanwhile. Connections handed
+        out earlier must be closed first.
+        """
+        if self._con is not None and not self._transactions:
+            self._con.close()
+            self._con = None
+            self._released = True
+
     @property
     def closed(self) -> bool:
-        return self._con is None
+        return self._con is None and not self._released
 
     def __enter__(self) -> Self:
         return self
@@ -285,6 +300,9 @@ class Workspace:
         return f"Workspace({str(self.path)!r}, {state})"
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None and self._released:
+            self._con = _connect(self.path, read_only=self.read_only, wait=lock_wait())
+            self._released = False
         if self._con is None:
             raise WorkspaceError(f"Workspace {self.path} is closed; open it again with Workspace.open().")
         return self._con.cursor()
