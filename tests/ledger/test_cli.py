@@ -110,3 +110,17 @@ def test_sample_ledger_is_deterministic(tmp_path: Path) -> None:
     assert pl.read_csv(a).height == 500
     code, text = invoke("sample", "ledger", "--company", "nobody", "--out", tmp_path / "x.csv")
     assert code == 2 and "Unknown sample company" in text
+
+
+def test_import_prints_which_column_was_used_for_a_duplicate_header(tmp_path: Path) -> None:
+    source = pl.read_csv(DEFENSE, infer_schema=False).head(5)
+    value = next(c for c in source.columns if "value" in c.lower())
+    text = source.write_csv()
+    header, *rows = text.splitlines()
+    # a second column headed like the value column, at the end: the first one is used, and the output says so
+    path = tmp_path / "twice.csv"
+    path.write_text("\n".join([f"{header},{value}", *(f"{r},999" for r in rows)]) + "\n", encoding="utf-8")
+    code, out = invoke("ledger", "import", path, "--workspace", tmp_path / "ws.duckdb")
+    assert code == 0, out
+    assert f"Note (header_duplicate): 2 columns are headed '{value}'" in out
+    assert f"'{value} (2)' not used." in out

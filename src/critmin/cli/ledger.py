@@ -108,6 +108,8 @@ def _print_counts(summary: dict[str, Any]) -> None:
         f"slash dates read as {summary['date_order']}, "
         f"{summary['date_order_basis']})."
     )
+    for note in summary.get("notes", []):  # which sheet or column was used when there was a choice
+        console.print(f"Note ({note['code']}): {note['message']}", markup=False)
     if summary["issue_counts"]:
         counts = ", ".join(f"{code}: {n}" for code, n in summary["issue_counts"].items())
         console.print(f"Issues by code: {counts}")
