@@ -108,20 +108,14 @@ DRAWN = """  uncertainty:
 """
 
 
-def test_floor_and_quota_draws_match_the_engine_draw_by_draw(kit: Any, tmp_path: Path) -> None:
-    """For each draw, re-price the placed lines (value x price x volume, kg x volume), set the drawn
-    parameters and run the engine per segment: it must give the simulated cost of that draw."""
-    ledger = _dated_ledger(kit)
-    built = build(kit.write_tree(tmp_path, HEAD + DRAWN), ledger)
-    plan = built.plan
-    draws = sample_draws(plan, built.prices, built.uncertainty.volumes, 24, seed=11)
-    cost = built.base.run(draws).cost
+def _engine_per_draw(built: Any, draws: Any) -> list[tuple[float, str, dict[str, Any]]]:
+    """For each draw, re-price the placed lines (value x price x volume, quantities x volume), set the drawn
+    parameters and run the engine per segment: (its cost, the path's leaf, the parameter values used)."""
     frame = built.base.placed.frame
     geo = built.base.geo
-    checked = {"quota": 0, "floors": 0}
-    mechanisms = set()
+    out = []
     for d in range(draws.n):
-        path = plan.paths[int(draws.path[d])]
+        path = built.plan.paths[int(draws.path[d])]
         m = draws.price[d][geo.line_mineral, geo.line_month]
         v = draws.volume[d][geo.line_mineral]
         repriced = frame.with_columns(
@@ -129,6 +123,7 @@ def test_floor_and_quota_draws_match_the_engine_draw_by_draw(kit: Any, tmp_path:
             *[pl.Series(c, frame.get_column(c).to_numpy() * v) for c in ("quantity", "quantity_kg")],
         ).drop("source_line_id", "weight", "month")
         expected = 0.0
+        used: dict[str, Any] = {}
         for segment in path.segments:
             index = 0
             for choice in segment.choices:
@@ -140,18 +135,62 @@ def test_floor_and_quota_draws_match_the_engine_draw_by_draw(kit: Any, tmp_path:
                 else v
                 for k, v in variant.overrides.items()
             }
-            mechanisms.add(values.get("floor_mechanism"))
+            used |= values
             measures = load_scenario(segment.scenario, [Override(k, v, "") for k, v in values.items()])
             dates = repriced.get_column("entry_date")
             inside = (dates >= segment.start) & ((dates < segment.end) if segment.end else True)
             totals = evaluate(repriced.filter(inside), measures).totals()
             expected += totals["duty"] + totals["paid_to_exporter"]
-        assert cost[d] == pytest.approx(expected, rel=1e-11), (d, path.name)
-        checked[path.leaf] += 1
+        out.append((expected, path.leaf, used))
+    return out
+
+
+def test_floor_and_quota_draws_match_the_engine_draw_by_draw(kit: Any, tmp_path: Path) -> None:
+    built = build(kit.write_tree(tmp_path, HEAD + DRAWN), _dated_ledger(kit))
+    draws = sample_draws(built.plan, built.prices, built.uncertainty.volumes, 24, seed=11)
+    cost = built.base.run(draws).cost
+    checked = {"quota": 0, "floors": 0}
+    mechanisms = set()
+    for d, (expected, leaf, values) in enumerate(_engine_per_draw(built, draws)):
+        assert cost[d] == pytest.approx(expected, rel=1e-11), (d, leaf)
+        checked[leaf] += 1
+        mechanisms.add(values.get("floor_mechanism"))
     assert checked["quota"] >= 5 and checked["floors"] >= 5
     assert {"variable_levy", "price_undertaking", "minimum_import_price"} <= mechanisms
     # the draws moved prices and volumes, and the quota bound: some lines were partly inside
     assert np.ptp(draws.price) > 0.1 and np.ptp(draws.volume) > 0.1
+
+
+BACKSTOP = """  uncertainty:
+    prices: {scale: 1.0}
+    volumes: {sd: 0.25, common_share: 0.3}
+  root:
+    id: now
+    scenario: status_quo
+    children:
+      - id: template
+        probability: 1.0
+        date: 2026-08-01
+        scenario: polysilicon_template_pcmdp
+        params:
+          start_date: 2026-08-01
+          rate: {dist: choice, values: [0.15, 0.30]}
+"""
+
+
+def test_minimum_price_backstop_draws_match_the_engine_draw_by_draw(kit: Any, tmp_path: Path) -> None:
+    """The backstop pays max(rate x value, F x kg - value): as prices are drawn, lines cross from one side to
+    the other (at 30%, oxide at 80 USD/kg pays the 110 USD/kg minimum price, 30 > 24 USD/kg; at 105 USD/kg
+    the ad valorem part, 31.50 > 5 USD/kg), and the simulation must follow the engine both ways."""
+    built = build(kit.write_tree(tmp_path, HEAD + BACKSTOP), _dated_ledger(kit))
+    draws = sample_draws(built.plan, built.prices, built.uncertainty.volumes, 40, seed=5)
+    cost = built.base.run(draws).cost
+    rates = set()
+    for d, (expected, leaf, values) in enumerate(_engine_per_draw(built, draws)):
+        assert cost[d] == pytest.approx(expected, rel=1e-11), (d, leaf)
+        rates.add(values["rate"])
+    assert rates == {0.15, 0.30}
+    assert np.ptp(draws.price) > 0.1
 
 
 def test_hand_worked_floor_and_quota(kit: Any, hand_ledger: pl.DataFrame, tmp_path: Path) -> None:

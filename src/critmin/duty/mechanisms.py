@@ -31,9 +31,10 @@ from critmin.policy.models import (
     register_rate_model,
 )
 
-SimulateAs = Literal["linear", "floor"]
+SimulateAs = Literal["linear", "floor", "backstop"]
 """``linear``: the amount is rate x base on each line (the simulator may scale it); ``floor``: it depends
-on the line's unit price against a reference price."""
+on the line's unit price against a reference price; ``backstop``: an ad valorem part with a minimum price
+behind it, ``max(a x base, F x q - value)``, which the simulator splits into a linear part and a floor."""
 
 QUANTITY_COLUMNS = ("quantity_kg", "quantity", "unit")
 
@@ -194,6 +195,7 @@ register(
         "rate:\n  kind: minimum_price_backstop\n  minimum_price: 0.22\n  unit: W\n"
         "  rate: {kind: ad_valorem, rate: 15%}",
         lambda m, r, i, b: caps.backstop_charge(m, r, b),
+        simulate_as="backstop",
         line_columns=QUANTITY_COLUMNS,
         dim_columns=_backstop_columns,
         datasets=lambda r: {"hts_schedule"} if isinstance(r.rate, TopUpToCap) else set(),

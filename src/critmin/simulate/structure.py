@@ -10,6 +10,9 @@ needs to recompute it exactly under other prices, volumes and parameter values:
 ``floor``   price floors (variable levy, minimum import price, price undertaking all cost
             ``max(0, F x q - value)``): the kg ``q``, the value and which reference-price entry (and so which
             parameter) gives ``F``.
+``backstop`` a minimum import price behind an ad valorem part, ``max(a x base, F x q - customs)``, is
+            ``a x base`` (linear) plus ``max(0, F x q - (customs + a x base))`` (a floor on a shifted value);
+            ``a x base`` comes from the engine run again on those lines with the ad valorem part alone.
 ``quota``   tariff-rate and hard quotas: each line's full value base and quantity bases, its volume, its
             allocation and period. The fill itself is redone per draw, in entry-date order.
 
@@ -45,6 +48,7 @@ from critmin.policy.models import (
     Compound,
     LegalStatus,
     Measure,
+    MinimumPriceBackstop,
     PriceFloor,
     ReferencePrice,
     Specific,
@@ -192,6 +196,10 @@ def variant_rows(placed: Placed, minerals: pl.DataFrame, variant: Variant, lines
     missing = counted.filter(pl.col("amount").is_null()).height
     linear = _linear(comps.filter(pl.col("_kind") == "linear"), variant.drivers)
     floors = _floors(comps.filter(pl.col("_kind") == "floor"), by_id, variant.drivers, placed, minerals)
+    backstops = comps.filter((pl.col("_kind") == "backstop") & pl.col("amount").is_not_null())
+    if not backstops.is_empty():
+        extra_linear, extra_floors = _backstops(backstops, by_id, variant.measure_set, placed)
+        linear, floors = pl.concat([linear, extra_linear]), pl.concat([floors, extra_floors])
     quotas, specs = _quotas(comps, by_id, variant.drivers, probe_keys, placed)
     applied = tuple(sorted(set(counted.get_column("measure_id").to_list())))
     return VariantRows(variant, linear, floors, quotas, specs, missing, applied, dict(result.datasets))
@@ -307,6 +315,73 @@ def _floor_entries(measure: Measure, table: list[ReferencePrice], minerals: pl.D
         .to_numpy()
     )
     return found.astype(np.int64) - 1
+
+
+# ---------------------------------------------------------------------------------------------------------
+# minimum-price backstops
+
+
+def _backstops(
+    comps: pl.DataFrame, by_id: dict[str, Measure], measure_set: MeasureSet, placed: Placed
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Linear and floor rows of the backstop components: ``max(A, F q - C) = A + max(0, F q - (C + A))``
+    with ``A = a x base`` the ad valorem part, which scales with price and volume like the customs value
+    ``C``, and ``q`` with volume. ``A`` is not in the component (only the larger of the two is), so the
+    engine runs once more on the backstop lines with each backstop measure's ad valorem part alone; the
+    measures keep their ids, stacking and bases, so the part is the one inside the engine's maximum."""
+    alone = tuple(
+        m.model_copy(update={"rate": m.rate.rate})
+        if m.id in by_id and isinstance(m.rate, MinimumPriceBackstop) and m.rate.rate is not None
+        else m
+        for m in measure_set.measures
+    )
+    probe_set = MeasureSet(
+        measure_set.id,
+        measure_set.title,
+        measure_set.description,
+        alone,
+        measure_set.parameters,
+        measure_set.sources,
+        measure_set.located,
+    )
+    lines = comps.get_column("line").unique().sort()
+    frame = placed.frame[lines.to_numpy()]
+    parts = evaluate(frame.select(_engine_columns(frame)), probe_set).components.select(
+        pl.col("line_id").cast(pl.Int64).alias("line"),
+        pl.col("measure_id").cast(pl.String),
+        pl.col("amount").alias("ad_valorem_part"),
+    )
+    rows = comps.join(parts, on=["line", "measure_id"], how="left").with_columns(
+        pl.col("ad_valorem_part").fill_null(0.0)
+    )
+    customs = pl.Series(placed.frame.get_column("customs_value_usd").to_numpy()[rows.get_column("line")])
+    linear = rows.filter(pl.col("ad_valorem_part") != 0).select(
+        "line",
+        "measure_id",
+        pl.lit(None, pl.String).alias("driver"),
+        pl.lit("val").alias("part"),
+        pl.col("ad_valorem_part").alias("coef"),
+        "payer",
+    )
+    floors = (
+        rows.with_columns(customs.alias("_customs"))
+        .filter(
+            pl.col("quantity").is_not_null() & (pl.col("quantity") > 0) & pl.col("_customs").is_not_null()
+        )
+        .select(
+            "line",
+            "measure_id",
+            pl.lit(None, pl.String).alias("driver"),
+            pl.col("reference_price").alias("ref"),
+            pl.col("quantity").alias("q"),
+            (pl.col("_customs") + pl.col("ad_valorem_part")).alias("value"),
+            "payer",
+        )
+    )
+    return (
+        linear.select([pl.col(k).cast(v) for k, v in LINEAR_SCHEMA.items()]),
+        floors.select([pl.col(k).cast(v) for k, v in FLOOR_SCHEMA.items()]),
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
