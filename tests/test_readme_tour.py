@@ -48,7 +48,7 @@ def test_the_tour_covers_every_command_group() -> None:
     groups = {shlex.split(line)[1] for line in tour_lines()}
     assert groups >= {
         "sample", "init", "data", "ledger", "policy", "exposure", "explain", "simulate", "timeline",
-        "risk", "optimize", "invest", "monitor", "report", "serve", "demo",
+        "risk", "optimize", "invest", "monitor", "report", "serve", "demo", "reconcile",
     }  # fmt: skip
 
 
@@ -131,6 +131,7 @@ def test_tour_line_runs_as_written(tour: tuple[Path, dict[str, Ran]], line: str)
 def test_the_tour_leaves_what_it_promises(tour: tuple[Path, dict[str, Ran]]) -> None:
     where, results = tour
     assert (where / "critmin.duckdb").is_file()
+    assert (where / "cape.csv").read_text().startswith("entry_number,line_number,hts,chapter99_heading,")
     assert (where / "report" / "report.html").is_file() and (where / "demo-output" / "summary.json").is_file()
     csv = next(ran.stdout for line, ran in results.items() if "hts_schedule" in line and "csv" in line)
     header = csv.splitlines()[0].split(",")

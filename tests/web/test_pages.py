@@ -30,6 +30,7 @@ CHARTS = {
     "/sourcing": {"sourcing"},
     "/investment": {"investment"},
     "/ledger": set(),
+    "/reconcile": set(),
 }
 
 

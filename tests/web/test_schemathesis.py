@@ -113,4 +113,5 @@ def test_every_operation_is_exercised() -> None:
         "DELETE /api/v1/inputs/sourcing",
         "POST /api/v1/inputs/projects",
         "DELETE /api/v1/inputs/projects",
+        "POST /api/v1/reconcile",
     }

@@ -462,6 +462,34 @@ def sample_project(
     _copy_sample("projects", name, out)
 
 
+@sample_app.command("ace")
+def sample_ace(
+    company: str = typer.Option(
+        "northstar-magnetics",
+        "--company",
+        help="northstar-magnetics, voltaris-cells (a workbook) or aegis-defense.",
+    ),
+    out: Path = typer.Option(
+        Path("es003.csv"), "--out", help="Output file (.csv; .xlsx for voltaris-cells)."
+    ),
+) -> None:
+    """Write a sample ACE entry-summary export (ES-003) with planted differences, for `critmin reconcile`.
+
+    Example: critmin sample ace --company aegis-defense --out es003.csv && critmin reconcile es003.csv
+    """
+    import shutil
+
+    from critmin.reconcile.samples import sample_export
+
+    sample = sample_export(company.replace("-", "_"))
+    suffix = sample.path.suffix
+    if out.suffix.lower() != suffix:
+        raise InputError(f"The {company} sample is a {suffix} file: give --out a name ending in {suffix}.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(sample.path, out)
+    console.print(f"Wrote the ACE export of {sample.company} to {out} ({sample.description}).")
+
+
 def _copy_sample(folder: str, name: str, out: Path) -> None:
     import shutil
 

@@ -52,6 +52,13 @@ WatchlistOption = Annotated[
     typer.Option("--watchlist", "-w", help="Watchlist YAML file (see docs/monitor.md).", show_default=False),
 ]
 SinceOption = Annotated[str | None, typer.Option("--since", help="Only from this day (YYYY-MM-DD).")]
+EntriesOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--entries",
+        help="ACE entry-summary export (ES-003, CSV or .xlsx) whose protest deadlines to add; repeatable.",
+    ),
+]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
 
 
@@ -117,12 +124,26 @@ def run(
         bool, typer.Option("--deliver/--no-deliver", help="Send webhook/e-mail alerts.")
     ] = True,
     duty: Annotated[bool, typer.Option("--duty/--no-duty", help="Price alerts with the duty engine.")] = True,
-    today: Annotated[str | None, typer.Option("--today", help="Evaluate measures as of this day.")] = None,
+    today: Annotated[
+        str | None,
+        typer.Option("--today", help="Evaluate measures, and judge protest windows, as of this day."),
+    ] = None,
+    entries: EntriesOption = None,
+    protest_days: Annotated[
+        int | None,
+        typer.Option(
+            "--protest-days",
+            min=0,
+            max=180,
+            help="Alert on protest windows closing within N days (default: the watchlist's, else 30).",
+        ),
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Fetch new Federal Register documents for every watch entry, store them, raise alerts and deliver them.
+    """Fetch new Federal Register documents for every watch entry, store them, raise alerts and deliver them;
+    and raise one alert per entry of your ACE exports whose IEEPA protest window closes soon.
 
-    Example: critmin monitor run --watchlist watch.yaml --ledger imports.csv
+    Example: critmin monitor run --watchlist watch.yaml --ledger imports.csv --entries es003.csv
     """
     from critmin.monitor.deliver import channels_from
     from critmin.monitor.fedreg import FederalRegisterClient
@@ -142,6 +163,9 @@ def run(
             duty=EngineDutyModel(today=as_of) if duty and frame is not None else None,
             channels=channels_from(spec.deliver) if deliver else (),
             max_pages=max_pages,
+            entry_files=entries or (),
+            protest_days=protest_days,
+            today=as_of,
         )
     rows = [
         {
@@ -163,6 +187,7 @@ def run(
                 "queries": rows,
                 "alerts_new": report.alerts_new,
                 "alerts_suppressed": report.alerts_suppressed,
+                "deadline_alerts_new": report.deadline_alerts_new,
                 "delivered": report.delivery.delivered,
                 "delivery_failed": report.delivery.failed,
                 "warnings": report.warnings,
@@ -177,6 +202,11 @@ def run(
                 f" ({report.alerts_suppressed} suppressed), {report.delivery.delivered} delivered"
                 f"{f', {report.delivery.failed} delivery failure(s)' if report.delivery.failed else ''}."
             )
+            if report.deadline_alerts_new:
+                console.print(
+                    f"{report.deadline_alerts_new} new protest-deadline alert(s) for your entries "
+                    "(`critmin monitor digest` lists them)."
+                )
             for warning in report.warnings:
                 err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     for error in report.errors:
@@ -335,18 +365,24 @@ def timeline_command(
         list[Path] | None, typer.Option("--events", help="Your own events file(s) (YAML); repeatable.")
     ] = None,
     topic: Annotated[str | None, typer.Option("--topic", help="Only this topic, e.g. pcmdp_232.")] = None,
+    entries: EntriesOption = None,
     fmt: FormatOption = Format.table,
     columns: ColumnsOption = None,
     wide: WideOption = False,
 ) -> None:
-    """Dated events and deadlines of PCMDP policy with countdowns, each with its citation and source.
+    """Dated events and deadlines of PCMDP policy with countdowns, each with its citation and source; with
+    --entries, also the protest deadline of each of your entries with IEEPA duty to get back, in dollars.
 
     Example: critmin timeline --upcoming --today 2026-06-01 --columns date,countdown,title,source_url
     """
+    from critmin.monitor.deadlines import deadline_events, protest_deadlines
     from critmin.monitor.timeline import all_events, timeline
 
     day = _date(today, "--today") or datetime.now(UTC).date()
-    frame = timeline(all_events(events), today=day, upcoming=upcoming)
+    found = all_events(events)
+    if entries:  # every deadline, past ones too: a passed deadline says the refund is now contested
+        found += deadline_events(protest_deadlines(entries, today=day, statuses=None))
+    frame = timeline(found, today=day, upcoming=upcoming)
     if topic:
         frame = frame.filter(pl.col("topic") == topic)
     if fmt is Format.table:  # what a narrow terminal shows first: when, what, and on whose word

@@ -341,7 +341,7 @@ def step_progress(label: str) -> Iterator[Step]:
         def step(name: str) -> None:
             nonlocal count
             count += 1
-            bar.update(task, description=escape(name), number=count)
+            bar.update(task, description=escape(name), number=count, refresh=True)  # each step is shown
 
         yield step
 

@@ -12,6 +12,7 @@ Typical use::
 
 from critmin.monitor.alerts import DutyModel, LedgerContext, MeasureChange, build_alerts, payloads
 from critmin.monitor.census import CensusTradeClient, ImportsQuery
+from critmin.monitor.deadlines import deadline_alerts, deadline_events, protest_deadlines
 from critmin.monitor.deliver import EmailChannel, WebhookChannel, channels_from, deliver_pending
 from critmin.monitor.digest import DigestFormat, atom_feed, render
 from critmin.monitor.errors import (
@@ -64,12 +65,15 @@ __all__ = [
     "atom_feed",
     "build_alerts",
     "channels_from",
+    "deadline_alerts",
+    "deadline_events",
     "deliver_pending",
     "extract_mentions",
     "load_ledger",
     "load_watchlist",
     "parse_watchlist",
     "payloads",
+    "protest_deadlines",
     "render",
     "run_monitor",
     "shipped_events",

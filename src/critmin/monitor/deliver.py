@@ -158,6 +158,7 @@ class EmailChannel:
 
 
 def channels_from(settings: Delivery) -> list[Channel]:
+    """The delivery channels a watchlist configures (webhook, e-mail), in that order."""
     out: list[Channel] = []
     if settings.webhook is not None:
         out.append(WebhookChannel(settings.webhook))

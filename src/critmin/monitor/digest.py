@@ -92,6 +92,9 @@ def md_url(url: str) -> str:
 
 def summary_line(alert: dict[str, Any]) -> str:
     """One sentence a reader can act on: what is touched, and the dollar change when there is one."""
+    deadline = alert.get("deadline")
+    if deadline:  # a protest window closing (critmin.monitor.deadlines): its own sentence, to the cent
+        return str(deadline["summary"])
     exposure = alert["exposure"]
     parts = []
     if exposure["basis"] == "no_ledger":
@@ -249,6 +252,8 @@ def render(
     since: date | None,
     generated: datetime | None = None,
 ) -> str:
+    """The alerts as one digest in ``fmt`` (Markdown, HTML or JSON); links other than http(s) are
+    dropped, because their text comes from a feed."""
     when = generated or datetime.now(UTC).replace(tzinfo=None)
     renderers = {
         DigestFormat.md: render_markdown,

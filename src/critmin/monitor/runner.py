@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import duckdb
 import polars as pl
 
 from critmin.monitor.alerts import DutyModel, LedgerContext, build_alerts, payloads
+from critmin.monitor.deadlines import deadline_alerts, protest_deadlines
 from critmin.monitor.deliver import Channel, DeliveryReport, deliver_pending
 from critmin.monitor.digest import atom_feed, write_atomic
 from critmin.monitor.errors import FeedError, FeedUnreachableError, PagingLoopError
@@ -54,6 +55,8 @@ class RunReport:
     queries: list[QueryReport] = field(default_factory=list)
     alerts_new: int = 0
     alerts_suppressed: int = 0
+    deadline_alerts_new: int = 0
+    """alerts for protest windows of the ACE exports' entries closing soon (critmin.monitor.deadlines)"""
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     warnings: list[str] = field(default_factory=list)
     atom_path: Path | None = None
@@ -84,11 +87,29 @@ def run_monitor(
     delivery_retry: RetryPolicy | None = None,
     sleep: SleepFn = time.sleep,
     rand: RandomFn = random.random,
+    entry_files: Sequence[Path] = (),
+    protest_days: int | None = None,
+    today: date | None = None,
 ) -> RunReport:
-    """One monitor run. Returns what happened; the same is recorded in ``monitor_runs``."""
+    """One monitor run. Returns what happened; the same is recorded in ``monitor_runs``.
+
+    Besides the Federal Register, the run raises one alert per entry of the ACE exports (the watchlist's
+    ``ace_exports`` and ``entry_files``) whose IEEPA protest window closes within ``protest_days`` of
+    ``today`` (default: the watchlist's ``protest_alert_days``, and today). Those come from the files alone,
+    so they are raised first: a run that then finds the network down has still recorded them. The exports
+    are read before the run starts, so a bad file stops it with nothing recorded.
+    """
+    files = [*watchlist.ace_exports, *entry_files]
+    day = today or date.today()
+    deadlines = protest_deadlines(files, today=day) if files else None
+    within = watchlist.protest_alert_days if protest_days is None else protest_days
     store = MonitorStore(workspace)
     report = RunReport(run_id=store.start_run(watchlist.name))
     try:
+        if deadlines is not None:
+            now = datetime.now(UTC).replace(tzinfo=None)
+            due = deadline_alerts(deadlines, within_days=within, today=day, run_id=report.run_id, now=now)
+            report.deadline_alerts_new = store.insert_alerts(due)["active"]
         for query in watchlist.queries():
             report.queries.append(_fetch_query(store, client, watchlist, query, report, max_pages))
         new, suppressed = _raise_alerts(store, watchlist, ledger, duty, report.run_id, classify)
@@ -116,7 +137,7 @@ def _stats(report: RunReport) -> dict[str, int]:
     return {
         "pages": report.pages,
         "documents_new": report.documents_new,
-        "alerts_new": report.alerts_new,
+        "alerts_new": report.alerts_new + report.deadline_alerts_new,
         "deliveries": report.delivery.delivered,
     }
 
@@ -237,6 +258,7 @@ def load_ledger(
 
 
 def write_feed(store: MonitorStore, path: Path, *, title: str) -> Path:
+    """Write every alert as an Atom feed at ``path`` (atomically, so a feed reader never sees half)."""
     alerts = payloads(store.alerts())
     now = datetime.now(UTC).replace(tzinfo=None)
     feed_id = f"urn:critmin:monitor:{store.ws.path.name}"

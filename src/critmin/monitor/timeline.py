@@ -171,6 +171,7 @@ def _parse(data: Any, source: str, origin: Literal["shipped", "user"]) -> list[E
 
 
 def shipped_events() -> list[Event]:
+    """The dated policy events shipped with critmin, each with its source and verification level."""
     text = resources.files("critmin.monitor").joinpath("events.yaml").read_text("utf-8")
     source = "critmin/monitor/events.yaml"
     return _parse(yamlfile.load(text, source), source, "shipped")

@@ -20,6 +20,8 @@ A watchlist is a YAML file the user keeps beside their ledger::
     deliver:
       webhook: {url: "https://hooks.example.com/critmin"}
       email: {host: smtp.example.com, port: 587, sender: critmin@example.com, to: [trade@example.com]}
+    ace_exports: [ace/es003.csv]    # optional: alert when an entry's IEEPA protest window closes soon
+    protest_alert_days: 30          # ... within this many days (0-180)
 
 Each entry becomes one Federal Register query per term (terms are searched separately, so each has its own
 cursor). ``hts``, ``minerals`` and ``countries`` are the entry's *scope*: the ledger lines an alert points at
@@ -46,6 +48,8 @@ from critmin.monitor.match import vocabulary
 from critmin.yamlfile import YamlFileError
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+ACE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
+"""What an ACE export in ``ace_exports`` may be saved as (the reader of ``critmin reconcile``)."""
 _AGENCY_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -243,6 +247,21 @@ class Watchlist(BaseModel):
     entries: Annotated[list[Entry], Field(min_length=1)]
     documents: dict[str, str] = Field(default_factory=dict)
     deliver: Delivery = Field(default_factory=Delivery)
+    # ACE entry-summary exports (relative to the watchlist file): each run raises one alert per entry whose
+    # IEEPA protest window closes within protest_alert_days (critmin.monitor.deadlines).
+    ace_exports: list[Path] = Field(default_factory=list)
+    protest_alert_days: int = Field(default=30, ge=0, le=180)
+
+    @field_validator("ace_exports")
+    @classmethod
+    def _exports(cls, value: list[Path]) -> list[Path]:
+        bad = [str(path) for path in value if path.suffix.lower() not in ACE_SUFFIXES]
+        if bad:
+            raise ValueError(
+                f"not an ACE export: {', '.join(bad)}; give the CSV or .xlsx file of the ES-003 report "
+                "(see docs/reconcile.md)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Watchlist:
@@ -333,6 +352,7 @@ def parse_watchlist(data: Any, *, source: str = "<watchlist>") -> Watchlist:
 
 
 def load_watchlist(path: Path) -> Watchlist:
+    """Read and validate a watchlist file; relative paths in it are read from the file's folder."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -345,6 +365,14 @@ def load_watchlist(path: Path) -> Watchlist:
     atom = watchlist.deliver.atom
     if atom is not None and not atom.is_absolute():  # relative to the watchlist file, like any config
         watchlist.deliver.atom = Path(path).parent / atom
+    watchlist.ace_exports = [Path(path).parent / item for item in watchlist.ace_exports]  # (absolute stays)
+    missing = [
+        f"  - ace_exports[{index}]: no file {item} (paths are relative to the watchlist's folder)"
+        for index, item in enumerate(watchlist.ace_exports)
+        if not item.is_file()
+    ]
+    if missing:
+        raise WatchlistError(f"{path}: {len(missing)} problem(s) in the watchlist:\n" + "\n".join(missing))
     return watchlist
 
 

@@ -111,6 +111,7 @@ class Problem(_Strict):
 
 
 def load_problem(path: Path) -> Problem:
+    """Read and validate a sourcing problem YAML file; every problem names the file and the field."""
     data: Any = yamlfile.read(path, "sourcing problem file").data
     try:
         return Problem.model_validate(data)

@@ -208,6 +208,8 @@ def _read(model: Model, x: Floats, duals: Floats, objective: float) -> Solution:
 
 
 def solve(problem: Problem, *, risk_price: float | None = None) -> Solution:
+    """Cheapest sourcing plan under the problem's rules (``risk_price`` prices supply risk per unit); an
+    infeasible problem returns the rules that jointly cause the shortfall instead of raising."""
     model = build(problem, risk_price)
     _result, lp = solve_model(model)
     if lp is None or not lp.success:

@@ -5,7 +5,9 @@
 * :func:`reconcile` / :func:`reconcile_file` / :class:`Reconciliation` - the duty engine's duty per line
   and Chapter 99 heading next to the duty paid, to the cent, each difference with a :class:`Cause` and a
   sentence; MPF and HMF per entry; IEEPA refunds with their status and protest deadline, and a CAPE-ready
-  CSV.
+  CSV;
+* :func:`reconciliation_view` / :func:`refunds_view` - the two views the dashboard and the API show, and
+  :func:`entry_deadlines` - refundable duty per entry and protest deadline, for the monitor's alerts.
 
 See ``docs/reconcile.md``.
 """
@@ -28,6 +30,14 @@ _EXPORTS = {
     "MPF_YEARS": "critmin.reconcile.fees",
     "refund_lines": "critmin.reconcile.refunds",
     "cape_csv": "critmin.reconcile.refunds",
+    "entry_deadlines": "critmin.reconcile.refunds",
+    "SAMPLE_EXPORTS": "critmin.reconcile.samples",
+    "sample_export": "critmin.reconcile.samples",
+    "reconciliation_view": "critmin.reconcile.views",
+    "refunds_view": "critmin.reconcile.views",
+    "issue_table": "critmin.reconcile.views",
+    "usable": "critmin.reconcile.views",
+    "UnusableExportError": "critmin.reconcile.views",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -15,7 +15,7 @@ quarantined with its reasons, each naming the file, row, column and fix
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -115,16 +115,26 @@ class AceExport:
         return conform(self.lines.select([c for c in self.lines.columns if c in LEDGER_SCHEMA]))
 
 
-def read_ace(path: Path, *, sheet: str | int | None = None, date_order: DateOrder | None = None) -> AceExport:
+def read_ace(
+    path: Path,
+    *,
+    sheet: str | int | None = None,
+    date_order: DateOrder | None = None,
+    label: str | None = None,
+) -> AceExport:
     """Read an ACE entry-summary export; raise :class:`InputError` only when the file cannot be read at
-    all (the message names the file and the fix). Rows with problems are quarantined, never dropped."""
+    all (the message names the file and the fix). Rows with problems are quarantined, never dropped.
+
+    ``label`` is what messages and the result call the file, when that is not its path: the dashboard
+    saves an upload under a name of its own choosing, and the user must see the name they gave.
+    """
     spec = MappingSpec(sheet=sheet, date_order=date_order)
     reader = open_source(path, spec, sheet, fieldset=ACE_FIELDS)
     try:
         chunks = list(reader.chunks(CHUNK_ROWS))
     finally:
         reader.close()
-    info = reader.info
+    info = reader.info if label is None else replace(reader.info, path=Path(label))
     raw = pl.concat([c.frame for c in chunks], how="vertical_relaxed")
     bad = pl.concat([c.bad_rows for c in chunks], how="vertical_relaxed")
     oversize = pl.concat([c.oversize for c in chunks], how="vertical_relaxed")

@@ -61,9 +61,11 @@ def reconcile_file(
     sheet: str | int | None = None,
     date_order: DateOrder | None = None,
     measure_set: MeasureSet | None = None,
+    label: str | None = None,
 ) -> Reconciliation:
-    """:func:`read_ace` then :func:`reconcile`."""
-    return reconcile(read_ace(path, sheet=sheet, date_order=date_order), today=today, measure_set=measure_set)
+    """:func:`read_ace` then :func:`reconcile`; ``label`` names the file in messages (:func:`read_ace`)."""
+    export = read_ace(path, sheet=sheet, date_order=date_order, label=label)
+    return reconcile(export, today=today, measure_set=measure_set)
 
 
 __all__ = ["reconcile", "reconcile_file"]

@@ -107,6 +107,53 @@ def refund_lines(
     )
 
 
+ENTRY_DEADLINE_SCHEMA: dict[str, pl.DataType] = {
+    "entry_number": pl.String(),
+    "liquidation_date": pl.Date(),
+    "protest_deadline": pl.Date(),
+    "days_left": pl.Int64(),
+    "status": pl.String(),
+    "amount": pl.Float64(),
+    "lines": pl.Int64(),
+    "headings": pl.String(),
+    "hts": pl.String(),
+}
+"""One row per entry and protest deadline (:func:`entry_deadlines`)."""
+
+
+def entry_deadlines(
+    refunds: pl.DataFrame,
+    within_days: int | None = None,
+    *,
+    statuses: tuple[str, ...] | None = ("protest_window",),
+) -> pl.DataFrame:
+    """Refundable IEEPA duty per entry and protest deadline, soonest deadline first.
+
+    A protest is filed per entry, not per line, and liquidation is an entry's, so this is what one acts on:
+    the monitor raises one alert per row and the timeline shows one event per row. The deadline and the
+    days left are those of :func:`refund_lines` (liquidation date + 180 days), never recomputed here.
+    ``statuses`` keeps those statuses (``None``: every line that has a deadline, past ones included);
+    ``within_days`` keeps deadlines at most that many days after the reconciliation's ``today``.
+    """
+    chosen = refunds.filter(pl.col("protest_deadline").is_not_null())
+    if statuses is not None:
+        chosen = chosen.filter(pl.col("status").is_in(list(statuses)))
+    if within_days is not None:
+        chosen = chosen.filter(pl.col("days_left") <= within_days)
+    return (
+        chosen.group_by("entry_number", "liquidation_date", "protest_deadline", "days_left", "status")
+        .agg(
+            pl.col("amount").sum().round(2).alias("amount"),
+            pl.col("line_number").n_unique().cast(pl.Int64).alias("lines"),
+            pl.col("heading").unique().sort().str.join(", ").alias("headings"),
+            pl.col("hts").unique().sort().str.join(", ").alias("hts"),
+        )
+        .sort("protest_deadline", "entry_number")
+        .select(list(ENTRY_DEADLINE_SCHEMA))
+        .cast(pl.Schema(ENTRY_DEADLINE_SCHEMA))
+    )
+
+
 def refund_totals(refunds: pl.DataFrame) -> dict[str, float]:
     """Refundable dollars by status, every status present (zero where no line has it)."""
     sums = refunds.group_by("status").agg(pl.col("amount").sum())
@@ -137,11 +184,13 @@ __all__ = [
     "CAPE_COLUMNS",
     "CAPE_ELIGIBLE",
     "CAPE_ENTRY_LIMIT",
+    "ENTRY_DEADLINE_SCHEMA",
     "PROTEST_DAYS",
     "REFUND_SCHEMA",
     "cape_csv",
     "cape_entries",
     "cape_frame",
+    "entry_deadlines",
     "refund_lines",
     "refund_totals",
 ]

@@ -9,11 +9,12 @@ assessed at entry, because that is what the paid amounts include; what can come 
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import polars as pl
 import xlsxwriter
@@ -22,7 +23,7 @@ from critmin.policy.currency import law_currency
 from critmin.policy.loader import MeasureSet
 from critmin.reconcile.ace import AceExport
 from critmin.reconcile.layout import ACE_DOCUMENT, ACE_DOCUMENT_URL
-from critmin.reconcile.refunds import cape_csv, cape_entries, cape_frame, refund_totals
+from critmin.reconcile.refunds import cape_csv, cape_entries, cape_frame, entry_deadlines, refund_totals
 from critmin.reconcile.variance import CAUSE_TEXT, Cause
 from critmin.spreadsheet import WORKBOOK_OPTIONS
 
@@ -95,6 +96,11 @@ class Reconciliation:
         return self.refunds.filter(
             (pl.col("status") == "protest_window") & (pl.col("days_left") <= within_days)
         ).sort("protest_deadline", "entry_number", "line_number")
+
+    def entry_deadlines(self, within_days: int | None = None) -> pl.DataFrame:
+        """The same deadlines per entry (a protest is filed per entry), with the refundable dollars:
+        :func:`critmin.reconcile.refunds.entry_deadlines`."""
+        return entry_deadlines(self.refunds, within_days)
 
     # ------------------------------------------------------------------------------------------- totals
 
@@ -248,11 +254,20 @@ class Reconciliation:
             "Quarantine": self.export.quarantine,
         }
 
-    def write_xlsx(self, path: Path) -> None:
-        """One workbook with every table; text is written as text (never a formula or a link)."""
-        with xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS) as workbook:
+    def write_xlsx(self, path: Path | BinaryIO) -> None:
+        """One workbook with every table; text is written as text (never a formula or a link).
+
+        ``path`` may be an open binary file, so the dashboard can serve the workbook without a file."""
+        target = str(path) if isinstance(path, Path) else path
+        with xlsxwriter.Workbook(target, WORKBOOK_OPTIONS) as workbook:
             for name, frame in self.sheets().items():
                 frame.write_excel(workbook=workbook, worksheet=name, autofit=True)
+
+    def xlsx_bytes(self) -> bytes:
+        """The workbook of :meth:`write_xlsx`, in memory."""
+        buffer = io.BytesIO()
+        self.write_xlsx(buffer)
+        return buffer.getvalue()
 
 
 def _sum(frame: pl.DataFrame, column: str) -> float:

@@ -239,3 +239,81 @@ class InputsOut(BaseModel):
     sourcing_uploaded: bool
     projects: list[str] = Field(description="projects appraised: their names")
     projects_uploaded: bool
+
+
+# ---------------------------------------------------------------------------------------------------------
+# reconciliation of ACE entry-summary exports (critmin.reconcile; docs/reconcile.md)
+
+
+class ReconcileSampleOut(BaseModel):
+    """A shipped sample ACE export: synthetic, with planted differences (critmin/samples/ace/README.md)."""
+
+    name: str
+    file: str
+    company: str
+    description: str
+
+
+class ReconcileSourceOut(BaseModel):
+    """Which export was reconciled, and the day refund statuses and protest windows are judged on."""
+
+    sample: str | None = Field(description="the shipped sample's name, when a sample was reconciled")
+    result: str | None = Field(
+        description="the id of an uploaded export on this server (POST /api/v1/reconcile returns it)"
+    )
+    file: str = Field(description="the sample's file, or the name the upload was given (a label only)")
+    sha256: str
+    today: date = Field(description="the day refund statuses and protest windows are judged on")
+    law: str = Field(description="how current the law is: the line `critmin policy currency` prints")
+
+
+class ReconcileRowsOut(BaseModel):
+    """How the export's rows were accounted for: loaded or quarantined, never dropped."""
+
+    rows_in: int
+    rows_loaded: int
+    rows_quarantined: int
+    rows_blank: int
+    quarantined_by_code: dict[str, int]
+    lines: int = Field(description="entry summary lines (goods rows with their Chapter 99 rows)")
+    entries: int
+    chapter99_rows: int
+
+
+class ReconciliationOut(BaseModel):
+    """Duty paid next to the duty engine's, per entry line and heading, to the cent; fees; totals."""
+
+    source: ReconcileSourceOut
+    rows: ReconcileRowsOut
+    totals: dict[str, Any] = Field(
+        description="the headline numbers, as `totals` of `critmin reconcile --format json`: duty paid, owed "
+        "and variance (paid - owed), MPF and HMF, refundable IEEPA duty by status"
+    )
+    by_cause: Table
+    by_measure: Table = Field(description="the differences per measure and heading, largest first")
+    differences: Table = Field(description="every slot that is not a match, with cause and explanation")
+    lines: Table = Field(description="each entry line: duty paid, owed, variance and its causes")
+    fees: Table = Field(description="MPF and HMF per entry summary")
+    issues: Table = Field(description="each problem of the export by file, row and column, with the fix")
+    measures: Table = Field(description="the library measures behind the compared amounts, with citations")
+    links: dict[str, str] = Field(description="the refunds view, the CAPE CSV and the workbook")
+
+
+class RefundsOut(BaseModel):
+    """IEEPA duty that can come back: by status, per entry in its protest window, per line; CAPE rows."""
+
+    source: ReconcileSourceOut
+    rows: ReconcileRowsOut
+    by_status: dict[str, float] = Field(
+        description="refundable USD per status: unliquidated, protest_window, finally_liquidated "
+        "(contested), depends_on_liquidation"
+    )
+    refundable: float
+    statuses: Table = Field(description="each status with its lines, entries, first deadline and meaning")
+    deadlines: Table = Field(
+        description="entries in their 180-day protest window: deadline, days left, refundable USD"
+    )
+    refunds: Table = Field(description="every refundable line and heading, soonest deadline first")
+    cape: Table = Field(description="the rows of the CAPE-ready CSV")
+    cape_entries: list[str] = Field(description="entry numbers refundable through CAPE now")
+    links: dict[str, str]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -95,6 +96,8 @@ def format_value(value: Any, fmt: str) -> str:
 
     if fmt == "usd" and isinstance(value, int | float) and not isinstance(value, bool):
         return f.usd(value)
+    if fmt == "usd2" and isinstance(value, int | float) and not isinstance(value, bool):
+        return f.usd(value, digits=2)
     if fmt == "pct" and isinstance(value, int | float) and not isinstance(value, bool):
         return f.pct(value)
     if fmt == "int" and isinstance(value, int | float) and not isinstance(value, bool):
@@ -103,15 +106,26 @@ def format_value(value: Any, fmt: str) -> str:
 
 
 def html_table(
-    frame: pl.DataFrame, id: str, title: str, *, limit: int = 200, api: str | None = None
+    frame: pl.DataFrame,
+    id: str,
+    title: str,
+    *,
+    limit: int = 200,
+    api: str | None = None,
+    formats: Mapping[str, str] | None = None,
 ) -> HtmlTable:
-    """A frame as formatted cells, at most ``limit`` rows (the API serves the whole table)."""
+    """A frame as formatted cells, at most ``limit`` rows (the API serves the whole table).
+
+    ``formats`` overrides the format a column's name and type imply (``usd2`` for amounts compared to the
+    cent, which the name alone cannot tell).
+    """
     from critmin.views import column_format
 
-    formats = {name: column_format(name, dtype) for name, dtype in frame.schema.items()}
+    chosen: dict[str, str] = {name: column_format(name, dtype) for name, dtype in frame.schema.items()}
+    chosen.update({k: v for k, v in (formats or {}).items() if k in chosen})
     columns = [
-        HtmlColumn(name, name.replace("_", " "), fmt in ("usd", "pct", "int", "float"), fmt)
-        for name, fmt in formats.items()
+        HtmlColumn(name, name.replace("_", " "), fmt in ("usd", "usd2", "pct", "int", "float"), fmt)
+        for name, fmt in chosen.items()
     ]
     rows = []
     for row in frame.head(limit).iter_rows():

@@ -24,6 +24,7 @@ PAGES = (
     ("scenarios", "Scenarios", "/scenarios"),
     ("risk", "Risk", "/risk"),
     ("monitor", "Monitor", "/monitor"),
+    ("reconcile", "Reconcile", "/reconcile"),
     ("sourcing", "Sourcing", "/sourcing"),
     ("investment", "Investment", "/investment"),
 )

@@ -28,6 +28,7 @@ import polars as pl
 from critmin.errors import InputError, NotFoundError
 from critmin.web.cache import ComputeCache
 from critmin.web.inputs import AnalysisInputs
+from critmin.web.reconciling import ExportStore
 from critmin.web.settings import WebSettings
 from critmin.workspace import DeletedImport, UnknownImportError, Workspace, WorkspaceInUseError
 from critmin.workspace.imports import IMPORT_LABEL_KEY
@@ -101,6 +102,9 @@ class Dashboard:
         self._inputs = AnalysisInputs(
             draws=settings.draws, sourcing_name=settings.sourcing_problem, project_names=settings.projects
         )
+        # ACE exports uploaded to the Reconcile page, by result id; kept across imports (they do not
+        # depend on the workspace), dropped when the server stops.
+        self.exports = ExportStore()
 
     # ------------------------------------------------------------------------------------------ resources
     @contextmanager

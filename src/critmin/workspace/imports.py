@@ -62,6 +62,7 @@ class DeletedImport:
 
 
 def import_label_key(import_id: int) -> str:
+    """The settings key of the name the dashboard shows import ``import_id`` under."""
     return IMPORT_LABEL_KEY.format(import_id=import_id)
 
 

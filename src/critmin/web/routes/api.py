@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from datetime import date
 from enum import Enum, StrEnum
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 import polars as pl
 from fastapi import (
@@ -25,6 +27,7 @@ from pydantic import BaseModel
 
 from critmin import __version__, refdata
 from critmin.policy.trees import shipped_trees
+from critmin.reconcile.samples import SAMPLE_EXPORTS
 from critmin.web import inputs as i
 from critmin.web import models as m
 from critmin.web import queries
@@ -33,6 +36,17 @@ from critmin.web.deps import dashboard, require_selection
 from critmin.web.ingest import import_upload, read_yaml_upload
 from critmin.web.present import table
 from critmin.web.queries import Selection
+from critmin.web.reconciling import (
+    RESULT_PATTERN,
+    Source,
+    check_day,
+    choose_source,
+    reconcile_upload,
+    reconciliation,
+    reconciliation_of,
+    refunds_of,
+    source_label,
+)
 from critmin.web.state import SAMPLE_LEDGERS, Dashboard, ImportOutcome, LedgerRecord, UnknownLedgerError
 
 By = Literal["mineral", "origin", "supplier", "hts", "measure"]
@@ -507,7 +521,198 @@ def api_router() -> APIRouter:
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
+    # -------------------------------------------------------------------------------------- reconcile
+    @router.get("/reconcile/samples")
+    def reconcile_samples() -> list[m.ReconcileSampleOut]:
+        """The shipped sample ACE exports (synthetic, each with planted differences)."""
+        return [
+            m.ReconcileSampleOut(name=s.name, file=s.file, company=s.company, description=s.description)
+            for s in SAMPLE_EXPORTS.values()
+        ]
+
+    @router.get("/reconcile", responses=RECONCILE_ERRORS, response_model=m.ReconciliationOut)
+    def reconciliation_view(dash: DashboardDep, source: SourceDep) -> Response:
+        """Duty paid against the duty engine's per entry line and heading, to the cent; each difference with
+        its cause and measure; MPF and HMF per entry; totals (as `critmin reconcile --format json`)."""
+        return _cached_body(dash, "reconciliation", source, lambda: reconciliation_out(dash, source))
+
+    @router.post("/reconcile", responses=RECONCILE_UPLOAD_ERRORS)
+    async def reconcile_export(
+        dash: DashboardDep,
+        file: Annotated[UploadFile, File(description="an ACE entry-summary export (ES-003), CSV or .xlsx")],
+        today: Annotated[
+            date | None, Form(description="judge refund statuses on this day (default today)")
+        ] = None,
+    ) -> m.ReconciliationOut:
+        """Reconcile an uploaded export. It is kept in memory under ``source.result``, the id the other
+        reconcile endpoints take (the file itself is deleted once read)."""
+        source = await reconcile_upload(dash, file, check_day(today))
+        return await run_in_threadpool(reconciliation_out, dash, source)
+
+    @router.get("/reconcile/refunds", responses=RECONCILE_ERRORS, response_model=m.RefundsOut)
+    def refunds_view(dash: DashboardDep, source: SourceDep) -> Response:
+        """IEEPA duty that can come back: by status (unliquidated, in the 180-day protest window with its
+        deadline, finally liquidated and contested), per entry and line, and the CAPE-ready rows."""
+        return _cached_body(dash, "refunds", source, lambda: refunds_out(dash, source))
+
+    @router.get(
+        "/reconcile/cape.csv",
+        responses={
+            **RECONCILE_ERRORS,
+            200: {"description": "the CAPE-ready CSV", "content": {CSV_MEDIA: {}}},
+        },
+        response_class=Response,
+    )
+    def cape(dash: DashboardDep, source: SourceDep) -> Response:
+        """The CAPE-ready CSV of refundable lines: entry_number, line_number, hts, chapter99_heading,
+        amount_usd, status, protest_deadline (as `critmin reconcile --cape`)."""
+        text = refunds_csv(dash, source)
+        return Response(text, media_type=CSV_MEDIA, headers=_attachment(source, "cape", "csv"))
+
+    @router.get(
+        "/reconcile/workbook",
+        responses={
+            **RECONCILE_ERRORS,
+            200: {"description": "every table of the reconciliation", "content": {XLSX_MEDIA: {}}},
+        },
+        response_class=Response,
+    )
+    def workbook(dash: DashboardDep, source: SourceDep) -> Response:
+        """Every table of the reconciliation in one workbook (as `critmin reconcile --format xlsx`)."""
+        content = dash.cached(
+            ("reconcile_xlsx", *source.key), lambda: reconciliation(dash, source).xlsx_bytes()
+        )
+        return Response(content, media_type=XLSX_MEDIA, headers=_attachment(source, "reconciliation", "xlsx"))
+
     return router
+
+
+# ------------------------------------------------------------------------------------------------ reconcile
+CSV_MEDIA = "text/csv; charset=utf-8"
+XLSX_MEDIA = REPORT_MEDIA["xlsx"]
+SampleExportName = Enum(  # type: ignore[misc]
+    "SampleExportName", {name: name for name in SAMPLE_EXPORTS}, type=str
+)
+RECONCILE_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {
+        "model": m.ErrorOut,
+        "description": "neither or both of sample and result, or a day outside 2000-01-01 to 2100-12-31",
+    },
+    404: {"model": m.ErrorOut, "description": "no reconciliation with that id on this server: upload again"},
+}
+RECONCILE_UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {
+        "model": m.ProblemsOut,
+        "description": "the file cannot be reconciled: why, and each problem by file, row and column",
+    },
+    **FORBIDDEN,
+    413: {"model": m.ProblemsOut, "description": "the file is larger than the server's upload limit"},
+}
+
+
+def reconcile_source(
+    request: Request,
+    sample: Annotated[
+        SampleExportName | None, Query(description="a shipped sample export (GET /api/v1/reconcile/samples)")
+    ] = None,
+    result: Annotated[
+        str | None,
+        Query(pattern=RESULT_PATTERN, description="an uploaded export's id (POST /api/v1/reconcile)"),
+    ] = None,
+    today: Annotated[
+        date | None,
+        Query(description="judge refund statuses and protest windows on this day (default today)"),
+    ] = None,
+) -> Source:
+    """The export a reconcile view is of: exactly one of ``sample`` and ``result``; an id this server
+    does not hold is a 404 before anything is computed."""
+    source = choose_source(sample.value if sample is not None else None, result, check_day(today))
+    if source.result is not None:
+        dashboard(request).exports.get(source.result)
+    return source
+
+
+SourceDep = Annotated[Source, Depends(reconcile_source)]
+
+
+def _links(source: Source) -> dict[str, str]:
+    query = urlencode(source.query())
+    return {
+        "reconciliation": f"/api/v1/reconcile?{query}",
+        "refunds": f"/api/v1/reconcile/refunds?{query}",
+        "cape_csv": f"/api/v1/reconcile/cape.csv?{query}",
+        "workbook": f"/api/v1/reconcile/workbook?{query}",
+        "page": f"/reconcile?{query}",
+    }
+
+
+def _source_out(dash: Dashboard, source: Source, facts: dict[str, Any], law: str) -> m.ReconcileSourceOut:
+    return m.ReconcileSourceOut(
+        sample=source.sample,
+        result=source.result,
+        file=source_label(dash, source),
+        sha256=facts["sha256"],
+        today=source.today,
+        law=law,
+    )
+
+
+def _rows_out(facts: dict[str, Any]) -> m.ReconcileRowsOut:
+    return m.ReconcileRowsOut(**{k: v for k, v in facts.items() if k in m.ReconcileRowsOut.model_fields})
+
+
+def reconciliation_out(dash: Dashboard, source: Source) -> m.ReconciliationOut:
+    """The reconciliation view as the API returns it (tables that grow with the export cut at 1,000 rows;
+    the workbook has every row)."""
+    view = reconciliation_of(dash, source)
+    return m.ReconciliationOut(
+        source=_source_out(dash, source, view.file, view.law),
+        rows=_rows_out(view.file),
+        totals=view.totals,
+        by_cause=table(view.by_cause),
+        by_measure=table(view.by_measure, limit=FIRST_PAGE),
+        differences=table(view.differences, limit=FIRST_PAGE),
+        lines=table(view.lines, limit=FIRST_PAGE),
+        fees=table(view.fees, limit=FIRST_PAGE),
+        issues=table(view.issues, limit=FIRST_PAGE),
+        measures=table(view.measures),
+        links=_links(source),
+    )
+
+
+def refunds_out(dash: Dashboard, source: Source) -> m.RefundsOut:
+    """The refunds view as the API returns it."""
+    view = refunds_of(dash, source)
+    return m.RefundsOut(
+        source=_source_out(dash, source, view.file, view.law),
+        rows=_rows_out(view.file),
+        by_status=view.by_status,
+        refundable=view.refundable,
+        statuses=table(view.statuses),
+        deadlines=table(view.deadlines, limit=FIRST_PAGE),
+        refunds=table(view.refunds, limit=FIRST_PAGE),
+        cape=table(view.cape, limit=FIRST_PAGE),
+        cape_entries=view.cape_entries,
+        links=_links(source),
+    )
+
+
+def refunds_csv(dash: Dashboard, source: Source) -> str:
+    """The CAPE-ready CSV of the source (:meth:`critmin.reconcile.result.Reconciliation.cape_csv`)."""
+    return dash.cached(("reconcile_cape", *source.key), lambda: reconciliation(dash, source).cape_csv())
+
+
+def _cached_body(dash: Dashboard, name: str, source: Source, build: Callable[[], BaseModel]) -> Response:
+    body = dash.cached(("json", name, *source.key), lambda: build().model_dump_json().encode())
+    return Response(body, media_type="application/json")
+
+
+def _attachment(source: Source, what: str, suffix: str) -> dict[str, str]:
+    """A download's file name: the sample's name or the result id (both plain ASCII), and the day."""
+    name = source.sample or f"upload-{source.result}"
+    return {
+        "Content-Disposition": f'attachment; filename="{what}-{name}-{source.today.isoformat()}.{suffix}"'
+    }
 
 
 def _scalar(value: object) -> m.Scalar:

@@ -1,4 +1,4 @@
-"""The eight dashboard pages, rendered on the server from the same cached views as the JSON API."""
+"""The nine dashboard pages, rendered on the server from the same cached views as the JSON API."""
 
 from __future__ import annotations
 
@@ -9,19 +9,31 @@ from functools import cache
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
+import polars as pl
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from critmin import refdata
 from critmin.policy.trees import shipped_trees
+from critmin.reconcile.views import ReconciliationView, RefundsView
 from critmin.web import inputs as i
 from critmin.web import queries
 from critmin.web.catalog import FigureName, figure_json
 from critmin.web.deps import ScenarioId, dashboard, find_selection
 from critmin.web.ingest import YAML_MAX_BYTES, import_upload, read_yaml_upload
-from critmin.web.present import html_table
+from critmin.web.present import HtmlTable, html_table
 from critmin.web.queries import Selection
+from critmin.web.reconciling import (
+    ExportRefusedError,
+    Source,
+    check_day,
+    choose_source,
+    reconcile_upload,
+    reconciliation_of,
+    refunds_of,
+    source_label,
+)
 from critmin.web.render import personalise, render, render_shared
 from critmin.web.state import SAMPLE_LEDGERS, Dashboard, LedgerRecord, UnknownLedgerError
 
@@ -452,6 +464,34 @@ def pages_router() -> APIRouter:
         dashboard(request).change_inputs(lambda now: i.set_project(now, None))
         return back(request, "/investment", q, "project-input")
 
+    @router.get("/reconcile", response_class=HTMLResponse)
+    def reconcile_page(
+        request: Request,
+        q: Annotated[PageQuery, Depends()],
+        sample: Annotated[str | None, Query()] = None,
+        result: Annotated[str | None, Query()] = None,
+        today: Annotated[str | None, Query()] = None,
+    ) -> Response:
+        ctx = page_context(request, q)
+        day = parse_day(today)
+        source = None if not (sample or result) else choose_source(sample or None, result or None, day)
+        return reconcile_view(request, ctx, source, day)
+
+    @router.post("/reconcile", response_class=HTMLResponse)
+    async def reconcile_upload_page(
+        request: Request,
+        q: Annotated[PageQuery, Depends()],
+        file: Annotated[UploadFile, File()],
+        today: Annotated[str, Form()] = "",
+    ) -> Response:
+        dash = dashboard(request)
+        day = parse_day(today)
+        try:
+            source = await reconcile_upload(dash, file, day)
+        except ExportRefusedError as exc:
+            return reconcile_view(request, page_context(request, q), None, day, refused=exc)
+        return RedirectResponse(reconcile_address(page_context(request, q), source), status_code=303)
+
     @router.get("/sourcing", response_class=HTMLResponse)
     def sourcing_page(request: Request, q: Annotated[PageQuery, Depends()]) -> Response:
         return sourcing_view(request, page_context(request, q))
@@ -594,6 +634,87 @@ def scenarios_view(request: Request, ctx: PageContext, form: FormState | None = 
             },
         ),
     )
+
+
+def parse_day(text: str | None) -> date | None:
+    """The Reconcile page's day (refund statuses are judged on it); empty means today."""
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError as exc:
+        raise HTTPException(422, f"Cannot use today={text!r}: write the day as YYYY-MM-DD.") from exc
+    return check_day(day)
+
+
+def reconcile_address(ctx: PageContext, source: Source) -> str:
+    """The Reconcile page of a source, keeping the page's own selection (ledger, report date)."""
+    query = "&".join(part for part in (urlencode(source.query()), ctx.query) if part)
+    return f"/reconcile?{query}"
+
+
+def reconcile_view(
+    request: Request,
+    ctx: PageContext,
+    source: Source | None,
+    day: date | None,
+    *,
+    refused: ExportRefusedError | None = None,
+) -> Response:
+    """The Reconcile page: the two forms (a shipped sample, an upload) and, for a chosen export, what it
+    paid against what it owed and what can come back. Every figure is the reconcile views'."""
+    from critmin.reconcile.samples import SAMPLE_EXPORTS
+
+    dash = ctx.dash
+    values: dict[str, Any] = {
+        "ace_samples": SAMPLE_EXPORTS,
+        "source": source,
+        "today": (source.today if source is not None else day or date.today()).isoformat(),
+        "refused": refused,
+        "view": None,
+    }
+    if source is not None:
+        view = reconciliation_of(dash, source)
+        refunds = refunds_of(dash, source)
+        query = urlencode(source.query())
+        values.update(
+            view=view,
+            refunds=refunds,
+            label=source_label(dash, source),
+            api_query=query,
+            tables=dash.cached(
+                ("reconcile_html", *source.key), lambda: reconcile_tables(view, refunds, query)
+            ),
+        )
+    status = refused.http_status if refused is not None else 200
+    return show(request, "reconcile.html", "reconcile", ctx, status, **values)
+
+
+def reconcile_tables(view: ReconciliationView, refunds: RefundsView, query: str) -> dict[str, HtmlTable]:
+    """The page's tables, amounts to the cent; a long table shows its first rows and names its endpoint."""
+    from critmin.reconcile.views import AMOUNT_COLUMNS
+
+    cents = dict.fromkeys(AMOUNT_COLUMNS, "usd2")
+    api = f"/api/v1/reconcile?{query}"
+    refund_api = f"/api/v1/reconcile/refunds?{query}"
+
+    def html(frame: pl.DataFrame, id: str, title: str, url: str, limit: int = 500) -> HtmlTable:
+        return html_table(frame, id, title, limit=limit, api=url, formats=cents)
+
+    return {
+        "by_cause": html(view.by_cause, "reconcile-causes", "Paid against owed, by cause", api),
+        "by_measure": html(view.by_measure, "reconcile-measures", "Differences by measure and heading", api),
+        "differences": html(view.differences, "reconcile-differences", "Differences, largest first", api),
+        "fees": html(view.fees, "reconcile-fees", "MPF and HMF per entry", api),
+        "lines": html(view.lines, "reconcile-lines", "Entry lines: duty paid against duty owed", api),
+        "issues": html(view.issues, "reconcile-issues", "Rows with problems (file, row, column)", api),
+        "measures": html(view.measures, "reconcile-sources", "Measures behind these numbers", api),
+        "statuses": html(refunds.statuses, "refund-statuses", "Refundable IEEPA duty by status", refund_api),
+        "deadlines": html(
+            refunds.deadlines, "refund-deadlines", "Entries in their protest window", refund_api
+        ),
+        "refunds": html(refunds.refunds, "refunds", "Refundable lines, soonest deadline first", refund_api),
+    }
 
 
 def simulation_facts(a: Any) -> dict[str, Any] | None:
