@@ -209,6 +209,9 @@ def test_killed_process_resumes_without_duplicates(
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         _wait_for(lambda: any(r.param("page") == "3" for r in server.requests))
+        # while the run waits on the network it has let go of the workspace: another process reads it
+        with Workspace.open(ws, read_only=True, wait=5) as workspace, workspace.connect() as con:
+            assert con.execute("SELECT count(*) FROM monitor_documents").fetchone()[0] == 8
     finally:
         proc.kill()
         proc.wait(timeout=30)

@@ -191,6 +191,7 @@ def deliver_pending(
             continue
         batches = [pending] if channel.batch else [[alert] for alert in pending]
         for batch in batches:
+            store.ws.release()  # a slow webhook or mail server does not keep the workspace from others
             attempts, error = _attempt(partial(channel.send, batch), policy, sleep, rand)
             for alert in batch:
                 store.record_delivery(

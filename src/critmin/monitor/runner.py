@@ -161,10 +161,12 @@ def _fetch_query(
     else:
         url, number = client.public_inspection_url(query.public_inspection_query()), 1
     first = not resumed
+    store.ws.release()  # each page is fetched with the file let go: the dashboard and imports go on meanwhile
     try:
         for page in client.iter_pages(url, start_number=number, max_pages=max_pages):
             texts = _full_texts(store, client, page.results) if watchlist.full_text else None
             written = store.save_page(report.run_id, query, page, first=first, full_texts=texts)
+            store.ws.release()
             first = False
             outcome.pages += 1
             outcome.results += written.results
@@ -198,6 +200,7 @@ def _full_texts(
 ) -> dict[str, str]:
     numbers = [str(item["document_number"]) for item in results if item.get("raw_text_url")]
     missing = store.documents_missing_text(numbers)
+    store.ws.release()
     texts: dict[str, str] = {}
     for item in results:
         number = str(item["document_number"])
