@@ -184,3 +184,39 @@ def test_files_that_cannot_be_read(tmp_path: Path, xlsx_file: Any) -> None:
     broken.write_bytes(workbook.read_bytes()[:300])  # a download cut short
     with pytest.raises(InputError, match=r"damaged ZIP file \(an \.xlsx workbook is a ZIP file"):
         open_source(broken)
+
+
+def test_padded_cells_are_trimmed_like_every_cell(tmp_path: Path) -> None:
+    """The CSV reader trims only the cells whose first or last byte can be whitespace (read from the Arrow
+    buffers); the result is the same as trimming every cell, Unicode spaces included."""
+    from critmin.ledger.readers import _blank_to_null
+
+    spaces = ["", " ", "\t", "\u00a0", "\u3000", "\u2003"]
+    texts = [*spaces, "é", "x y"]
+    rows = ["Entry No.,Entry Date,HTS Number,Country of Origin,Entered Value (USD),Supplier"]
+    for i in range(300):
+        pad, tail = spaces[i % len(spaces)], spaces[(i * 5) % len(spaces)]
+        lead, end = texts[i % len(texts)], texts[(i * 3) % len(texts)]
+        supplier = f'"{lead}Acme {i}{end}"' if i % 5 else f'"{pad}{tail}"'
+        rows.append(f'E-{i},{pad}2025-03-14{tail},8505.11.00.70," {pad}CN",{tail}100,{supplier}')
+    path = tmp_path / "padded.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    reader = open_source(path)
+    try:
+        chunks = [chunk for chunk in reader.chunks(100) if chunk.frame.height]
+    finally:
+        reader.close()
+    columns = reader.info.columns
+    assert len(chunks) == 3
+    for chunk in chunks:
+        trimmed_everywhere = _blank_to_null(chunk.frame, columns)
+        assert chunk.frame.equals(trimmed_everywhere)
+        assert {"Entry No.", "HTS Number"} <= chunk.ascii_columns
+        assert "Supplier" not in chunk.ascii_columns
+    lines = ingest(path).lines
+    assert lines.height == 300
+    assert set(lines.get_column("country_origin")) == {"CHN"}
+    supplier = dict(lines.select("entry_number", "supplier").iter_rows())
+    assert supplier["E-6"] == "éAcme 6"  # "é" + ... + tab
+    assert supplier["E-7"] == "x yAcme 7"  # ... + em space
+    assert supplier["E-5"] is None  # only spaces

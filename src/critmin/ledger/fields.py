@@ -398,6 +398,9 @@ class FieldSet:
     patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
     """(field, regex over the normalised header) tried after exact synonyms, with a low rank."""
     index: dict[str, tuple[str, int]] = field(default_factory=dict, compare=False, repr=False)
+    matched: dict[str, tuple[str, int] | None] = field(default_factory=dict, compare=False, repr=False)
+    """header text -> what :func:`critmin.ledger.headers.match_header` found (a cache: header detection
+    asks about the same cells once per candidate delimiter)"""
 
     def __post_init__(self) -> None:
         for item in self.fields:

@@ -108,6 +108,19 @@ _PATTERN_RANK = 1000
 
 def match_header(text: str, fieldset: FieldSet = LEDGER_FIELDS) -> tuple[str, int] | None:
     """The field a header names and the synonym's rank (lower is a better match), or None."""
+    known = fieldset.matched
+    if text in known:
+        return known[text]
+    if len(known) >= _MATCHES_KEPT:
+        known.clear()
+    found = known[text] = _match_header(text, fieldset)
+    return found
+
+
+_MATCHES_KEPT = 4096
+
+
+def _match_header(text: str, fieldset: FieldSet) -> tuple[str, int] | None:
     hint = parse_header(text)
     if not hint.base:
         return None

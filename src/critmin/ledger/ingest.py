@@ -362,7 +362,7 @@ class _Checked:
 
 
 def _check(chunk: RawChunk, ctx: NormaliseContext, consumed: int) -> _Checked:
-    normal, issues = normalise_chunk(chunk.frame, ctx)
+    normal, issues = normalise_chunk(chunk.frame, ctx, chunk.ascii_columns)
     issues = pl.concat([issues, _bad_row_issues(chunk.bad_rows)], how="vertical")
     if chunk.oversize.height:
         issues = v.precise_first(pl.concat([issues, v.oversize_issues(chunk.oversize)], how="vertical"))

@@ -111,9 +111,13 @@ def _source(raw: pl.DataFrame, ctx: NormaliseContext) -> pl.DataFrame:
     return raw.select(exprs)
 
 
-def normalise_chunk(raw: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Canonical columns for every row of ``raw`` (``NORMALISED_COLUMNS``) and the issues found."""
-    frame, found = _ascii_forms(_source(raw, ctx), ctx)
+def normalise_chunk(
+    raw: pl.DataFrame, ctx: NormaliseContext, ascii_columns: frozenset[str] = frozenset()
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Canonical columns for every row of ``raw`` (``NORMALISED_COLUMNS``) and the issues found.
+
+    ``ascii_columns``: columns of ``raw`` the reader found to hold only ASCII (nothing to fold there)."""
+    frame, found = _ascii_forms(_source(raw, ctx), ctx, ascii_columns)
     issues: list[pl.DataFrame] = [_missing_columns(frame, ctx), found]
     frame, found = _dates(frame, ctx)
     issues.append(found)
@@ -140,15 +144,20 @@ def normalise_chunk(raw: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFr
     return frame.select(NORMALISED_COLUMNS), v.precise_first(pl.concat(issues, how="vertical"))
 
 
-def _ascii_forms(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _ascii_forms(
+    frame: pl.DataFrame, ctx: NormaliseContext, ascii_columns: frozenset[str] = frozenset()
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Fold compatibility forms of code, number and date cells to ASCII (NFKC), and flag the cells that
-    still hold digits of another script. Only columns with a non-ASCII byte are touched (a cheap test: a
-    string's length in bytes and in characters differ), and in them only the cells that have one."""
+    still hold digits of another script. Only columns with a non-ASCII byte are touched (the reader may
+    already know a column has none; else a cheap test: a string's length in bytes and in characters
+    differ), and in them only the cells that have one."""
     folded: list[pl.Expr] = []
     flagged: list[pl.DataFrame] = [v.empty_issues()]
     for name in ASCII_FIELDS:
         if name not in ctx.mapping.fields:
             continue  # constants come from the mapping file, checked on their own
+        if ctx.mapping.fields[name] in ascii_columns:
+            continue
         column = pl.col(name)
         wide = column.str.len_bytes() != column.str.len_chars()
         if not frame.select(wide.any()).item():
@@ -216,6 +225,12 @@ def _missing_columns(frame: pl.DataFrame, ctx: NormaliseContext) -> pl.DataFrame
 # ----------------------------------------------------------------------------------------------------------
 
 
+def _all_null(frame: pl.DataFrame, *names: str) -> bool:
+    """True when these fields are empty on every row of the chunk (no column, or none filled in): their
+    canonical columns are then null and nothing can be wrong with them, so they are not parsed."""
+    return all(frame.get_column(name).null_count() == frame.height for name in names)
+
+
 def _has_column(ctx: NormaliseContext, name: str) -> pl.Expr:
     """False when the whole column is missing: ``column_missing`` already says so, once per row."""
     return pl.lit(name not in ctx.mapping.missing_required)
@@ -270,6 +285,8 @@ NOT_LIQUIDATED = {"", "-", "--", "n/a", "na", "none", "unliquidated", "not liqui
 
 def _liquidation(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The liquidation date, read like the entry date (same forms, same day/month order)."""
+    if _all_null(frame, "liquidation_date"):
+        return frame.with_columns(pl.lit(None, dtype=pl.Date).alias("liquidation_date")), v.empty_issues()
     label = ctx.column_label("liquidation_date")
     given = pl.col("liquidation_date")
     pending = given.str.strip_chars().str.to_lowercase().is_in(sorted(NOT_LIQUIDATED))
@@ -621,6 +638,13 @@ def _programs(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame,
 
 
 def _content(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    if _all_null(frame, "content_mineral", "content_kg", "content_value_usd"):
+        empty = frame.with_columns(
+            pl.lit(None, dtype=pl.String).alias("content_mineral"),
+            pl.lit(None, dtype=pl.Float64).alias("content_kg"),
+            pl.lit(None, dtype=pl.Float64).alias("content_value_usd"),
+        )
+        return empty, v.empty_issues()
     m_label, k_label, cv_label = (
         ctx.column_label(n) for n in ("content_mineral", "content_kg", "content_value_usd")
     )
@@ -710,6 +734,9 @@ def _content(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, 
 
 def _us_share(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The U.S. metal content share as a fraction 0..1 (``0.9``, ``90%`` and ``90 %`` are all 0.9)."""
+    if _all_null(frame, "us_metal_content_share"):
+        share = pl.lit(None, dtype=pl.Float64).alias("us_metal_content_share")
+        return frame.with_columns(share), v.empty_issues()
     label = ctx.column_label("us_metal_content_share")
     raw_values = frame.get_column("us_metal_content_share")
     shares, huge = _not_finite(
@@ -750,9 +777,9 @@ def _us_share(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame,
 def _identity(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Line ids and provenance; a quarantine export carries its original file and row, which win."""
     stem_of_name = PurePath(ctx.source_name).stem
-    given_row = pl.col("source_row").str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
+    given_row = _without_point_zero(frame, "source_row").cast(pl.Int64, strict=False)
     entry_line = pl.concat_str(  # null unless both parts are given
-        [pl.col("entry_number"), pl.lit("/"), pl.col("line_number").str.replace(r"\.0+$", "")]
+        [pl.col("entry_number"), pl.lit("/"), _without_point_zero(frame, "line_number")]
     )
     frame = frame.with_columns(given_row.alias("__given_row"), entry_line.alias("__entry_line"))
     issues = v.issues_where(
@@ -775,6 +802,15 @@ def _identity(frame: pl.DataFrame, ctx: NormaliseContext) -> tuple[pl.DataFrame,
         origin_row.alias("source_row"),
     )
     return frame.drop("__given_row", "__entry_line"), issues
+
+
+def _without_point_zero(frame: pl.DataFrame, name: str) -> pl.Expr:
+    """A whole number as text without the ``.0`` a spreadsheet adds (``3.0`` -> ``3``); the pattern runs
+    only when some cell of the column has a point (a quick search for one byte)."""
+    column = pl.col(name)
+    if not frame.get_column(name).str.contains(".", literal=True).any():
+        return column
+    return column.str.replace(r"\.0+$", "")
 
 
 def _unit_mismatch(frame: pl.DataFrame, ctx: NormaliseContext) -> pl.DataFrame:

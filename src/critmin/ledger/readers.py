@@ -24,8 +24,9 @@ import hashlib
 import io
 import math
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -146,6 +147,9 @@ class RawChunk:
     """rows of the file this chunk covers (loaded candidates + bad + blank), for progress"""
     oversize: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=OVERSIZE_SCHEMA))
     """cells longer than MAX_CELL_BYTES (cut in ``frame``): their rows are quarantined"""
+    ascii_columns: frozenset[str] = frozenset()
+    """user columns known to hold only ASCII in this chunk (the normalisers skip Unicode folding there);
+    empty when the reader does not know"""
 
 
 class Reader(ABC):
@@ -274,10 +278,85 @@ def _cut_bad_text(bad_rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _blank_to_null(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
-    """Trim every text cell and turn empty cells into nulls, so "absent" has one spelling."""
-    trimmed = frame.with_columns([pl.col(c).str.strip_chars() for c in columns])
-    return trimmed.with_columns([pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in columns])
+def _blank_to_null(
+    frame: pl.DataFrame, columns: Sequence[str], padded: dict[str, np.ndarray] | None = None
+) -> pl.DataFrame:
+    """Trim every text cell and turn empty cells into nulls, so "absent" has one spelling.
+
+    ``padded``, when the caller knows it (:func:`_survey`), gives per column the positions of the
+    only cells that can begin or end with whitespace: just those are trimmed, and a column not in it is
+    left as it is (a trim would copy every string of the column to change none).
+    """
+    if padded is None:
+        frame = frame.with_columns([pl.col(c).str.strip_chars() for c in columns])
+    elif padded:
+        frame = frame.with_columns(
+            frame.get_column(c).scatter(where, frame.get_column(c).gather(where).str.strip_chars())
+            for c, where in padded.items()
+        )
+    return frame.with_columns(
+        pl.when(pl.col(c).str.len_bytes() > 0).then(pl.col(c)).alias(c) for c in columns
+    )
+
+
+_EDGE_BYTES = np.zeros(256, dtype=bool)
+_EDGE_BYTES[[9, 10, 11, 12, 13, 32]] = True  # ASCII whitespace
+_EDGE_BYTES[0x80:] = True  # any byte of a multi-byte character: it may be Unicode whitespace (U+00A0 ...)
+
+
+@dataclass(frozen=True)
+class _Survey:
+    padded: dict[str, np.ndarray] | None
+    """per column, the positions of the cells whose first or last byte may be whitespace (None: unknown)"""
+    ascii_columns: frozenset[str]
+    """columns whose every byte is ASCII"""
+
+
+def _survey(table: pa.Table, columns: Sequence[str]) -> _Survey:
+    """What the Arrow buffers of a parsed chunk tell without a pass over its text.
+
+    Each string's first and last byte (through its offsets) say whether it may begin or end with
+    whitespace, so a column of clean cells costs two gathers instead of a trim that copies every string;
+    the largest byte of a column's data says whether it is all ASCII. A column that is not a plain Arrow
+    string array makes the padding unknown (the caller then trims every cell) and is not called ASCII.
+    """
+    padded: dict[str, np.ndarray] | None = {}
+    ascii_columns: set[str] = set()
+    for name in columns:
+        parts: list[np.ndarray] = []
+        ascii_only = True
+        for chunk in table.column(name).chunks:
+            if chunk.type == pa.string():
+                offset_type: type[np.integer[Any]] = np.int32
+            elif chunk.type == pa.large_string():
+                offset_type = np.int64
+            else:
+                padded, ascii_only = None, False
+                break
+            n = len(chunk)
+            _, offsets_buffer, data_buffer = chunk.buffers()
+            if n == 0 or offsets_buffer is None:
+                continue
+            offsets = np.frombuffer(offsets_buffer, dtype=offset_type)[chunk.offset : chunk.offset + n + 1]
+            data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else None
+            if data is None or offsets[-1] <= offsets[0]:  # only empty strings
+                parts.append(np.zeros(n, dtype=bool))
+                continue
+            used = data[offsets[0] : offsets[-1]]
+            ascii_only = ascii_only and int(used.max()) < 0x80
+            starts, ends = offsets[:-1], offsets[1:]
+            first = data.take(starts, mode="clip")
+            last = data.take(ends - 1, mode="clip")  # an empty string's -1 is masked out below
+            parts.append((_EDGE_BYTES[first] | _EDGE_BYTES[last]) & (ends > starts))
+        if ascii_only:
+            ascii_columns.add(name)
+        if padded is None:
+            continue
+        if parts:
+            mask = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            if mask.any():
+                padded[name] = np.flatnonzero(mask)
+    return _Survey(padded, frozenset(ascii_columns))
 
 
 def _cut_oversize(frame: pl.DataFrame, columns: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -329,27 +408,39 @@ class _Prepass:
 def _prepass(path: Path) -> _Prepass:
     """One pass over the bytes: checksum, encoding (BOM, valid UTF-8, else CP1252/Latin-1) and line count.
 
-    The checksum is computed by a second reader in a thread (hashing releases the GIL), beside the
-    encoding checks.
+    The file is read once; each block is hashed on a second thread (hashing releases the GIL) while this
+    one checks the encoding.
     """
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        digest = pool.submit(file_sha256, path)
-        encoding, size, lines = _scan_encoding(path)
-        return _Prepass(digest.result(), size, encoding, lines)
+    digest = hashlib.sha256()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="critmin-sha256") as pool:
+        encoding, size, lines = _scan_encoding(path, digest, pool)
+    return _Prepass(digest.hexdigest(), size, encoding, lines)
 
 
-def _scan_encoding(path: Path) -> tuple[str, int, int]:
+_HASH_AHEAD = 8
+"""Blocks read ahead of the checksum thread, at most (bounded memory)."""
+
+
+def _scan_encoding(
+    path: Path, digest: Any = None, pool: ThreadPoolExecutor | None = None
+) -> tuple[str, int, int]:
     """Encoding, size in bytes and line count. UTF-8 is checked over the whole file (a file may only
     prove itself non-UTF-8 at its last byte), and so are the bytes CP1252 leaves undefined; blocks of
-    plain ASCII need neither check."""
+    plain ASCII need neither check. With ``digest`` and ``pool``, every block is also fed to the digest,
+    in order, on the pool's one thread."""
     utf8 = True
     undefined_cp1252 = False
     pending = b""  # the start of a UTF-8 sequence cut by the block boundary
     lines = 0
     size = 0
     first = b""
+    hashing: deque[Future[None]] = deque()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(_BLOCK), b""):
+            if digest is not None and pool is not None:
+                if len(hashing) >= _HASH_AHEAD:
+                    hashing.popleft().result()
+                hashing.append(pool.submit(digest.update, block))
             if not first:
                 first = block[:4]
             size += len(block)
@@ -364,6 +455,8 @@ def _scan_encoding(path: Path) -> tuple[str, int, int]:
             cut = len(data) - _incomplete_utf8_tail(data)
             utf8 = _is_utf8(data[:cut])
             pending = data[cut:]
+    for hashed in hashing:
+        hashed.result()
     if first.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
     elif first.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE 00 00
@@ -637,13 +730,15 @@ class CsvReader(Reader):
         shifted = bad_positions - np.arange(len(bad_positions), dtype=np.int64)
         valid_index = np.arange(valid_seen, valid_seen + n, dtype=np.int64)
         positions = valid_index + np.searchsorted(shifted, valid_index, side="right")
+        survey = _Survey({}, frozenset(columns))
         if table is not None and n:
-            frame = pl.from_arrow(table.combine_chunks())  # contiguous: later expressions run far faster
+            survey = _survey(table, columns)
+            frame = pl.from_arrow(table, rechunk=False)  # one piece per parsed block: no copy
             assert isinstance(frame, pl.DataFrame)
         else:
             frame = pl.DataFrame(schema={name: pl.String for name in columns})
         frame = frame.with_columns(pl.Series(ROW, positions + first_data_row, dtype=pl.Int64))
-        frame = _blank_to_null(frame, columns)
+        frame = _blank_to_null(frame, columns, survey.padded)
         frame, blank = _split_blank(frame, columns)
         frame, oversize = _cut_oversize(frame, columns)
         last_row = int(positions[-1]) + first_data_row if n else None
@@ -671,6 +766,7 @@ class CsvReader(Reader):
             blank=blank + blank_bad,
             consumed=n + len(take),
             oversize=oversize,
+            ascii_columns=survey.ascii_columns - set(oversize.get_column("column")),  # a cut cell ends in …
         )
         return chunk, valid_seen + n, bad_used + len(take)
 

