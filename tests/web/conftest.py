@@ -46,6 +46,32 @@ ARTIFACTS = Path(os.environ.get("CRITMIN_TEST_ARTIFACTS", Path(__file__).resolve
 TEST_HOST = "testserver"
 
 
+# A user's own scenario tree, as uploaded in the input tests (API and browser).
+TREE = """\
+tree:
+  id: my_two_branches
+  title: My two branches for 2027
+  note: illustrative, for a test
+  start: 2027-01-01
+  months: 12
+  root:
+    id: today
+    title: The law in force
+    scenario: status_quo
+    children:
+      - id: nothing
+        title: Nothing changes
+        probability: 0.5
+      - id: tariff
+        title: A 40% tariff on non-partners
+        probability: 0.5
+        date: 2027-04-01
+        scenario: s232_tariff_non_partners
+        params:
+          rate: 0.4
+"""
+
+
 def settings_for(workspace: Path, **overrides: object) -> WebSettings:
     values: dict[str, object] = {
         "workspace": workspace,

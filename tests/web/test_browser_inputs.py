@@ -23,6 +23,8 @@ from critmin.ledger.ingest import ImportResult
 from critmin.policy import load_scenario
 from critmin.views.analysis import LedgerPeriod
 
+from .conftest import TREE
+
 pytestmark = pytest.mark.slow
 
 AS_OF = date(2027, 1, 1)  # on or after every shipped scenario's start
@@ -30,29 +32,6 @@ SCENARIO = "s232_tariff_non_partners"
 ALL_CHARTS_DRAWN = (
     "() => [...document.querySelectorAll('[data-chart-name]')].every(e => e.getAttribute('data-rendered'))"
 )
-TREE = """\
-tree:
-  id: my_two_branches
-  title: My two branches for 2027
-  note: illustrative, for a test
-  start: 2027-01-01
-  months: 12
-  root:
-    id: today
-    title: The law in force
-    scenario: status_quo
-    children:
-      - id: nothing
-        title: Nothing changes
-        probability: 0.5
-      - id: tariff
-        title: A 40% tariff on non-partners
-        probability: 0.5
-        date: 2027-04-01
-        scenario: s232_tariff_non_partners
-        params:
-          rate: 0.4
-"""
 BROKEN_PROJECT = """\
 name: My refinery
 product: lithium hydroxide

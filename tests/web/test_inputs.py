@@ -25,34 +25,13 @@ from critmin.web.app import create_app
 from critmin.web.ingest import YAML_MAX_BYTES
 from critmin.web.settings import WebSettings
 
+from .conftest import TREE
+
 AS_OF = date(2027, 1, 1)  # on or after every shipped scenario's start
 DRAWS = 200
 SCENARIO = "s232_tariff_non_partners"
 PARAMETERS = f"/api/v1/inputs/parameters/{SCENARIO}"
 
-TREE = """\
-tree:
-  id: my_two_branches
-  title: My two branches for 2027
-  note: illustrative, for a test
-  start: 2027-01-01
-  months: 12
-  root:
-    id: today
-    title: The law in force
-    scenario: status_quo
-    children:
-      - id: nothing
-        title: Nothing changes
-        probability: 0.5
-      - id: tariff
-        title: A 40% tariff on non-partners
-        probability: 0.5
-        date: 2027-04-01
-        scenario: s232_tariff_non_partners
-        params:
-          rate: 0.4
-"""
 BROKEN_PROJECT = """\
 name: My refinery
 product: lithium hydroxide
