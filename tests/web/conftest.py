@@ -8,14 +8,16 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from critmin.ledger.ingest import ImportResult, ingest
 from critmin.ledger.samples import sample_path
@@ -202,3 +204,67 @@ def browser() -> Iterator[Browser]:
         instance = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+ALL_CHARTS_DRAWN = (
+    "() => [...document.querySelectorAll('[data-chart-name]')].every(e => e.getAttribute('data-rendered'))"
+)
+
+
+@dataclass
+class BrowserSession:
+    """One Chromium tab on the live server, with what the page said on its console and every request it
+    sent to another host (the dashboard works offline: there must be none)."""
+
+    page: Page
+    base: str
+    shots: Path
+    console_errors: list[str] = field(default_factory=list)
+    foreign_requests: list[str] = field(default_factory=list)
+
+    def shot(self, name: str) -> Path:
+        path = self.shots / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def number(self, name: str) -> tuple[float, str]:
+        node = self.page.locator(f'[data-number="{name}"]').first
+        return float(node.get_attribute("data-value") or "nan"), node.inner_text()
+
+    def wait_for_charts(self) -> None:
+        self.page.wait_for_function(ALL_CHARTS_DRAWN, timeout=120_000)
+        failed = self.page.locator('[data-rendered="error"]').count()
+        assert failed == 0, self.page.locator('[data-rendered="error"]').first.inner_text()
+
+
+SessionT = TypeVar("SessionT", bound=BrowserSession)
+
+
+@contextmanager
+def browser_session(
+    browser: Browser,
+    base: str,
+    shots: Path,
+    kind: type[SessionT] = BrowserSession,  # type: ignore[assignment]
+) -> Iterator[SessionT]:
+    """A fresh tab whose screenshots go to ``shots`` (emptied first); closed when the block ends."""
+    shutil.rmtree(shots, ignore_errors=True)
+    shots.mkdir(parents=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(120_000)  # a first view of a ledger, or a change of inputs, reruns the analysis
+    session = kind(page, base, shots)
+    page.on("console", lambda m: session.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: session.console_errors.append(str(e)))
+    page.on(
+        "request",
+        lambda r: (
+            session.foreign_requests.append(r.url)
+            if not r.url.startswith((base, "data:", "blob:", "about:"))
+            else None
+        ),
+    )
+    try:
+        yield session
+    finally:
+        context.close()

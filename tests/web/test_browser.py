@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
 
 from critmin.duty import evaluate
 from critmin.ledger.ingest import ImportResult
 from critmin.policy import load_scenario
 from critmin.web.render import PAGES
+
+from .conftest import BrowserSession as Session
+from .conftest import browser_session
 
 pytestmark = pytest.mark.slow
 
@@ -33,32 +35,6 @@ SCENARIOS = (
     "s232_tariff_non_partners",
     "trq",
 )
-ALL_CHARTS_DRAWN = (
-    "() => [...document.querySelectorAll('[data-chart-name]')].every(e => e.getAttribute('data-rendered'))"
-)
-
-
-@dataclass
-class Session:
-    page: Page
-    base: str
-    shots: Path
-    console_errors: list[str] = field(default_factory=list)
-    foreign_requests: list[str] = field(default_factory=list)
-
-    def shot(self, name: str) -> Path:
-        path = self.shots / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
-        return path
-
-    def number(self, name: str) -> tuple[float, str]:
-        node = self.page.locator(f'[data-number="{name}"]').first
-        return float(node.get_attribute("data-value") or "nan"), node.inner_text()
-
-    def wait_for_charts(self) -> None:
-        self.page.wait_for_function(ALL_CHARTS_DRAWN, timeout=60_000)
-        failed = self.page.locator('[data-rendered="error"]').count()
-        assert failed == 0, self.page.locator('[data-rendered="error"]').first.inner_text()
 
 
 def dollars(value: float) -> str:
@@ -72,25 +48,8 @@ def engine_duty(ledger: ImportResult, scenario: str) -> float:
 
 @pytest.fixture(scope="module")
 def session(browser: Browser, live_server: Any, artifacts: Path) -> Iterator[Session]:
-    shots = artifacts / "browser"
-    shutil.rmtree(shots, ignore_errors=True)
-    shots.mkdir(parents=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(120_000)  # a first view of a ledger runs the whole analysis
-    s = Session(page, live_server.url, shots)
-    page.on("console", lambda m: s.console_errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: s.console_errors.append(str(e)))
-    page.on(
-        "request",
-        lambda r: (
-            s.foreign_requests.append(r.url)
-            if not r.url.startswith((live_server.url, "data:", "blob:", "about:"))
-            else None
-        ),
-    )
-    yield s
-    context.close()
+    with browser_session(browser, live_server.url, artifacts / "browser") as s:
+        yield s
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,7 @@ saved under tests/artifacts/browser-inputs.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,15 +21,12 @@ from critmin.ledger.ingest import ImportResult
 from critmin.policy import load_scenario
 from critmin.views.analysis import LedgerPeriod
 
-from .conftest import TREE
+from .conftest import TREE, BrowserSession, browser_session
 
 pytestmark = pytest.mark.slow
 
 AS_OF = date(2027, 1, 1)  # on or after every shipped scenario's start
 SCENARIO = "s232_tariff_non_partners"
-ALL_CHARTS_DRAWN = (
-    "() => [...document.querySelectorAll('[data-chart-name]')].every(e => e.getAttribute('data-rendered'))"
-)
 BROKEN_PROJECT = """\
 name: My refinery
 product: lithium hydroxide
@@ -39,21 +34,7 @@ capacity_per_year: lots
 """
 
 
-@dataclass
-class Session:
-    page: Page
-    base: str
-    shots: Path
-    console_errors: list[str] = field(default_factory=list)
-    foreign_requests: list[str] = field(default_factory=list)
-
-    def shot(self, name: str) -> None:
-        self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
-
-    def wait_for_charts(self) -> None:
-        self.page.wait_for_function(ALL_CHARTS_DRAWN, timeout=120_000)
-        assert self.page.locator('[data-rendered="error"]').count() == 0
-
+class Session(BrowserSession):
     def scenario_bar(self, scenario: str) -> float:
         """The height of a scenario's bar in the chart as Plotly drew it."""
         trace: dict[str, Any] = self.page.evaluate(
@@ -65,29 +46,13 @@ class Session:
 
 @pytest.fixture(scope="module")
 def session(browser: Browser, live_server: Any, artifacts: Path) -> Iterator[Session]:
-    shots = artifacts / "browser-inputs"
-    shutil.rmtree(shots, ignore_errors=True)
-    shots.mkdir(parents=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(120_000)  # a change of inputs reruns the whole analysis
-    s = Session(page, live_server.url, shots)
-    page.on("console", lambda m: s.console_errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: s.console_errors.append(str(e)))
-    page.on(
-        "request",
-        lambda r: (
-            s.foreign_requests.append(r.url)
-            if not r.url.startswith((live_server.url, "data:", "blob:", "about:"))
-            else None
-        ),
-    )
-    page.goto(s.base + "/ledger")
-    page.select_option("#sample-form select[name=name]", "defense_prime")
-    with page.expect_navigation():
-        page.click("#sample-form button[type=submit]")
-    yield s
-    context.close()
+    with browser_session(browser, live_server.url, artifacts / "browser-inputs", Session) as s:
+        page = s.page
+        page.goto(s.base + "/ledger")
+        page.select_option("#sample-form select[name=name]", "defense_prime")
+        with page.expect_navigation():
+            page.click("#sample-form button[type=submit]")
+        yield s
 
 
 @pytest.fixture

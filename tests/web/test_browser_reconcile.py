@@ -13,35 +13,21 @@ import csv
 import io
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
 
 from critmin.reconcile import SAMPLE_EXPORTS, reconcile_file
+
+from .conftest import BrowserSession as Session
+from .conftest import browser_session
 
 pytestmark = pytest.mark.slow
 
 TODAY = date(2026, 12, 5)  # the day the samples' README judges refund statuses on
-
-
-@dataclass
-class Session:
-    page: Page
-    base: str
-    shots: Path
-    console_errors: list[str] = field(default_factory=list)
-    foreign_requests: list[str] = field(default_factory=list)
-
-    def shot(self, name: str) -> None:
-        self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
-
-    def number(self, name: str) -> tuple[float, str]:
-        node = self.page.locator(f'[data-number="{name}"]').first
-        return float(node.get_attribute("data-value") or "nan"), node.inner_text()
 
 
 def cents(value: float) -> str:
@@ -51,25 +37,8 @@ def cents(value: float) -> str:
 
 @pytest.fixture(scope="module")
 def session(browser: Browser, live_server: Any, artifacts: Path) -> Iterator[Session]:
-    shots = artifacts / "browser-reconcile"
-    shutil.rmtree(shots, ignore_errors=True)
-    shots.mkdir(parents=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(120_000)
-    s = Session(page, live_server.url, shots)
-    page.on("console", lambda m: s.console_errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: s.console_errors.append(str(e)))
-    page.on(
-        "request",
-        lambda r: (
-            s.foreign_requests.append(r.url)
-            if not r.url.startswith((live_server.url, "data:", "blob:", "about:"))
-            else None
-        ),
-    )
-    yield s
-    context.close()
+    with browser_session(browser, live_server.url, artifacts / "browser-reconcile") as s:
+        yield s
 
 
 def test_a_sample_from_the_navigation(session: Session) -> None:
